@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Install what the tests need (venv, Python packages, Debian's Chromium) and run the whole suite.
+# On SQLite always; on PostgreSQL too when LIANG_TEST_DATABASE_URL is set (CI sets it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[test]'
+
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "installing Debian chromium for the browser tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "warning: /usr/bin/chromium missing and not root: browser tests will be skipped" >&2
+  fi
+fi
+
+mkdir -p test-artifacts
+status=0
+echo "== suite on SQLite =="
+LIANG_TEST_DATABASE_URL= .venv/bin/python -m pytest -n 2 -p no:cacheprovider "$@" || status=$?
+if [ -n "${LIANG_TEST_DATABASE_URL:-}" ]; then
+  echo "== suite on PostgreSQL (${LIANG_TEST_DATABASE_URL%%\?*}) =="
+  .venv/bin/python -m pytest -n 2 -p no:cacheprovider "$@" || status=$?
+fi
+exit $status

@@ -1,0 +1,295 @@
+"""Open Badges 3.0 credentials secured as VC-JWT (compact JWS, EdDSA/Ed25519).
+
+Signing and verification are written directly on ``cryptography`` so that
+every check is explicit: exactly three parts, strict base64url, ``alg`` must be
+``EdDSA`` (``none`` and every other value are refused before any key is
+looked up), ``kid`` must name one of our keys, no ``crit``, and the JWT claims
+must agree with the credential they wrap.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from signer.clock import ensure_utc, isoformat_z
+from signer.errors import InvalidCredential
+from signer.keys import b64url, b64url_decode
+
+_logger = logging.getLogger(__name__)
+
+VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+JWKS_PATH = "/.well-known/jwks.json"
+# A compact JWS of ours is a few kilobytes; anything far larger is refused
+# before parsing so that a hostile upload costs us nothing.
+MAX_JWS_LENGTH = 64 * 1024
+
+
+@dataclass(frozen=True)
+class StatusEntry:
+    """Where a badge's bit lives in a status list."""
+
+    purpose: str  # revocation | suspension
+    list_url: str
+    index: int
+
+    def as_json(self) -> dict[str, str]:
+        """Return the ``BitstringStatusListEntry`` object."""
+        return {
+            "id": f"{self.list_url}#{self.index}",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": self.purpose,
+            "statusListIndex": str(self.index),
+            "statusListCredential": self.list_url,
+        }
+
+
+@dataclass(frozen=True)
+class BadgeClaims:
+    """Everything a badge credential states, as plain values."""
+
+    badge_id: str  # grouped display form
+    holder_name: str
+    shop_name: str
+    shop_url: str
+    platform: str
+    hosts: tuple[str, ...]
+    branch_code: str
+    branch_name: str
+    valid_from: datetime
+    valid_until: datetime
+    status_entries: tuple[StatusEntry, ...]
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """The committee that issues every badge."""
+
+    public_url: str
+    name: str = "网商党委"
+
+    @property
+    def id(self) -> str:
+        """Return the issuer's id (a URL on the public origin)."""
+        return f"{self.public_url}/issuer"
+
+    @property
+    def jwks_url(self) -> str:
+        """Return the URL of the published keys."""
+        return f"{self.public_url}{JWKS_PATH}"
+
+    def kid_url(self, kid: str) -> str:
+        """Return the JWS ``kid`` header for key ``kid``."""
+        return f"{self.jwks_url}#{kid}"
+
+    def verify_url(self, badge_id: str) -> str:
+        """Return the verification URL for a (grouped) badge id."""
+        return f"{self.public_url}/v/{badge_id}"
+
+    def profile(self) -> dict[str, Any]:
+        """Return the issuer ``Profile`` object."""
+        return {"id": self.id, "type": ["Profile"], "name": self.name, "url": self.public_url}
+
+
+def build_credential(claims: BadgeClaims, *, issuer: Issuer, credential_id: str | None = None) -> dict[str, Any]:
+    """Return the OpenBadgeCredential (with JWT claims) for ``claims``."""
+    verify_url = issuer.verify_url(claims.badge_id)
+    cred_id = credential_id or f"urn:uuid:{uuid.uuid4()}"
+    valid_from, valid_until = ensure_utc(claims.valid_from), ensure_utc(claims.valid_until)
+    subject = {
+        "id": verify_url,
+        "type": ["AchievementSubject"],
+        "identifier": [
+            {"type": "IdentityObject", "identityType": "name", "hashed": False,
+             "identityHash": claims.shop_name},
+            {"type": "IdentityObject", "identityType": "identifier", "hashed": False,
+             "identityHash": claims.shop_url},
+        ],
+        "achievement": {
+            "id": f"{issuer.public_url}/achievements/party-member-merchant",
+            "type": ["Achievement"],
+            "name": "党员网商",
+            "description": "该网店经营者是中共党员，由所在网商党支部核实并亮明身份，接受消费者监督。",
+            "criteria": {
+                "narrative": "经营者为网商党委所属支部正式党员，本人申请并经支部审核，店铺信息真实。"
+            },
+        },
+        "source": {
+            "id": f"{issuer.public_url}/branches/{claims.branch_code}",
+            "type": ["Profile"],
+            "name": claims.branch_name,
+        },
+        "shop": {
+            "name": claims.shop_name,
+            "url": claims.shop_url,
+            "platform": claims.platform,
+            "hosts": list(claims.hosts),
+        },
+        "holder": {"name": claims.holder_name},
+        "badge": claims.badge_id,
+    }
+    return {
+        "@context": [VC_CONTEXT, OB_CONTEXT],
+        "id": cred_id,
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "name": f"党员网商 · {claims.shop_name}",
+        "issuer": issuer.profile(),
+        "validFrom": isoformat_z(valid_from),
+        "validUntil": isoformat_z(valid_until),
+        "credentialSubject": subject,
+        "credentialStatus": [entry.as_json() for entry in claims.status_entries],
+        # JWT claims (Open Badges 3.0, JSON Web Token proof format)
+        "iss": issuer.id,
+        "jti": cred_id,
+        "sub": verify_url,
+        "nbf": int(valid_from.timestamp()),
+        "exp": int(valid_until.timestamp()),
+    }
+
+
+def sign_jws(payload: dict[str, Any], *, kid_url: str, private_key: Ed25519PrivateKey) -> str:
+    """Return the compact JWS (EdDSA) of a JSON ``payload`` under our header."""
+    header = {"alg": "EdDSA", "kid": kid_url, "typ": "JWT"}
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return sign_compact(header, body, private_key=private_key)
+
+
+def sign_compact(header: dict[str, Any], payload: bytes, *, private_key: Ed25519PrivateKey) -> str:
+    """Return a compact JWS of raw ``payload`` bytes with ``header`` (RFC 7515, EdDSA per RFC 8037)."""
+    signing_input = f"{_encode_json(header)}.{b64url(payload)}"
+    signature = private_key.sign(signing_input.encode("ascii"))
+    return f"{signing_input}.{b64url(signature)}"
+
+
+def _encode_json(value: dict[str, Any]) -> str:
+    return b64url(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class ParsedJws:
+    """A compact JWS split and decoded, signature not yet checked."""
+
+    header: dict[str, Any]
+    payload: dict[str, Any]
+    signing_input: bytes
+    signature: bytes
+
+
+def parse_jws(token: str) -> ParsedJws:
+    """Split and decode a compact JWS without checking it; raise InvalidCredential if malformed."""
+    if not isinstance(token, str):
+        raise InvalidCredential("credential must be a string", reason="malformed")
+    token = token.strip()
+    if len(token) > MAX_JWS_LENGTH:
+        raise InvalidCredential("credential is too long", reason="malformed")
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise InvalidCredential("a compact JWS has three parts", reason="malformed")
+    try:
+        header = json.loads(b64url_decode(parts[0]))
+        payload = json.loads(b64url_decode(parts[1]))
+        signature = b64url_decode(parts[2])
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise InvalidCredential("credential is not valid base64url JSON", reason="malformed") from exc
+    if not isinstance(header, dict) or not isinstance(payload, dict):
+        raise InvalidCredential("JWS header and payload must be JSON objects", reason="malformed")
+    return ParsedJws(header, payload, f"{parts[0]}.{parts[1]}".encode("ascii"), signature)
+
+
+@dataclass(frozen=True)
+class VerifiedCredential:
+    """A credential whose signature and claims checked out."""
+
+    kid: str
+    payload: dict[str, Any]
+    valid_from: datetime
+    valid_until: datetime
+
+    @property
+    def credential_id(self) -> str:
+        """Return the credential id (``jti``)."""
+        return str(self.payload["id"])
+
+    @property
+    def badge_id(self) -> str:
+        """Return the grouped badge id the credential speaks for."""
+        return str(self.payload["credentialSubject"].get("badge", ""))
+
+    @property
+    def status_entries(self) -> list[StatusEntry]:
+        """Return the credential's status-list entries."""
+        entries = []
+        for raw in self.payload.get("credentialStatus") or []:
+            entries.append(
+                StatusEntry(raw["statusPurpose"], raw["statusListCredential"], int(raw["statusListIndex"]))
+            )
+        return entries
+
+
+KeyResolver = Callable[[str], Ed25519PublicKey]
+
+
+def verify_jws(token: str, *, issuer: Issuer, resolve_key: KeyResolver) -> ParsedJws:
+    """Check the header and signature of a JWS issued by ``issuer``; return it parsed."""
+    parsed = parse_jws(token)
+    header = parsed.header
+    alg = header.get("alg")
+    if alg != "EdDSA":
+        raise InvalidCredential(f"unsupported alg {str(alg)[:20]!r}", reason="unsupported_alg")
+    if "crit" in header:
+        raise InvalidCredential("critical header extensions are not supported", reason="malformed")
+    kid_url = header.get("kid")
+    prefix = f"{issuer.jwks_url}#"
+    if not isinstance(kid_url, str) or not kid_url.startswith(prefix):
+        raise InvalidCredential("kid does not name a key of this issuer", reason="unknown_key")
+    public_key = resolve_key(kid_url[len(prefix):])
+    try:
+        public_key.verify(parsed.signature, parsed.signing_input)
+    except InvalidSignature as exc:
+        raise InvalidCredential("signature does not verify", reason="bad_signature") from exc
+    return parsed
+
+
+def verify_credential(token: str, *, issuer: Issuer, resolve_key: KeyResolver) -> VerifiedCredential:
+    """Verify a badge credential's signature and internal consistency; raise InvalidCredential."""
+    parsed = verify_jws(token, issuer=issuer, resolve_key=resolve_key)
+    payload = parsed.payload
+    try:
+        types = payload["type"]
+        if "OpenBadgeCredential" not in types or "VerifiableCredential" not in types:
+            raise InvalidCredential("not an OpenBadgeCredential", reason="claims")
+        if payload["@context"][:2] != [VC_CONTEXT, OB_CONTEXT]:
+            raise InvalidCredential("unexpected @context", reason="claims")
+        issuer_obj = payload["issuer"]
+        issuer_id = issuer_obj["id"] if isinstance(issuer_obj, dict) else issuer_obj
+        if payload["iss"] != issuer.id or issuer_id != issuer.id:
+            raise InvalidCredential("credential names another issuer", reason="claims")
+        if payload["jti"] != payload["id"]:
+            raise InvalidCredential("jti does not match the credential id", reason="claims")
+        if payload["sub"] != payload["credentialSubject"]["id"]:
+            raise InvalidCredential("sub does not match the subject", reason="claims")
+        valid_from = datetime.fromisoformat(payload["validFrom"].replace("Z", "+00:00"))
+        valid_until = datetime.fromisoformat(payload["validUntil"].replace("Z", "+00:00"))
+        if int(valid_from.timestamp()) != payload["nbf"] or int(valid_until.timestamp()) != payload["exp"]:
+            raise InvalidCredential("nbf/exp disagree with validFrom/validUntil", reason="claims")
+        verified = VerifiedCredential(
+            kid=parsed.header["kid"].rsplit("#", 1)[1],
+            payload=payload,
+            valid_from=ensure_utc(valid_from),
+            valid_until=ensure_utc(valid_until),
+        )
+        verified.status_entries  # noqa: B018 - parse now so malformed entries fail here
+    except InvalidCredential:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise InvalidCredential("credential is missing required fields", reason="claims") from exc
+    return verified

@@ -1,0 +1,45 @@
+"""Badge ids: 60 random bits in Crockford base32, shown as ``XXXX-XXXX-XXXX``."""
+
+from __future__ import annotations
+
+import secrets
+
+from signer.errors import MalformedId
+
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+ID_LENGTH = 12  # 12 symbols x 5 bits = 60 bits of randomness
+_BITS = ID_LENGTH * 5
+# Raw input longer than this is refused before any work: ids are short and a
+# long string is either a mistake or an attempt to make us do needless work.
+_MAX_RAW = 64
+_CONFUSABLES = str.maketrans({"I": "1", "L": "1", "O": "0"})
+_VALUES = {ch: i for i, ch in enumerate(ALPHABET)}
+
+
+def new_badge_id() -> str:
+    """Return a fresh random badge id in canonical form (12 symbols, no hyphens)."""
+    number = secrets.randbits(_BITS)
+    return "".join(ALPHABET[(number >> shift) & 31] for shift in range(_BITS - 5, -5, -5))
+
+
+def parse_badge_id(raw: str) -> str:
+    """Return the canonical form of ``raw``: upper case, no separators, confusables fixed."""
+    if not isinstance(raw, str) or len(raw) > _MAX_RAW:
+        raise MalformedId("badge id is too long", raw=str(raw)[:_MAX_RAW])
+    text = "".join(ch for ch in raw.strip() if ch not in "- \t").upper().translate(_CONFUSABLES)
+    if len(text) != ID_LENGTH:
+        raise MalformedId(f"a badge id has {ID_LENGTH} symbols, got {len(text)}", raw=raw)
+    bad = [ch for ch in text if ch not in _VALUES]
+    if bad:
+        raise MalformedId(f"badge id contains invalid symbol {bad[0]!r}", raw=raw)
+    return text
+
+
+def format_badge_id(canonical: str) -> str:
+    """Return ``canonical`` grouped for display as ``XXXX-XXXX-XXXX``."""
+    return "-".join(canonical[i : i + 4] for i in range(0, len(canonical), 4))
+
+
+def normalise_badge_id(raw: str) -> str:
+    """Parse ``raw`` and return it grouped for display."""
+    return format_badge_id(parse_badge_id(raw))

@@ -1,0 +1,306 @@
+"""Shared fixtures: a migrated database per run, a fresh app per test, factories, a live server."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from signer.keys import b64url
+from verifier import context
+from verifier.app import create_app
+from verifier.db import make_engine
+from verifier.migrate import upgrade
+from verifier.models import Base
+from verifier.services.audit import Actor
+from verifier.services.badges import IssueRequest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+TEST_KEK = b64url(b"k" * 32)
+COMMITTEE = Actor(name="tester", role="committee", client="127.0.0.1")
+
+
+@dataclass
+class FrozenClock:
+    """A clock tests move by hand (aware UTC)."""
+
+    now: datetime = field(default_factory=lambda: datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now = self.now + timedelta(**delta)
+
+
+def _pg_schema_url(base: str, schema: str) -> str:
+    url = make_url(base)
+    query = dict(url.query)
+    query["options"] = f"-csearch_path={schema}"
+    return url.set(query=query).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Return a migrated database for this run: a fresh PostgreSQL schema, or a SQLite file."""
+    base = os.environ.get("LIANG_TEST_DATABASE_URL")
+    if base:
+        schema = f"t_{secrets.token_hex(6)}"
+        admin = create_engine(base)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = _pg_schema_url(base, schema)
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+        return
+    path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+
+
+def is_postgres(url: str) -> bool:
+    """Return whether ``url`` names PostgreSQL."""
+    return url.startswith("postgresql")
+
+
+def _wipe(app: Flask) -> None:
+    engine = context.database().engine
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """Return the frozen clock injected into the app."""
+    return FrozenClock()
+
+
+@pytest.fixture
+def app_config(tmp_path: Path, database_url: str, clock: FrozenClock) -> dict[str, Any]:
+    """Return the configuration for the test app (tests may edit it before ``app`` is built)."""
+    return {
+        "INSTANCE_DIR": str(tmp_path / "instance"),
+        "DATABASE_URL": database_url,
+        "KEY_ENCRYPTION_KEY": TEST_KEK,
+        "PUBLIC_URL": "http://127.0.0.1:8000",
+        "RATELIMIT_ENABLED": False,
+        "TESTING": True,
+        "CLOCK": clock,
+    }
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any]) -> Iterator[Flask]:
+    """Return a fresh app over an emptied database with one signing key."""
+    application = create_app(app_config)
+    with application.app_context():
+        _wipe(application)
+        context.begin_write()
+        context.key_service().ensure_key()
+        context.session().commit()
+    yield application
+    context_db = application.extensions["liang.db"]
+    context_db.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """Return a test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def cli_env(app: Flask, app_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Point the CLI (which reads LIANG_* from the environment) at the test database."""
+    env = {
+        "LIANG_INSTANCE_DIR": app_config["INSTANCE_DIR"],
+        "LIANG_DATABASE_URL": app_config["DATABASE_URL"],
+        "LIANG_KEY_ENCRYPTION_KEY": TEST_KEK,
+        "LIANG_PUBLIC_URL": app_config["PUBLIC_URL"],
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+@dataclass
+class CliResult:
+    """What a CLI run printed and returned."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def run_cli(cli_env: dict[str, str]) -> Callable[..., CliResult]:
+    """Run ``liang`` in-process and return its exit code and output."""
+    from verifier.cli import main
+
+    def run(*args: str, input: str | None = None) -> CliResult:  # noqa: A002 - mirrors CliRunner
+        runner = CliRunner()
+        result = runner.invoke(_entry, list(args), input=input, catch_exceptions=False)
+        return CliResult(result.exit_code, result.stdout, result.stderr)
+
+    import click
+
+    @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+    @click.pass_context
+    def _entry(ctx: click.Context) -> None:
+        main(list(ctx.args))
+
+    return run
+
+
+@pytest.fixture
+def make_branch(app: Flask) -> Callable[..., str]:
+    """Create a branch and return its code."""
+    from verifier.services.audit import AuditLog
+    from verifier.services.org import OrgService
+
+    def make(code: str = "B01", name: str = "第一支部") -> str:
+        with app.app_context():
+            context.begin_write()
+            OrgService(context.session(), clock=context.clock(),
+                       audit=AuditLog(context.session(), clock=context.clock())).add_branch(code, name, actor=COMMITTEE)
+            context.session().commit()
+        return code
+
+    return make
+
+
+@pytest.fixture
+def issue_badge(app: Flask, make_branch: Callable[..., str]) -> Callable[..., str]:
+    """Issue a badge (creating its branch on first use) and return its grouped id."""
+    from signer.ids import format_badge_id
+
+    made: set[str] = set()
+
+    def issue(*, branch: str = "B01", holder: str = "王小明", shop_name: str = "小明杂货",
+              shop_url: str | None = None, platform: str = "taobao", valid_days: int | None = None,
+              hosts: tuple[str, ...] | None = None, valid_from: datetime | None = None) -> str:
+        if branch not in made:
+            with app.app_context():
+                from verifier.models import Branch
+                from sqlalchemy import select
+
+                exists = context.session().execute(select(Branch).where(Branch.code == branch)).first()
+            if not exists:
+                make_branch(branch, f"{branch}支部")
+            made.add(branch)
+        url = shop_url or f"https://shop{secrets.randbelow(10**9)}.taobao.com"
+        with app.app_context():
+            context.begin_write()
+            badge = context.badge_service().issue(
+                IssueRequest(holder, shop_name, url, platform, branch, valid_days, hosts),
+                actor=COMMITTEE, valid_from=valid_from)
+            context.session().commit()
+            return format_badge_id(badge.id)
+
+    return issue
+
+
+@pytest.fixture
+def act(app: Flask) -> Callable[..., Any]:
+    """Run a BadgeService method in its own committed transaction: act("revoke", id, reason=...)."""
+
+    def run(method: str, badge_id: str, **kwargs: Any) -> Any:
+        with app.app_context():
+            context.begin_write()
+            result = getattr(context.badge_service(), method)(badge_id, actor=COMMITTEE, **kwargs)
+            context.session().commit()
+            return result
+
+    return run
+
+
+# -- live server -------------------------------------------------------------------------------
+def free_port() -> int:
+    """Return a free TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    """A real ``liang serve`` process on loopback."""
+
+    url: str
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_server(env: dict[str, str], *, port: int | None = None, extra: tuple[str, ...] = (),
+                 workers: int = 1) -> LiveServer:
+    """Start ``liang serve`` with ``env`` and wait until /healthz answers."""
+    port = port or free_port()
+    full_env = {**os.environ, **env}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "verifier", "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers), *extra],
+        env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {process.stderr.read().decode() if process.stderr else ''}")
+        try:
+            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return LiveServer(url, env, process)
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("server did not start within 20 s")
+
+
+@pytest.fixture
+def live_server(app: Flask, app_config: dict[str, Any]) -> Iterator[LiveServer]:
+    """Start a real server on a free loopback port sharing the test database."""
+    port = free_port()
+    env = {
+        "LIANG_INSTANCE_DIR": app_config["INSTANCE_DIR"],
+        "LIANG_DATABASE_URL": app_config["DATABASE_URL"],
+        "LIANG_KEY_ENCRYPTION_KEY": TEST_KEK,
+        "LIANG_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "LIANG_LOG_FORMAT": "text",
+    }
+    server = start_server(env, port=port)
+    yield server
+    server.stop()

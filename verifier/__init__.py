@@ -1,0 +1,1 @@
+"""The Liangshenfen web service: app factory, public and admin views, storage, CLI."""

@@ -1,0 +1,5 @@
+"""Allow ``python -m verifier``."""
+
+from verifier.cli import main
+
+main()

@@ -1,0 +1,67 @@
+"""The public JSON API: badge status and credential verification."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from verifier import context
+from verifier.extensions import csrf, limiter
+from verifier.httperrors import ApiError
+from verifier.public import etagged
+from verifier.services.badges import status_json
+from verifier.services.verification import VerificationService
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _verify_limit() -> str:
+    return str(current_app.config.get("VERIFY_RATE_LIMIT", "300 per minute"))
+
+
+def json_body() -> dict[str, Any]:
+    """Return the request's JSON object or raise a 400 with a clear message."""
+    if not request.is_json:
+        raise ApiError(415 if request.data else 400, "invalid_request",
+                       "send a JSON object with Content-Type: application/json")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_request", "the body must be a JSON object")
+    return data
+
+
+def verification_service() -> VerificationService:
+    """Return a verification service for this request."""
+    return VerificationService(context.badge_service(), issuer=context.issuer(), keyring=context.keyring(),
+                               now=context.clock()())
+
+
+@bp.get("/badges/<raw_id>")
+@limiter.limit(_verify_limit)
+def badge_status(raw_id: str) -> Response:
+    """Return the live JSON status of a badge."""
+    badge = context.badge_service().get_public(raw_id)
+    body = status_json(badge, issuer=context.issuer(), now=context.clock()())
+    return etagged(jsonify(body), cache_control="no-cache, max-age=0, must-revalidate")
+
+
+@bp.post("/verify")
+@csrf.exempt
+@limiter.limit(_verify_limit)
+def verify() -> Response:
+    """Verify a credential (JSON) or an uploaded badge image / QR picture (multipart)."""
+    service = verification_service()
+    if request.mimetype == "multipart/form-data":
+        from verifier.picture import verify_upload
+
+        result = verify_upload(service)
+    else:
+        data = json_body()
+        token = data.get("credential")
+        if not isinstance(token, str) or not token.strip():
+            raise ApiError(400, "invalid_request", "credential must be a compact JWS string")
+        result = service.verify_token(token)
+    response = jsonify(result)
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,132 @@
+"""Configuration: defaults, then ``LIANG_*`` environment, then explicit overrides."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ConfigError(Exception):
+    """Unsafe or unusable configuration, refused at start-up."""
+
+
+#: Keys read from the environment as ``LIANG_<KEY>``.
+ENV_KEYS = (
+    "INSTANCE_DIR",
+    "DATABASE_URL",
+    "PUBLIC_URL",
+    "SECRET_KEY",
+    "REDIS_URL",
+    "TIMEZONE",
+    "KEY_ENCRYPTION_KEY",
+    "PUBLIC_ONLY",
+    "STATUS_LIST_TTL",
+    "DEFAULT_VALID_DAYS",
+    "COMPLAINT_RETENTION_DAYS",
+    "REQUIRE_TOTP_FOR_COMMITTEE",
+    "METRICS_TOKEN",
+    "TRUSTED_PROXIES",
+    "LOG_FORMAT",
+)
+
+_BOOL_KEYS = {"PUBLIC_ONLY", "REQUIRE_TOTP_FOR_COMMITTEE"}
+_INT_KEYS = {"STATUS_LIST_TTL", "DEFAULT_VALID_DAYS", "COMPLAINT_RETENTION_DAYS", "TRUSTED_PROXIES"}
+
+
+def defaults() -> dict[str, Any]:
+    """Return the built-in defaults."""
+    return {
+        "INSTANCE_DIR": "./instance",
+        "DATABASE_URL": None,  # SQLite in the instance dir
+        "PUBLIC_URL": "http://127.0.0.1:8000",
+        "SECRET_KEY": None,  # generated into the instance dir
+        "REDIS_URL": None,
+        "TIMEZONE": "Asia/Shanghai",
+        "KEY_ENCRYPTION_KEY": None,  # else instance/keys/kek
+        "PUBLIC_ONLY": False,
+        "STATUS_LIST_TTL": 300,
+        "DEFAULT_VALID_DAYS": 365,
+        "COMPLAINT_RETENTION_DAYS": 365,
+        "REQUIRE_TOTP_FOR_COMMITTEE": False,
+        "METRICS_TOKEN": None,
+        "TRUSTED_PROXIES": 0,
+        "LOG_FORMAT": "json",
+        "ISSUER_NAME": "网商党委",
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    }
+
+
+def _coerce(key: str, value: Any) -> Any:
+    if key in _BOOL_KEYS and isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigError(f"LIANG_{key} must be true or false, not {value!r}")
+    if key in _INT_KEYS and isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError as exc:
+            raise ConfigError(f"LIANG_{key} must be a whole number, not {value!r}") from exc
+    return value
+
+
+def load_config(overrides: dict[str, Any] | None = None, *, environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Return the validated configuration."""
+    env = os.environ if environ is None else environ
+    config = defaults()
+    for key in ENV_KEYS:
+        if f"LIANG_{key}" in env:
+            config[key] = _coerce(key, env[f"LIANG_{key}"])
+    for key, value in (overrides or {}).items():
+        config[key] = _coerce(key, value)
+    _validate(config)
+    return config
+
+
+def _validate(config: dict[str, Any]) -> None:
+    instance = Path(config["INSTANCE_DIR"]).expanduser().resolve()
+    config["INSTANCE_DIR"] = str(instance)
+    public_url = str(config["PUBLIC_URL"]).rstrip("/")
+    parts = urlsplit(public_url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(f"LIANG_PUBLIC_URL must be an http(s) URL without query, not {public_url!r}")
+    if parts.username or parts.password:
+        raise ConfigError("LIANG_PUBLIC_URL must not contain a user name or password")
+    config["PUBLIC_URL"] = public_url
+    if not config["DATABASE_URL"]:
+        config["DATABASE_URL"] = f"sqlite:///{instance / 'liang.sqlite3'}"
+    try:
+        ZoneInfo(config["TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"LIANG_TIMEZONE {config['TIMEZONE']!r} is not a known time zone") from exc
+    if int(config["STATUS_LIST_TTL"]) < 0:
+        raise ConfigError("LIANG_STATUS_LIST_TTL must not be negative")
+
+
+def ensure_secret_key(config: dict[str, Any]) -> str:
+    """Return the secret key, generating it into the instance dir on first run."""
+    if config.get("SECRET_KEY"):
+        key = str(config["SECRET_KEY"])
+        if len(key) < 32:
+            raise ConfigError("LIANG_SECRET_KEY must be at least 32 characters")
+        return key
+    path = Path(config["INSTANCE_DIR"]) / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+def kek_path(config: dict[str, Any]) -> str:
+    """Return where the key-encryption key file lives."""
+    return str(Path(config["INSTANCE_DIR"]) / "keys" / "kek")

@@ -1,0 +1,91 @@
+"""Per-request access to the database, keys and services (the one place views get them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, g, has_request_context, request
+from sqlalchemy.orm import Session
+
+from signer.clock import Clock
+from signer.credentials import Issuer
+from signer.keys import KeyEncryptor, Keyring
+from verifier.db import Database
+from verifier.services.audit import Actor, AuditLog
+from verifier.services.badges import BadgeService
+from verifier.services.keys import KeyService
+
+
+def database() -> Database:
+    """Return the app's database."""
+    return current_app.extensions["liang.db"]  # type: ignore[no-any-return]
+
+
+def clock() -> Clock:
+    """Return the injected clock."""
+    return current_app.config["CLOCK"]  # type: ignore[no-any-return]
+
+
+def issuer() -> Issuer:
+    """Return the issuer profile for this deployment."""
+    return current_app.extensions["liang.issuer"]  # type: ignore[no-any-return]
+
+
+def encryptor() -> KeyEncryptor | None:
+    """Return the key encryptor, or None on a public-only node."""
+    return current_app.extensions.get("liang.encryptor")
+
+
+def session() -> Session:
+    """Return this request's session (closed at teardown)."""
+    if "liang_session" not in g:
+        g.liang_session = database().session()
+    return g.liang_session  # type: ignore[no-any-return]
+
+
+def begin_write() -> Session:
+    """Return this request's session, started as a writer."""
+    sess = session()
+    database().begin_write(sess)
+    return sess
+
+
+def close_session(_exc: BaseException | None = None) -> None:
+    """Close the request's session, rolling back anything uncommitted."""
+    sess = g.pop("liang_session", None)
+    if sess is not None:
+        sess.close()
+
+
+def keyring() -> Keyring:
+    """Return the keyring as stored now."""
+    return key_service().keyring()
+
+
+def key_service() -> KeyService:
+    """Return a key service on this request's session."""
+    return KeyService(session(), encryptor=encryptor(), clock=clock())
+
+
+def badge_service() -> BadgeService:
+    """Return a badge service on this request's session."""
+    sess = session()
+    return BadgeService(sess, issuer=issuer(), keyring=keyring(), clock=clock(),
+                        audit=AuditLog(sess, clock=clock()),
+                        status_ttl=int(current_app.config["STATUS_LIST_TTL"]),
+                        default_days=int(current_app.config["DEFAULT_VALID_DAYS"]))
+
+
+def client_address() -> str | None:
+    """Return the client's address (after trusted-proxy handling)."""
+    return request.remote_addr if has_request_context() else None
+
+
+def public_actor() -> Actor:
+    """Return the actor for an anonymous public request."""
+    return Actor(name="public", role="public", client=client_address())
+
+
+def config(key: str) -> Any:
+    """Return a configuration value."""
+    return current_app.config[key]

@@ -1,0 +1,1 @@
+"""Plain-Python services: the session and collaborators are injected; no Flask."""

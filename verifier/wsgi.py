@@ -1,0 +1,54 @@
+"""Run the app under gunicorn (``liang serve``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    """Embed gunicorn with an app factory (each worker builds its own app)."""
+
+    def __init__(self, options: dict[str, Any], overrides: dict[str, Any]) -> None:
+        self._options = options
+        self._overrides = overrides
+        super().__init__()
+
+    def load_config(self) -> None:
+        """Apply our options to gunicorn's config."""
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        """Build the WSGI app in the worker."""
+        from verifier.app import create_app
+
+        return create_app(dict(self._overrides))
+
+
+def run_gunicorn(*, host: str, port: int, workers: int, overrides: dict[str, Any]) -> None:
+    """Serve until interrupted."""
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": 4,
+        "timeout": 30,
+        "graceful_timeout": 10,
+        "keepalive": 5,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "warning",
+        "limit_request_line": 8190,
+        "forwarded_allow_ips": "127.0.0.1",
+        "proc_name": "liang",
+    }
+    _Gunicorn(options, overrides).run()
+
+
+def app() -> Any:
+    """Return an app for ``gunicorn 'verifier.wsgi:app()'`` deployments."""
+    from verifier.app import create_app
+
+    return create_app()
