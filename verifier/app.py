@@ -102,10 +102,11 @@ def _install_template_helpers(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from verifier import api, public
+    from verifier import api, openapi, public
 
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(openapi.bp)
     for name in ("embed", "complaints", "admin", "admin_api", "apply", "ops"):
         module = _optional(name)
         if module is not None and not (app.config["PUBLIC_ONLY"] and getattr(module, "PRIVATE", False)):
