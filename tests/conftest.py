@@ -159,9 +159,13 @@ class CliResult:
 
 
 @pytest.fixture
-def run_cli(cli_env: dict[str, str]) -> Callable[..., CliResult]:
-    """Run ``liang`` in-process and return its exit code and output."""
+def run_cli(cli_env: dict[str, str], clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
+    """Run ``liang`` in-process (sharing the test clock) and return its exit code and output."""
+    from verifier import cli as cli_module
     from verifier.cli import main
+
+    real_make_app = cli_module.make_app
+    monkeypatch.setattr(cli_module, "make_app", lambda **kw: real_make_app(**{"CLOCK": clock, **kw}))
 
     def run(*args: str, input: str | None = None) -> CliResult:  # noqa: A002 - mirrors CliRunner
         runner = CliRunner()
@@ -257,12 +261,15 @@ class LiveServer:
     process: subprocess.Popen[bytes]
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stderr:
+            self.process.stderr.close()
 
 
 def start_server(env: dict[str, str], *, port: int | None = None, extra: tuple[str, ...] = (),
@@ -292,8 +299,9 @@ def start_server(env: dict[str, str], *, port: int | None = None, extra: tuple[s
 
 @pytest.fixture
 def live_server(app: Flask, app_config: dict[str, Any]) -> Iterator[LiveServer]:
-    """Start a real server on a free loopback port sharing the test database."""
-    port = free_port()
+    """Start a real server sharing the test database, on the port of ``app_config['PUBLIC_URL']``."""
+    public = app_config["PUBLIC_URL"]
+    port = int(public.rsplit(":", 1)[1]) if public.count(":") == 2 else free_port()
     env = {
         "LIANG_INSTANCE_DIR": app_config["INSTANCE_DIR"],
         "LIANG_DATABASE_URL": app_config["DATABASE_URL"],

@@ -75,6 +75,13 @@ def _max_age(cache_control: str) -> int:
     return 0
 
 
+def _is_file(target: str) -> bool:
+    try:
+        return len(target) < 4096 and Path(target).is_file()
+    except (OSError, ValueError):  # names too long for the file system, NUL bytes
+        return False
+
+
 class VerifyClient:
     """Verify targets against one official server."""
 
@@ -144,8 +151,10 @@ class VerifyClient:
     # -- verification ---------------------------------------------------------------------------
     def _credential_for(self, target: str) -> tuple[str, str | None]:
         """Return (compact JWS, badge id or None) for any kind of target."""
-        path = Path(target)
-        if len(target) < 4096 and path.is_file():
+        if target.count(".") == 2 and target.startswith("eyJ"):
+            return target, None
+        if _is_file(target):
+            path = Path(target)
             data = path.read_bytes()[: 16 * 1024 * 1024 + 1]
             from verifier.services.uploads import classify_verify_url, extract_from_upload
 
@@ -160,8 +169,6 @@ class VerifyClient:
                 raise ClientError(f"the picture's QR code points elsewhere ({found.qr_texts[0][:80]}): "
                                   "not an official verification link")
             raise ClientError("no badge credential or verification QR code in the file")
-        if target.count(".") == 2 and target.startswith("eyJ"):
-            return target, None
         if target.startswith(("http://", "https://")):
             from verifier.services.uploads import classify_verify_url
 

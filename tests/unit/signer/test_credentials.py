@@ -1,0 +1,182 @@
+"""VC-JWT signing and verification, with the RFC 8037 known-answer test."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from signer.credentials import (
+    OB_CONTEXT,
+    VC_CONTEXT,
+    BadgeClaims,
+    Issuer,
+    StatusEntry,
+    build_credential,
+    parse_jws,
+    sign_compact,
+    sign_jws,
+    verify_credential,
+)
+from signer.errors import InvalidCredential
+from signer.keys import b64url, b64url_decode
+
+# RFC 8037 appendix A.1 / A.4
+RFC_D = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"
+RFC_JWS = ("eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc."
+           "hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg")
+
+ISSUER = Issuer(public_url="https://badge.example.cn")
+NOW = datetime(2026, 11, 25, 10, tzinfo=UTC)
+
+
+def test_rfc8037_a4_known_answer():
+    key = Ed25519PrivateKey.from_private_bytes(b64url_decode(RFC_D))
+    assert sign_compact({"alg": "EdDSA"}, b"Example of Ed25519 signing", private_key=key) == RFC_JWS
+
+
+def _claims(**overrides) -> BadgeClaims:
+    base = dict(
+        badge_id="7K3M-9QX2-HT4B", holder_name="王小明", shop_name="小明杂货", shop_url="https://x.taobao.com",
+        platform="taobao", hosts=("x.taobao.com",), branch_code="B01", branch_name="第一支部",
+        valid_from=NOW, valid_until=NOW + timedelta(days=365),
+        status_entries=(StatusEntry("revocation", "https://badge.example.cn/status/a1", 5),
+                        StatusEntry("suspension", "https://badge.example.cn/status/b2", 9)),
+    )
+    base.update(overrides)
+    return BadgeClaims(**base)
+
+
+@pytest.fixture
+def key():
+    return Ed25519PrivateKey.generate()
+
+
+@pytest.fixture
+def signed(key):
+    payload = build_credential(_claims(), issuer=ISSUER)
+    return sign_jws(payload, kid_url=ISSUER.kid_url("K1"), private_key=key)
+
+
+def _resolver(key):
+    def resolve(kid):
+        if kid != "K1":
+            raise InvalidCredential("unknown", reason="unknown_key")
+        return key.public_key()
+    return resolve
+
+
+def test_credential_is_ob3_shaped(signed):
+    parsed = parse_jws(signed)
+    assert parsed.header == {"alg": "EdDSA", "kid": "https://badge.example.cn/.well-known/jwks.json#K1", "typ": "JWT"}
+    p = parsed.payload
+    assert p["@context"][:2] == [VC_CONTEXT, OB_CONTEXT]
+    assert "OpenBadgeCredential" in p["type"]
+    assert p["issuer"]["type"] == ["Profile"] and p["iss"] == p["issuer"]["id"]
+    assert p["jti"] == p["id"] and p["sub"] == p["credentialSubject"]["id"]
+    assert p["nbf"] == int(NOW.timestamp()) and p["exp"] == int((NOW + timedelta(days=365)).timestamp())
+    subject = p["credentialSubject"]
+    assert "AchievementSubject" in subject["type"]
+    assert subject["achievement"]["type"] == ["Achievement"]
+    assert {"id", "name", "description", "criteria"} <= set(subject["achievement"])
+    assert [s["type"] for s in p["credentialStatus"]] == ["BitstringStatusListEntry"] * 2
+    assert {s["statusPurpose"] for s in p["credentialStatus"]} == {"revocation", "suspension"}
+
+
+def test_verify_roundtrip(signed, key):
+    verified = verify_credential(signed, issuer=ISSUER, resolve_key=_resolver(key))
+    assert verified.badge_id == "7K3M-9QX2-HT4B"
+    assert verified.kid == "K1"
+    assert [e.index for e in verified.status_entries] == [5, 9]
+
+
+def _tamper_payload(token: str, change) -> str:
+    head, body, sig = token.split(".")
+    payload = json.loads(b64url_decode(body))
+    change(payload)
+    return ".".join([head, b64url(json.dumps(payload).encode()), sig])
+
+
+def test_tampered_payload_fails(signed, key):
+    tampered = _tamper_payload(signed, lambda p: p["credentialSubject"]["shop"].update(name="假店"))
+    with pytest.raises(InvalidCredential, match="signature does not verify") as info:
+        verify_credential(tampered, issuer=ISSUER, resolve_key=_resolver(key))
+    assert info.value.reason == "bad_signature"
+
+
+def test_other_key_under_our_kid_fails(key):
+    intruder = Ed25519PrivateKey.generate()
+    forged = sign_jws(build_credential(_claims(), issuer=ISSUER), kid_url=ISSUER.kid_url("K1"), private_key=intruder)
+    with pytest.raises(InvalidCredential, match="signature") as info:
+        verify_credential(forged, issuer=ISSUER, resolve_key=_resolver(key))
+    assert info.value.reason == "bad_signature"
+
+
+@pytest.mark.parametrize("alg", ["none", "None", "HS256", "RS256", "ES256", "eddsa", None])
+def test_other_algs_refused(signed, key, alg):
+    head, body, _sig = signed.split(".")
+    header = json.loads(b64url_decode(head))
+    header["alg"] = alg
+    token = f"{b64url(json.dumps(header).encode())}.{body}."
+    with pytest.raises(InvalidCredential, match="unsupported alg") as info:
+        verify_credential(token, issuer=ISSUER, resolve_key=_resolver(key))
+    assert info.value.reason == "unsupported_alg"
+
+
+@pytest.mark.parametrize("kid", ["https://evil.example/.well-known/jwks.json#K1", "K1", "", None])
+def test_foreign_kid_refused(signed, key, kid):
+    head, body, sig = signed.split(".")
+    header = json.loads(b64url_decode(head))
+    header["kid"] = kid
+    token = f"{b64url(json.dumps(header).encode())}.{body}.{sig}"
+    with pytest.raises(InvalidCredential, match="kid") as info:
+        verify_credential(token, issuer=ISSUER, resolve_key=_resolver(key))
+    assert info.value.reason == "unknown_key"
+
+
+@pytest.mark.parametrize("token", ["", "a.b", "a.b.c.d", "!!!.???.***", "e30.e30", "W10.W10.AA", "x" * 70000])
+def test_malformed_tokens(token, key):
+    with pytest.raises(InvalidCredential) as info:
+        verify_credential(token, issuer=ISSUER, resolve_key=_resolver(key))
+    assert info.value.reason in {"malformed", "unsupported_alg"}
+
+
+def test_crit_header_refused(key):
+    payload = build_credential(_claims(), issuer=ISSUER)
+    body = json.dumps(payload).encode()
+    token = sign_compact({"alg": "EdDSA", "kid": ISSUER.kid_url("K1"), "crit": ["exp"]}, body, private_key=key)
+    with pytest.raises(InvalidCredential, match="critical"):
+        verify_credential(token, issuer=ISSUER, resolve_key=_resolver(key))
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda p: p.update(iss="https://evil.example/issuer"), "another issuer"),
+    (lambda p: p.update(jti="urn:uuid:other"), "jti"),
+    (lambda p: p.update(exp=p["exp"] + 86400 * 365), "nbf/exp"),
+    (lambda p: p.update(type=["VerifiableCredential"]), "not an OpenBadgeCredential"),
+    (lambda p: p.pop("credentialSubject"), "missing required"),
+])
+def test_inconsistent_claims_refused_even_when_signed(key, change, message):
+    payload = build_credential(_claims(), issuer=ISSUER)
+    change(payload)
+    token = sign_jws(payload, kid_url=ISSUER.kid_url("K1"), private_key=key)
+    with pytest.raises(InvalidCredential, match=message) as info:
+        verify_credential(token, issuer=ISSUER, resolve_key=_resolver(key))
+    assert info.value.reason == "claims"
+
+
+def test_padding_in_signature_refused(signed, key):
+    with pytest.raises(InvalidCredential, match="base64url"):
+        verify_credential(signed + "==", issuer=ISSUER, resolve_key=_resolver(key))
+
+
+def test_standard_base64_alphabet_refused(signed, key):
+    head, body, sig = signed.split(".")
+    std = base64.b64encode(b64url_decode(sig)).decode().rstrip("=")
+    if std == sig:
+        pytest.skip("signature happens to use no url-unsafe characters")
+    with pytest.raises(InvalidCredential, match="base64url"):
+        verify_credential(f"{head}.{body}.{std}", issuer=ISSUER, resolve_key=_resolver(key))

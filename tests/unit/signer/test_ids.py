@@ -1,0 +1,45 @@
+"""Badge ids: random, 60 bits, Crockford base32, forgiving parsing."""
+
+from __future__ import annotations
+
+import pytest
+
+from signer.errors import MalformedId
+from signer.ids import ALPHABET, format_badge_id, new_badge_id, normalise_badge_id, parse_badge_id
+
+
+def test_new_ids_are_12_crockford_symbols_and_not_sequential():
+    ids = [new_badge_id() for _ in range(2000)]
+    assert all(len(i) == 12 and set(i) <= set(ALPHABET) for i in ids)
+    assert len(set(ids)) == len(ids)
+    # issue order must not show: consecutive ids share no long common prefix on average
+    shared = sum(a[:3] == b[:3] for a, b in zip(ids, ids[1:], strict=False))
+    assert shared < 5
+
+
+def test_format_groups_by_four():
+    assert format_badge_id("7K3M9QX2HT4B") == "7K3M-9QX2-HT4B"
+
+
+@pytest.mark.parametrize("raw", ["7k3m-9qx2-ht4b", "7K3M9QX2HT4B", " 7K3M 9QX2 HT4B ", "7K3M-9QX2-HT4B"])
+def test_parse_accepts_case_and_separators(raw):
+    assert parse_badge_id(raw) == "7K3M9QX2HT4B"
+
+
+@pytest.mark.parametrize("raw,expected", [("I0L0-0000-0000", "1010-0000-0000"), ("o1i1-OOOO-llll", "0111-0000-1111")])
+def test_parse_maps_confusables(raw, expected):
+    assert normalise_badge_id(raw) == expected
+
+
+@pytest.mark.parametrize("raw,message", [
+    ("", "12 symbols"),
+    ("7K3M-9QX2-HT4", "12 symbols"),
+    ("7K3M-9QX2-HT4BX", "12 symbols"),
+    ("UUUU-UUUU-UUUU", "invalid symbol 'U'"),
+    ("7K3M-9QX2-HT4!", "invalid symbol '!'"),
+    ("A" * 65, "too long"),
+])
+def test_parse_rejects_malformed(raw, message):
+    with pytest.raises(MalformedId, match=message) as info:
+        parse_badge_id(raw)
+    assert info.value.code == "malformed_id"
