@@ -13,7 +13,7 @@ from datetime import datetime
 from signer.errors import IllegalTransition
 
 
-class State(str, enum.Enum):
+class State(enum.StrEnum):
     """Stored badge state."""
 
     NEW = "new"  # not yet stored: the origin of "issue" and "apply"
@@ -24,7 +24,7 @@ class State(str, enum.Enum):
     REVOKED = "revoked"
 
 
-class Action(str, enum.Enum):
+class Action(enum.StrEnum):
     """Lifecycle action an administrator (or the system) can take."""
 
     APPLY = "apply"
@@ -38,7 +38,7 @@ class Action(str, enum.Enum):
     RESIGN = "resign"
 
 
-class PublicStatus(str, enum.Enum):
+class PublicStatus(enum.StrEnum):
     """State as shown to shoppers and platforms."""
 
     VALID = "valid"

@@ -211,8 +211,9 @@ def issue_badge(app: Flask, make_branch: Callable[..., str]) -> Callable[..., st
               hosts: tuple[str, ...] | None = None, valid_from: datetime | None = None) -> str:
         if branch not in made:
             with app.app_context():
-                from verifier.models import Branch
                 from sqlalchemy import select
+
+                from verifier.models import Branch
 
                 exists = context.session().execute(select(Branch).where(Branch.code == branch)).first()
             if not exists:

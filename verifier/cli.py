@@ -23,7 +23,7 @@ from signer.keys import COMPROMISED
 from signer.lifecycle import REVOCATION_REASONS
 from verifier import context
 from verifier.config import ConfigError
-from verifier.services.audit import SYSTEM, Actor, AuditLog
+from verifier.services.audit import Actor, AuditLog
 from verifier.services.badges import PLATFORMS, IssueRequest, status_json
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -8,10 +8,20 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError, DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from signer.errors import BadgeError, BadgeNotFound, Conflict, IllegalTransition, InvalidCredential, InvalidImage, InvalidInput, KeyUnavailable, MalformedId
+from signer.errors import (
+    BadgeError,
+    BadgeNotFound,
+    Conflict,
+    IllegalTransition,
+    InvalidCredential,
+    InvalidImage,
+    InvalidInput,
+    KeyUnavailable,
+    MalformedId,
+)
 
 _logger = logging.getLogger(__name__)
 

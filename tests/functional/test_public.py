@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from signer.statuslist import decode_bits, get_bit
 from signer.credentials import parse_jws
+from signer.statuslist import decode_bits, get_bit
 
 
 def test_status_json_has_contract_fields(client, issue_badge):
@@ -131,9 +131,9 @@ def test_traditional_chinese_differs_from_simplified(client, issue_badge):
 def test_pending_badge_is_not_public(client, app, make_branch):
     from signer.ids import format_badge_id
     from signer.lifecycle import State
+    from tests.conftest import COMMITTEE
     from verifier import context
     from verifier.services.badges import IssueRequest
-    from tests.conftest import COMMITTEE
 
     make_branch()
     with app.app_context():
@@ -164,3 +164,10 @@ def test_api_cors_open_for_get(client, issue_badge):
     badge_id = issue_badge()
     assert client.get(f"/api/v1/badges/{badge_id}").headers["Access-Control-Allow-Origin"] == "*"
     assert "Access-Control-Allow-Origin" not in client.get(f"/v/{badge_id}").headers
+
+
+def test_every_platform_has_a_display_name():
+    from verifier.public import PLATFORM_NAMES
+    from verifier.services.badges import PLATFORMS
+
+    assert set(PLATFORM_NAMES) == set(PLATFORMS)

@@ -20,7 +20,7 @@ _logger = logging.getLogger(__name__)
 
 ROLES = ("committee", "branch", "auditor")
 MIN_PASSWORD = 12
-TOKEN_PREFIX = "liang_"
+TOKEN_PREFIX = "liang_"  # noqa: S105 - a prefix that marks our tokens, not a secret
 # A hash to compare against when the user does not exist, so that a login for
 # an unknown name takes as long as one for a known name.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-0000", method="scrypt")

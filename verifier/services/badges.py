@@ -180,9 +180,9 @@ class BadgeService:
         shop = self._shop(member, req, hosts)
         now = self._clock()
         start = valid_from or now
-        assert req.valid_days is not None
+        days = self._days(req.valid_days)
         badge = Badge(id=self._fresh_id(), shop=shop, branch=branch, state=new_state.value,
-                      valid_from=start, valid_until=start + timedelta(days=req.valid_days),
+                      valid_from=start, valid_until=start + timedelta(days=days),
                       issued_at=now if new_state is State.ACTIVE else None, updated_at=now)
         self._session.add(badge)
         self._session.flush()

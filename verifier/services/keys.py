@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from signer.clock import Clock
 from signer.errors import KeyStoreError
-from signer.keys import ACTIVE, COMPROMISED, RETIRED, KeyEncryptor, Keyring, KeyRecord, generate_key
+from signer.keys import ACTIVE, COMPROMISED, RETIRED, KeyEncryptor, KeyRecord, Keyring, generate_key
 from verifier.models import Badge, SigningKey
 
 _logger = logging.getLogger(__name__)

@@ -64,8 +64,7 @@ class StatusListService:
         if index is None:  # vanishingly unlikely below half full; start a new list
             status_list = self._create(purpose)
             self._open[purpose] = status_list
-            index = random_index(set(), size=status_list.size)
-            assert index is not None
+            index = secrets.randbelow(status_list.size)
         return status_list, index
 
     def _create(self, purpose: str) -> StatusList:

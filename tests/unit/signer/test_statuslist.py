@@ -10,7 +10,16 @@ import pytest
 
 from signer.credentials import Issuer
 from signer.errors import InvalidCredential
-from signer.statuslist import LIST_SIZE, build_list_credential, decode_bits, empty_bits, encode_bits, get_bit, random_index, set_bit
+from signer.statuslist import (
+    LIST_SIZE,
+    build_list_credential,
+    decode_bits,
+    empty_bits,
+    encode_bits,
+    get_bit,
+    random_index,
+    set_bit,
+)
 
 
 def test_bit_order_is_msb_first():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update, delete
+from sqlalchemy import delete, select, update
 
 from verifier import context
 from verifier.models import AuditEvent
