@@ -61,10 +61,13 @@ def login(client: FlaskClient, admin: Admin) -> None:
     """Put ``admin`` in the console session as Flask-Login would after a password login."""
     from flask_login.utils import _create_identifier
 
+    # "strong" session protection compares this identifier (address + user agent) on every request.
+    with client.application.test_request_context(environ_base=client.environ_base):
+        identifier = _create_identifier()
     with client.session_transaction() as sess:
         sess["_user_id"] = f"{admin.user_id}:{admin.nonce}"
         sess["_fresh"] = True
-        sess["_id"] = _create_identifier()
+        sess["_id"] = identifier
 
 
 def jpeg_with_gps(size: tuple[int, int] = (64, 48)) -> bytes:
