@@ -107,6 +107,7 @@ def test_exactly_2000_characters_is_accepted(client, issue_badge):
     ({"category": "bogus"}, "category"),
     ({"category": None}, "category"),
     ({"description": 42}, "description"),
+    ({"description": None}, "description"),
     ({"contact": "x" * 201}, "contact"),
     ({"order_number": "x" * 101}, "order_number"),
 ])

@@ -106,6 +106,8 @@ def working_days_between(start: date, end: date) -> int:
 
 
 def _clean(value: Any, fieldname: str, *, limit: int, required: bool = False, label: str = "") -> str | None:
+    if value is None and required:
+        raise InvalidInput(f"{label or fieldname} is required", field=fieldname)
     if value is None or (isinstance(value, str) and not value.strip() and not required):
         return None
     if not isinstance(value, str):
@@ -148,10 +150,9 @@ class ComplaintService:
     def file(self, badge: Badge, form: ComplaintForm, *, client: str | None, actor: Actor) -> Filing:
         """File a complaint about ``badge`` (or return the one it repeats)."""
         form = validate(form)
-        assert isinstance(form.description, str)
         now = self._clock()
         content_hash = hashlib.sha256(
-            f"{badge.id}\n{normalise_text(form.description)}".encode()).hexdigest()
+            f"{badge.id}\n{normalise_text(str(form.description))}".encode()).hexdigest()
         client_hash = self.client_hash(client)
         if client_hash is not None:
             earlier = self._session.execute(
