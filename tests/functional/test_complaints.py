@@ -387,3 +387,19 @@ def test_openapi_lists_complaint_endpoints(client, app):
     assert "post" in paths["/api/v1/badges/{badge_id}/complaints"]
     assert "get" in paths["/api/v1/admin/complaints"]
     assert "post" in paths["/api/v1/admin/complaints/{tracking_number}/status"]
+
+
+@pytest.mark.parametrize("lang,needle", [
+    ("en", "Only the branch handling your complaint and the committee can see your contact details"),
+    ("zh-Hant", "只有處理投訴的支部和網商黨委能看到您的聯絡方式"),
+])
+def test_form_in_other_languages(client, issue_badge, lang, needle):
+    page = client.get(f"/v/{issue_badge()}/complain?lang={lang}").get_data(as_text=True)
+    assert needle in page
+
+
+def test_tracking_page_in_english(client, issue_badge):
+    body = file_json(client, issue_badge()).get_json()
+    path = body["tracking_url"].removeprefix("http://127.0.0.1:8000")
+    page = client.get(f"{path}?lang=en").get_data(as_text=True)
+    assert "Complaint number" in page and "Received" in page and "national 12315 platform" in page
