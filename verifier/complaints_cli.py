@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import click
 
-from verifier import context
-
 
 @click.group("complaints")
 def complaints() -> None:

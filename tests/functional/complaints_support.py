@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from PIL import Image, ExifTags
+from PIL import ExifTags, Image
 
 from verifier import context
 from verifier.services.accounts import AccountService

@@ -15,7 +15,7 @@ from verifier.models import AuditEvent, Complaint
 
 
 @pytest.fixture
-def setup(client, issue_badge, make_admin):
+def setup(client, issue_badge, make_admin):  # noqa: F811 - the fixture imported above
     """Two branches with an administrator each, a committee member, an auditor and one complaint on B01."""
     badge_id = issue_badge(branch="B01", shop_name="小明杂货")
     other_badge = issue_badge(branch="B02", shop_name="别家小店")
