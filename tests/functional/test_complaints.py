@@ -264,6 +264,7 @@ def test_client_address_is_not_stored(client, issue_badge, app):
         stored = context.session().execute(select(Complaint)).scalar_one()
         assert stored.client_hash and "10.9.8.7" not in stored.client_hash
         events = context.session().execute(select(AuditEvent).where(AuditEvent.action == "complaint_file")).scalars()
+        assert [(e.actor, e.client) for e in events] == [("public", None)]
         assert all("10.9.8.7" not in str(e.after) for e in events)
 
 
