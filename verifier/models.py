@@ -236,3 +236,65 @@ class ApiToken(Base):
 
 
 Index("ix_badges_branch_state", Badge.branch_id, Badge.state)
+
+
+# --- FEATURE --- shopper complaints (issue 5)
+class Complaint(Base):
+    """A shopper's complaint about a badge holder's shop, routed to the issuing branch."""
+
+    __tablename__ = "complaints"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tracking_number: Mapped[str] = mapped_column(String(24), unique=True)  # TS-YYYYMMDD-XXXXX, random
+    badge_id: Mapped[str] = mapped_column(ForeignKey("badges.id"), index=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)  # issuing branch at filing
+    category: Mapped[str] = mapped_column(String(32))
+    order_number: Mapped[str | None] = mapped_column(String(100))  # personal data: purged
+    description: Mapped[str] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(String(200))  # personal data: handling branch + committee only
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    public_reply: Mapped[str | None] = mapped_column(Text)
+    private_note: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)  # normalised description, for merging
+    client_hash: Mapped[str | None] = mapped_column(String(64))  # keyed hash of the client address, never the IP
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # resolved/rejected: retention runs from here
+    personal_data_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    badge: Mapped[Badge] = relationship()
+    branch: Mapped[Branch] = relationship()
+    events: Mapped[list[ComplaintEvent]] = relationship(
+        back_populates="complaint", order_by="ComplaintEvent.id", cascade="all, delete-orphan")
+    evidence: Mapped[list[ComplaintEvidence]] = relationship(
+        back_populates="complaint", order_by="ComplaintEvidence.id", cascade="all, delete-orphan")
+
+
+class ComplaintEvent(Base):
+    """One entry of a complaint's timeline (public ones are shown on the tracking page)."""
+
+    __tablename__ = "complaint_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(24))  # filed | state | reply | badge_suspended | purged
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str | None] = mapped_column(String(16))
+    public_reply: Mapped[str | None] = mapped_column(Text)
+    public: Mapped[int] = mapped_column(Integer, default=1)
+    actor: Mapped[str | None] = mapped_column(String(200))  # console only
+    complaint: Mapped[Complaint] = relationship(back_populates="events")
+
+
+class ComplaintEvidence(Base):
+    """An evidence photo, re-encoded as a metadata-free JPEG (personal data: purged)."""
+
+    __tablename__ = "complaint_evidence"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"), index=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    content_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    complaint: Mapped[Complaint] = relationship(back_populates="evidence")
+
+
+Index("ix_complaints_branch_state", Complaint.branch_id, Complaint.state)

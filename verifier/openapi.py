@@ -107,7 +107,8 @@ CORE_PATHS: dict[str, Any] = {
 }
 
 #: Feature modules that may contribute ``OPENAPI_PATHS`` (and ``OPENAPI_SCHEMAS``).
-FEATURES = ("verifier.embed", "verifier.complaints", "verifier.admin_api", "verifier.apply", "verifier.ops")
+FEATURES = ("verifier.embed", "verifier.complaints", "verifier.complaints_admin", "verifier.admin_api", "verifier.apply",
+            "verifier.ops")
 
 
 def build_document(*, public_url: str, public_only: bool = False) -> dict[str, Any]:
