@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -236,3 +237,13 @@ class ApiToken(Base):
 
 
 Index("ix_badges_branch_state", Badge.branch_id, Badge.state)
+
+
+# --- FEATURE: administration (verification counts for the dashboard) ---
+class VerificationCount(Base):
+    """How many times badges of a branch were verified on one (local) day."""
+
+    __tablename__ = "verification_counts"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="CASCADE"), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
