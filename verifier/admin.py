@@ -264,8 +264,8 @@ def dashboard() -> str:
     """Charts: badges by state and branch, adoption, complaints, verifications per day; renewals due."""
     scope = branch_scope(guards.principal())
     counter = current_app.extensions.get("liang.verify_counter")
-    if counter is not None:
-        counter.flush(context.database().engine)
+    if counter is not None and counter.flush(context.database().engine):
+        context.session().rollback()  # end the read snapshot taken before the flush, so the new counts show
     board = DashboardService(context.session(), now=context.clock()(),
                              timezone=current_app.config["TIMEZONE"]).build(branch=scope)
     names = dict(board.branches)

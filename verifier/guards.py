@@ -20,7 +20,7 @@ from verifier import context
 from verifier.auth import Principal, bearer_principal
 from verifier.httperrors import ApiError
 from verifier.models import User
-from verifier.policy import require
+from verifier.policy import decide, require
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,7 +63,7 @@ def console(action: str) -> Callable[[F], F]:
                 if view.__name__ not in {"totp", "logout"} and _totp_missing(who):
                     return redirect(url_for("admin.totp"))
                 if action != SELF:
-                    require(who, action)
+                    _console_require(who, action, branch_code=None)
             return view(*args, **kwargs)
 
         wrapper.liang_action = action  # type: ignore[attr-defined]
@@ -92,6 +92,19 @@ def api(action: str) -> Callable[[F], F]:
     return decorate
 
 
+def _console_require(who: Principal, action: str, *, branch_code: str | None) -> None:
+    """Like ``policy.require``, with a message for people (in their language) on console pages."""
+    from flask_babel import gettext as _
+
+    decision = decide(who, action, branch_code=branch_code)
+    if not decision.allowed:
+        message = _("您没有权限执行此操作。") if decision.status == 403 else _("请先登录。")
+        raise ApiError(decision.status, "forbidden" if decision.status == 403 else "unauthorized", message)
+
+
 def allow(action: str, *, branch_code: str | None) -> None:
     """Raise 403 unless this request's principal may take ``action`` in ``branch_code``."""
-    require(principal(), action, branch_code=branch_code)
+    if request.blueprint == "admin":
+        _console_require(principal(), action, branch_code=branch_code)
+    else:
+        require(principal(), action, branch_code=branch_code)
