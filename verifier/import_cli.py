@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -37,7 +38,7 @@ def badge_import(csv_file: Path, dry_run: bool) -> None:
     rows, parse_errors = parse_csv(text)
     with writing():
         importer = _importer()
-        with click.progressbar(length=len(rows), label="importing", file=click.get_text_stream("stderr"),
+        with click.progressbar(length=len(rows), label="importing", file=sys.stderr,
                                show_pos=True) as bar:
             report = importer.run(rows, actor=cli_actor(), dry_run=dry_run, progress=bar.update,
                                   parse_errors=parse_errors)
