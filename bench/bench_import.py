@@ -1,14 +1,22 @@
-"""Measure bulk import throughput: ``python bench/bench_import.py [ROWS] [DATABASE_URL]``.
+"""Measure bulk import throughput: ``python bench/bench_import.py [ROWS] [POSTGRESQL_URL]``.
 
 Prints rows/s for validation alone and for a full import (validate, sign, insert, commit).
+Without a URL it uses a temporary SQLite file; with a PostgreSQL URL it works in a fresh
+schema that it drops afterwards.
 """
 
 from __future__ import annotations
 
+import secrets
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from verifier import context
 from verifier.app import create_app
@@ -26,11 +34,37 @@ def make_csv(rows: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+@contextmanager
+def database(tmp: Path) -> Iterator[str]:
+    """Yield a database URL: SQLite in ``tmp``, or a throwaway schema in the given PostgreSQL."""
+    if len(sys.argv) <= 2:
+        yield f"sqlite:///{tmp / 'bench.sqlite3'}"
+        return
+    base = sys.argv[2]
+    schema = f"bench_{secrets.token_hex(4)}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(base)
+    try:
+        yield url.set(query={**url.query, "options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
 def main() -> None:
     """Run the benchmark and print the rates."""
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
     tmp = Path(tempfile.mkdtemp(prefix="liang-bench-"))
-    url = sys.argv[2] if len(sys.argv) > 2 else f"sqlite:///{tmp / 'bench.sqlite3'}"
+    with database(tmp) as url:
+        run(rows, tmp, url)
+
+
+def run(rows: int, tmp: Path, url: str) -> None:
+    """Import ``rows`` rows twice (dry run, then for real) and print the rates."""
     app = create_app({"INSTANCE_DIR": str(tmp), "DATABASE_URL": url, "RATELIMIT_ENABLED": False})
     text = make_csv(rows)
     with app.app_context():
@@ -61,6 +95,7 @@ def main() -> None:
         context.session().commit()
         full = time.perf_counter() - start
         assert len(report.issued) == rows
+    app.extensions["liang.db"].dispose()
     print(f"rows: {rows}  database: {url.split(':', 1)[0]}")
     print(f"dry run (parse + validate): {rows / dry:,.0f} rows/s")
     print(f"full import (validate, sign, insert, commit): {rows / full:,.0f} rows/s  ({full:.2f} s)")

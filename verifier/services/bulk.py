@@ -211,11 +211,11 @@ class BulkImporter:
         new_members = sorted(k for k in wanted if k not in member_ids)
         if new_members:
             # No RETURNING: drivers fall back to one statement per row when asked to keep order.
-            session.execute(insert(Member.__table__), [{"name": name, "branch_id": b, "contact": None,
-                                                        "created_at": now} for b, name in new_members])
+            insert_rows(session, Member.__table__, [{"name": name, "branch_id": b, "contact": None,
+                                                     "created_at": now} for b, name in new_members])
             self._load_members(member_ids, new_members)
         floor = session.execute(select(func.coalesce(func.max(Shop.id), 0))).scalar_one()
-        session.execute(insert(Shop.__table__), [
+        insert_rows(session, Shop.__table__, [
             {"member_id": member_ids[(branches[r.req.branch].id, r.req.holder)], "platform": r.req.platform,
              "name": r.req.shop_name, "url": r.req.shop_url, "hosts": r.hosts, "created_at": now} for r in rows])
         shop_of: dict[tuple[int, str], int] = {}
@@ -268,8 +268,8 @@ class BulkImporter:
             progress(len(rows) % 200)
         # Badge ids are 60 random bits; a clash with a stored id is practically impossible,
         # and the primary key would refuse it (rolling back the whole import) anyway.
-        session.execute(insert(Badge.__table__), badge_rows)
-        session.execute(insert(StatusSlot.__table__), slot_rows)
+        insert_rows(session, Badge.__table__, badge_rows)
+        insert_rows(session, StatusSlot.__table__, slot_rows)
         slots.save_counters()
         self._audit.append_many(actor, audit_rows)
         _logger.info("imported %d badges", len(issued))
@@ -285,6 +285,12 @@ class BulkImporter:
                     .order_by(Member.id)
                 ).all():
                     member_ids.setdefault((branch_id, name), mid)
+
+
+def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]], *, batch: int = 5000) -> None:
+    """Insert rows with executemany, in pages (measured: faster than multi-row VALUES on SQLite and psycopg 3)."""
+    for i in range(0, len(rows), batch):
+        session.execute(insert(table), rows[i:i + batch])
 
 
 class _SlotAllocator:
