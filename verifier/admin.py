@@ -26,7 +26,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -130,14 +130,23 @@ def _member(action: str, member_id: int) -> Member:
     return member
 
 
+def _me() -> Any:
+    """Return the signed-in administrator for templates (also on other features' console pages)."""
+    who = g.get("liang_principal")
+    if who is None and current_user and current_user.is_authenticated:
+        who = current_user
+    return who
+
+
 def _can(action: str, branch_code: str | None = None) -> bool:
-    return decide(guards.principal(), action, branch_code=branch_code).allowed
+    return decide(_me(), action, branch_code=branch_code).allowed
 
 
 @bp.app_context_processor
 def _console_globals() -> dict[str, Any]:
+    # App-wide so that other features' console pages extending admin/base.html get the nav too.
     return {"platform_names": PLATFORM_NAMES, "reason_codes": REVOCATION_REASONS, "can": _can,
-            "fmt_id": format_badge_id, "me": g.get("liang_principal")}
+            "fmt_id": format_badge_id, "me": _me() if request.path.startswith("/admin") else None}
 
 
 # -- accounts ---------------------------------------------------------------------------------

@@ -222,3 +222,45 @@ def test_cannot_revoke_someone_elses_token(client, login, make_user, make_token,
     page = console.get("/admin/tokens").get_data(as_text=True)
     assert console.post(f"/admin/tokens/{token_id}/revoke", data={"csrf_token": csrf_from(page)}).status_code == 404
     assert client.get("/api/v1/admin/badges", headers={"Authorization": f"Bearer {other}"}).status_code == 200
+
+
+def _later(monkeypatch, minutes):
+    import time as real_time
+
+    import itsdangerous.timed
+
+    start = real_time.time()
+
+    class _Time:
+        @staticmethod
+        def time() -> float:
+            return start + minutes * 60
+
+    monkeypatch.setattr(itsdangerous.timed, "time", _Time)
+
+
+def test_idle_session_expires_after_30_minutes(client, login, make_user, monkeypatch):
+    make_user("boss", "committee")
+    console = login("boss")
+    _later(monkeypatch, 31)
+    response = console.get("/admin/")
+    assert response.status_code == 302 and "/admin/login" in response.headers["Location"]
+
+
+def test_activity_keeps_the_session_alive(client, login, make_user, monkeypatch):
+    make_user("boss", "committee")
+    console = login("boss")
+    _later(monkeypatch, 20)
+    assert console.get("/admin/").status_code == 200  # refreshes the cookie's timestamp
+    _later(monkeypatch, 45)  # 25 minutes after the last request
+    assert console.get("/admin/").status_code == 200
+
+
+def test_login_starts_a_fresh_session(client, make_user):
+    make_user("boss", "committee")
+    with client.session_transaction() as sess:
+        sess["planted"] = "by-an-attacker"
+    assert _try(client, "boss", PASSWORD).status_code == 302
+    with client.session_transaction() as sess:
+        assert "planted" not in sess
+        assert sess.permanent
