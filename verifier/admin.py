@@ -211,7 +211,8 @@ def totp() -> Any:
             who.user_id, secret, request.form.get("code", ""), actor=who.actor())
         context.session().commit()
         user = context.session().get(User, who.user_id)
-        assert user is not None  # noqa: S101 - the guard loaded this user a moment ago
+        if user is None:  # deleted in the meantime
+            raise ApiError(401, "unauthorized", _("请先登录。"))
         session.pop("totp_pending", None)
         login_user(principal_for(user, via="session"))  # the nonce changed: other sessions ended
         session.permanent = True

@@ -79,9 +79,8 @@ def api(action: str) -> Callable[[F], F]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             who = bearer_principal()
-            require(who, action)
-            assert who is not None  # require() raised otherwise  # noqa: S101
-            if _totp_missing(who):
+            require(who, action)  # raises 401 when ``who`` is None
+            if who is None or _totp_missing(who):
                 raise ApiError(403, "totp_required", "enrol a second factor (TOTP) in the console first")
             g.liang_principal = who
             return view(*args, **kwargs)
