@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -298,3 +299,13 @@ class ComplaintEvidence(Base):
 
 
 Index("ix_complaints_branch_state", Complaint.branch_id, Complaint.state)
+
+
+# --- FEATURE: administration (verification counts for the dashboard) ---
+class VerificationCount(Base):
+    """How many times badges of a branch were verified on one (local) day."""
+
+    __tablename__ = "verification_counts"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="CASCADE"), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -82,6 +82,40 @@ class AuditLog:
         self._session.flush()
         return event
 
+    def append_many(self, actor: Actor, events: list[dict[str, Any]]) -> int:
+        """Append many events at once (bulk import): one head lock, one executemany insert.
+
+        Each item has ``action`` and optionally ``target``, ``branch_code``, ``before``, ``after``.
+        The chain is extended exactly as :meth:`append` would, one event after another.
+        """
+        if not events:
+            return 0
+        from sqlalchemy import insert
+
+        head = self._session.execute(
+            select(AuditHead).where(AuditHead.id == 1).with_for_update()
+        ).scalar_one_or_none()
+        if head is None:
+            head = AuditHead(id=1, seq=0, hash=GENESIS)
+            self._session.add(head)
+            self._session.flush()
+        seq, prev, at = head.seq, head.hash, self._clock()
+        rows = []
+        for item in events:
+            seq += 1
+            fields = _fields(seq, at, actor.name, actor.role, actor.client, item["action"], item.get("target"),
+                             item.get("branch_code"), item.get("before"), item.get("after"))
+            digest = event_hash(prev, fields)
+            rows.append({"seq": seq, "at": at, "actor": actor.name, "role": actor.role, "client": actor.client,
+                         "action": item["action"], "target": item.get("target"),
+                         "branch_code": item.get("branch_code"), "before": item.get("before"),
+                         "after": item.get("after"), "prev_hash": prev, "hash": digest})
+            prev = digest
+        self._session.execute(insert(AuditEvent.__table__), rows)
+        head.seq, head.hash = seq, prev
+        self._session.flush()
+        return len(rows)
+
     def verify_chain(self) -> list[str]:
         """Return a list of problems found in the chain (empty when intact)."""
         problems: list[str] = []

@@ -1,0 +1,105 @@
+"""Measure bulk import throughput: ``python bench/bench_import.py [ROWS] [POSTGRESQL_URL]``.
+
+Prints rows/s for validation alone and for a full import (validate, sign, insert, commit).
+Without a URL it uses a temporary SQLite file; with a PostgreSQL URL it works in a fresh
+schema that it drops afterwards.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from verifier import context
+from verifier.app import create_app
+from verifier.migrate import upgrade
+from verifier.services.audit import SYSTEM, AuditLog
+from verifier.services.bulk import BulkImporter, parse_csv
+from verifier.services.org import OrgService
+
+
+def make_csv(rows: int) -> str:
+    """Return a CSV with ``rows`` good rows over 4 branches."""
+    lines = ["holder,shop_name,shop_url,platform,branch,valid_days,hosts"]
+    lines += [f"店主{i},店铺{i},https://s{i}.taobao.com/shop,taobao,B0{i % 4},365,s{i}.taobao.com"
+              for i in range(rows)]
+    return "\n".join(lines) + "\n"
+
+
+@contextmanager
+def database(tmp: Path) -> Iterator[str]:
+    """Yield a database URL: SQLite in ``tmp``, or a throwaway schema in the given PostgreSQL."""
+    if len(sys.argv) <= 2:
+        yield f"sqlite:///{tmp / 'bench.sqlite3'}"
+        return
+    base = sys.argv[2]
+    schema = f"bench_{secrets.token_hex(4)}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(base)
+    try:
+        yield url.set(query={**url.query, "options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def main() -> None:
+    """Run the benchmark and print the rates."""
+    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
+    tmp = Path(tempfile.mkdtemp(prefix="liang-bench-"))
+    with database(tmp) as url:
+        run(rows, tmp, url)
+
+
+def run(rows: int, tmp: Path, url: str) -> None:
+    """Import ``rows`` rows twice (dry run, then for real) and print the rates."""
+    app = create_app({"INSTANCE_DIR": str(tmp), "DATABASE_URL": url, "RATELIMIT_ENABLED": False})
+    text = make_csv(rows)
+    with app.app_context():
+        upgrade(context.database().engine)
+        context.begin_write()
+        context.key_service().ensure_key()
+        org = OrgService(context.session(), clock=context.clock(), audit=AuditLog(context.session(),
+                                                                                  clock=context.clock()))
+        for i in range(4):
+            org.add_branch(f"B0{i}", f"第{i}支部", actor=SYSTEM)
+        context.session().commit()
+
+        def importer() -> BulkImporter:
+            sess = context.session()
+            return BulkImporter(sess, issuer=context.issuer(), keyring=context.keyring(), clock=context.clock(),
+                                audit=AuditLog(sess, clock=context.clock()))
+
+        start = time.perf_counter()
+        parsed, errors = parse_csv(text)
+        report = importer().run(parsed, actor=SYSTEM, dry_run=True, parse_errors=errors)
+        dry = time.perf_counter() - start
+        assert report.ok, report.errors[:3]
+
+        context.begin_write()
+        start = time.perf_counter()
+        parsed, errors = parse_csv(text)
+        report = importer().run(parsed, actor=SYSTEM, parse_errors=errors)
+        context.session().commit()
+        full = time.perf_counter() - start
+        assert len(report.issued) == rows
+    app.extensions["liang.db"].dispose()
+    print(f"rows: {rows}  database: {url.split(':', 1)[0]}")
+    print(f"dry run (parse + validate): {rows / dry:,.0f} rows/s")
+    print(f"full import (validate, sign, insert, commit): {rows / full:,.0f} rows/s  ({full:.2f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,351 @@
+"""Bulk issuance from CSV: validate every row first, then insert everything in one transaction.
+
+The per-row ORM path of :class:`BadgeService.issue` costs several round trips a
+badge; here each table gets one ``executemany`` insert, status-list indexes are
+drawn in memory (the list's used indexes are loaded once) and the audit chain
+is extended with one event per badge in a single insert.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from signer.clock import Clock, isoformat_z
+from signer.credentials import BadgeClaims, Issuer, StatusEntry, build_credential, sign_jws
+from signer.errors import InvalidInput
+from signer.ids import format_badge_id, new_badge_id
+from signer.keys import Keyring
+from signer.lifecycle import Action, State
+from signer.statuslist import PURPOSES, random_index
+from verifier.models import Badge, Branch, Member, Shop, StatusList, StatusSlot
+from verifier.services.audit import Actor, AuditLog
+from verifier.services.badges import IssueRequest, validate_issue
+from verifier.services.statuslists import _FILL_LIMIT, StatusListService, list_url
+
+_logger = logging.getLogger(__name__)
+
+COLUMNS = ("holder", "shop_name", "shop_url", "platform", "branch", "valid_days")
+OPTIONAL = ("hosts",)
+#: A bound on one import, against a mistaken or hostile upload.
+MAX_ROWS = 100_000
+_LIVE = (State.PENDING.value, State.ACTIVE.value, State.SUSPENDED.value)
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class RowError:
+    """Why one line of the file was refused."""
+
+    line: int
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f" ({self.field})" if self.field else ""
+        return f"line {self.line}{where}: {self.message}"
+
+
+@dataclass
+class ImportReport:
+    """The outcome of an import: rows read, rejected rows, ids issued."""
+
+    rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    issued: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """Return whether every row was accepted."""
+        return not self.errors
+
+
+@dataclass(frozen=True)
+class _Row:
+    line: int
+    req: IssueRequest
+    hosts: list[str]
+
+
+def parse_csv(text: str) -> tuple[list[tuple[int, IssueRequest]], list[RowError]]:
+    """Parse CSV text into (line number, request) pairs and header/format errors."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        return [], [RowError(1, None, "the file is empty")]
+    except csv.Error as exc:
+        return [], [RowError(1, None, f"not a CSV file: {exc}")]
+    missing = [c for c in COLUMNS if c not in header]
+    unknown = [c for c in header if c not in COLUMNS + OPTIONAL]
+    if missing or unknown:
+        parts = ([f"missing column(s) {', '.join(missing)}"] if missing else []) + (
+            [f"unknown column(s) {', '.join(unknown)}"] if unknown else [])
+        return [], [RowError(1, None, "; ".join(parts) + f" (expected {','.join(COLUMNS)}[,hosts])")]
+    pos = {name: header.index(name) for name in header}
+    rows: list[tuple[int, IssueRequest]] = []
+    errors: list[RowError] = []
+    line = reader.line_num
+    try:
+        for values in reader:
+            line, start = reader.line_num, line + 1
+            if not any(v.strip() for v in values):
+                continue
+            if len(rows) + len(errors) >= MAX_ROWS:
+                errors.append(RowError(start, None, f"more than {MAX_ROWS} rows; split the file"))
+                break
+            if len(values) != len(header):
+                errors.append(RowError(start, None, f"expected {len(header)} fields, found {len(values)}"))
+                continue
+            cell = {name: values[i] for name, i in pos.items()}
+            days_raw = cell["valid_days"].strip()
+            if days_raw and not days_raw.isdigit():
+                errors.append(RowError(start, "valid_days", "valid_days must be a whole number"))
+                continue
+            hosts_raw = cell.get("hosts", "").split()
+            rows.append((start, IssueRequest(cell["holder"], cell["shop_name"], cell["shop_url"],
+                                             cell["platform"].strip().lower(), cell["branch"].strip(),
+                                             int(days_raw) if days_raw else None,
+                                             tuple(hosts_raw) if hosts_raw else None)))
+    except csv.Error as exc:
+        errors.append(RowError(line + 1, None, f"malformed CSV: {exc}"))
+    return rows, errors
+
+
+class BulkImporter:
+    """Validate and issue many badges at once; the caller owns (and commits) the transaction."""
+
+    def __init__(self, session: Session, *, issuer: Issuer, keyring: Keyring, clock: Clock, audit: AuditLog,
+                 status_ttl: int = 300, default_days: int = 365) -> None:
+        self._session = session
+        self._issuer = issuer
+        self._keyring = keyring
+        self._clock = clock
+        self._audit = audit
+        self._status_ttl = status_ttl
+        self._default_days = default_days
+
+    # -- validation -----------------------------------------------------------
+    def validate(self, rows: list[tuple[int, IssueRequest]], *,
+                 branch_scope: str | None = None) -> tuple[list[_Row], list[RowError]]:
+        """Return the cleaned rows and every row's refusal (nothing is written)."""
+        branches = {b.code: b for b in self._session.execute(select(Branch)).scalars()}
+        cleaned: list[_Row] = []
+        errors: list[RowError] = []
+        seen: dict[str, int] = {}
+        for line, raw in rows:
+            try:
+                req, hosts = validate_issue(raw, default_days=self._default_days)
+            except InvalidInput as exc:
+                errors.append(RowError(line, exc.field, exc.message))
+                continue
+            if req.branch not in branches:
+                errors.append(RowError(line, "branch", f"no branch with code {req.branch!r}"))
+                continue
+            if branch_scope is not None and req.branch != branch_scope:
+                errors.append(RowError(line, "branch", f"you may only import into branch {branch_scope}"))
+                continue
+            key = req.shop_url.lower()
+            if key in seen:
+                errors.append(RowError(line, "shop_url", f"duplicate of line {seen[key]} (same shop URL)"))
+                continue
+            seen[key] = line
+            cleaned.append(_Row(line, req, hosts))
+        # A shop URL that already carries a live badge is refused (renew that one instead).
+        urls = [r.req.shop_url for r in cleaned]
+        taken: set[str] = set()
+        for i in range(0, len(urls), _CHUNK):
+            taken.update(self._session.execute(
+                select(Shop.url).join(Badge, Badge.shop_id == Shop.id)
+                .where(Shop.url.in_(urls[i:i + _CHUNK]), Badge.state.in_(_LIVE))
+            ).scalars())
+        if taken:
+            keep = []
+            for row in cleaned:
+                if row.req.shop_url in taken:
+                    errors.append(RowError(row.line, "shop_url", "this shop already has a badge; renew it instead"))
+                else:
+                    keep.append(row)
+            cleaned = keep
+        errors.sort(key=lambda e: e.line)
+        return cleaned, errors
+
+    # -- import ---------------------------------------------------------------
+    def run(self, rows: list[tuple[int, IssueRequest]], *, actor: Actor, dry_run: bool = False,
+            branch_scope: str | None = None, progress: Callable[[int], None] | None = None,
+            parse_errors: Iterable[RowError] = ()) -> ImportReport:
+        """Validate everything, then issue all rows or none."""
+        early = list(parse_errors)
+        report = ImportReport(rows=len(rows) + len(early), dry_run=dry_run)
+        cleaned, errors = self.validate(rows, branch_scope=branch_scope)
+        report.errors = sorted([*early, *errors], key=lambda e: e.line)
+        if report.errors or dry_run or not cleaned:
+            return report
+        report.issued = self._insert(cleaned, actor=actor, progress=progress)
+        return report
+
+    def _insert(self, rows: list[_Row], *, actor: Actor, progress: Callable[[int], None] | None) -> list[str]:
+        session, now = self._session, self._clock()
+        branches = {b.code: b for b in session.execute(select(Branch)).scalars()}
+        # Members: reuse one with the same name in the same branch, else create.
+        wanted = {(branches[r.req.branch].id, r.req.holder) for r in rows}
+        member_ids: dict[tuple[int, str], int] = {}
+        for branch_id in {b for b, _ in wanted}:
+            names = [n for b, n in wanted if b == branch_id]
+            for i in range(0, len(names), _CHUNK):
+                for mid, name in session.execute(
+                    select(Member.id, Member.name).where(Member.branch_id == branch_id,
+                                                         Member.name.in_(names[i:i + _CHUNK]))
+                ).all():
+                    member_ids.setdefault((branch_id, name), mid)
+        new_members = sorted(k for k in wanted if k not in member_ids)
+        if new_members:
+            # No RETURNING: drivers fall back to one statement per row when asked to keep order.
+            insert_rows(session, Member.__table__, [{"name": name, "branch_id": b, "contact": None,
+                                                     "created_at": now} for b, name in new_members])
+            self._load_members(member_ids, new_members)
+        floor = session.execute(select(func.coalesce(func.max(Shop.id), 0))).scalar_one()
+        insert_rows(session, Shop.__table__, [
+            {"member_id": member_ids[(branches[r.req.branch].id, r.req.holder)], "platform": r.req.platform,
+             "name": r.req.shop_name, "url": r.req.shop_url, "hosts": r.hosts, "created_at": now} for r in rows])
+        shop_of: dict[tuple[int, str], int] = {}
+        urls = [r.req.shop_url for r in rows]
+        for i in range(0, len(urls), _CHUNK):
+            for sid, mid, url in session.execute(
+                select(Shop.id, Shop.member_id, Shop.url).where(Shop.id > floor, Shop.url.in_(urls[i:i + _CHUNK]))
+            ).all():
+                shop_of[(mid, url)] = max(sid, shop_of.get((mid, url), 0))
+        shop_ids = [shop_of[(member_ids[(branches[r.req.branch].id, r.req.holder)], r.req.shop_url)] for r in rows]
+
+        slots = _SlotAllocator(session, issuer=self._issuer, keyring=self._keyring, clock=self._clock,
+                               ttl=self._status_ttl)
+        kid, private = self._keyring.signing_key()
+        kid_url = self._issuer.kid_url(kid)
+        existing_ids: set[str] = set()
+        badge_rows, slot_rows, audit_rows, issued = [], [], [], []
+        for n, (row, shop_id) in enumerate(zip(rows, shop_ids, strict=True), start=1):
+            badge_id = new_badge_id()
+            while badge_id in existing_ids:
+                badge_id = new_badge_id()
+            existing_ids.add(badge_id)
+            shown = format_badge_id(badge_id)
+            branch = branches[row.req.branch]
+            valid_until = now + timedelta(days=row.req.valid_days or self._default_days)
+            entries = []
+            for purpose in PURPOSES:
+                list_id, idx = slots.take(purpose)
+                slot_rows.append({"list_id": list_id, "idx": idx, "purpose": purpose, "badge_id": badge_id})
+                entries.append(StatusEntry(purpose, list_url(self._issuer, list_id), idx))
+            claims = BadgeClaims(badge_id=shown, holder_name=row.req.holder, shop_name=row.req.shop_name,
+                                 shop_url=row.req.shop_url, platform=row.req.platform, hosts=tuple(row.hosts),
+                                 branch_code=branch.code, branch_name=branch.name, valid_from=now,
+                                 valid_until=valid_until, status_entries=tuple(entries))
+            payload = build_credential(claims, issuer=self._issuer)
+            badge_rows.append({
+                "id": badge_id, "shop_id": shop_id, "branch_id": branch.id, "state": State.ACTIVE.value,
+                "valid_from": now, "valid_until": valid_until, "issued_at": now,
+                "credential": sign_jws(payload, kid_url=kid_url, private_key=private),
+                "credential_id": payload["id"], "kid": kid, "updated_at": now,
+            })
+            audit_rows.append({"action": Action.ISSUE.value, "target": shown, "branch_code": branch.code,
+                               "before": None, "after": {"state": State.ACTIVE.value, "valid_from": isoformat_z(now),
+                                                         "valid_until": isoformat_z(valid_until),
+                                                         "revocation_reason": None, "kid": kid, "via": "import"}})
+            issued.append(shown)
+            if progress is not None and n % 200 == 0:
+                progress(200)
+        if progress is not None and len(rows) % 200:
+            progress(len(rows) % 200)
+        # Badge ids are 60 random bits; a clash with a stored id is practically impossible,
+        # and the primary key would refuse it (rolling back the whole import) anyway.
+        insert_rows(session, Badge.__table__, badge_rows)
+        insert_rows(session, StatusSlot.__table__, slot_rows)
+        slots.save_counters()
+        self._audit.append_many(actor, audit_rows)
+        _logger.info("imported %d badges", len(issued))
+        return issued
+
+    def _load_members(self, member_ids: dict[tuple[int, str], int], keys: list[tuple[int, str]]) -> None:
+        for branch_id in {b for b, _ in keys}:
+            names = [n for b, n in keys if b == branch_id]
+            for i in range(0, len(names), _CHUNK):
+                for mid, name in self._session.execute(
+                    select(Member.id, Member.name).where(Member.branch_id == branch_id,
+                                                         Member.name.in_(names[i:i + _CHUNK]))
+                    .order_by(Member.id)
+                ).all():
+                    member_ids.setdefault((branch_id, name), mid)
+
+
+def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]], *, batch: int = 5000) -> None:
+    """Insert rows with executemany, in pages (measured: faster than multi-row VALUES on SQLite and psycopg 3)."""
+    for i in range(0, len(rows), batch):
+        session.execute(insert(table), rows[i:i + batch])
+
+
+class _SlotAllocator:
+    """Draw random free indexes per purpose, loading each list's used indexes once."""
+
+    def __init__(self, session: Session, *, issuer: Issuer, keyring: Keyring, clock: Clock, ttl: int) -> None:
+        self._session = session
+        self._lists = StatusListService(session, issuer=issuer, keyring=keyring, clock=clock, ttl_seconds=ttl)
+        self._current: dict[str, tuple[str, int, int]] = {}  # purpose -> (list id, size, used)
+        self._taken: dict[str, set[int]] = {}
+        self._added: dict[str, int] = {}
+
+    def _open(self, purpose: str) -> None:
+        full = list(self._added)  # lists this import already filled (their counters are not saved yet)
+        row = self._session.execute(
+            select(StatusList).where(StatusList.purpose == purpose, StatusList.used < _FILL_LIMIT,
+                                     StatusList.id.notin_(full))
+            .order_by(StatusList.used.desc()).limit(1).with_for_update()
+        ).scalar_one_or_none()
+        if row is None:
+            row = self._lists._create(purpose)  # noqa: SLF001 - same package; one new signed empty list
+        self._current[purpose] = (row.id, row.size, row.used)
+        self._taken[row.id] = set(self._session.execute(
+            select(StatusSlot.idx).where(StatusSlot.list_id == row.id)).scalars())
+        self._added.setdefault(row.id, 0)
+
+    def take(self, purpose: str) -> tuple[str, int]:
+        """Return (list id, index) of a fresh random slot."""
+        if purpose not in self._current or self._current[purpose][2] >= _FILL_LIMIT:
+            self._open(purpose)
+        list_id, size, used = self._current[purpose]
+        taken = self._taken[list_id]
+        index = random_index(taken, size=size)
+        while index is None:  # practically unreachable below half full
+            index = secrets.randbelow(size)
+            index = None if index in taken else index
+        taken.add(index)
+        self._current[purpose] = (list_id, size, used + 1)
+        self._added[list_id] += 1
+        return list_id, index
+
+    def save_counters(self) -> None:
+        """Add the slots taken to each list's ``used`` counter."""
+        for list_id, added in self._added.items():
+            if added:
+                self._session.execute(update(StatusList).where(StatusList.id == list_id)
+                                      .values(used=StatusList.used + added))
+
+
+def count_badges(session: Session) -> int:
+    """Return how many badges are stored (for reports and tests)."""
+    return int(session.execute(select(func.count()).select_from(Badge)).scalar_one())
+
+
+def as_dict(report: ImportReport) -> dict[str, Any]:
+    """Return a JSON-friendly view of a report."""
+    return {"rows": report.rows, "imported": len(report.issued), "dry_run": report.dry_run,
+            "errors": [{"line": e.line, "field": e.field, "message": e.message} for e in report.errors]}
