@@ -19,7 +19,6 @@ from flask import (
     Blueprint,
     Flask,
     Response,
-    current_app,
     jsonify,
     make_response,
     redirect,
@@ -27,10 +26,8 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
 
-from verifier import context
-from verifier.auth import bearer_principal, current_principal
+from verifier import context, guards
 from verifier.extensions import csrf
 from verifier.httperrors import ApiError
 from verifier.models import Branch, Complaint, ComplaintEvidence
@@ -118,17 +115,6 @@ def _suspend_badge(principal: Any, number: str) -> Complaint:
 
 
 # -- console ----------------------------------------------------------------------------------
-def _console_principal() -> Any:
-    """Return the signed-in administrator, or None (the caller redirects to the login page)."""
-    return current_principal()
-
-
-def _to_login() -> Response:
-    if "admin.login" in current_app.view_functions:
-        return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))  # type: ignore[return-value]
-    raise ApiError(401, "unauthorized", _("请先登录。"))
-
-
 def _page_response(html: str) -> Response:
     response = make_response(html)
     response.headers["Cache-Control"] = "no-store"
@@ -136,12 +122,10 @@ def _page_response(html: str) -> Response:
 
 
 @console.get("")
+@guards.console("complaint.read")
 def queue() -> Response:
     """List complaints with filters and each one's age against the 10-working-day target."""
-    principal = _console_principal()
-    if principal is None:
-        return _to_login()
-    require(principal, "complaint.read")
+    principal = guards.principal()
     status, branch = _queue_filters(principal)
     page = _page()
     service = _service()
@@ -158,11 +142,10 @@ def queue() -> Response:
 
 
 @console.get("/<number>")
+@guards.console("complaint.read")
 def detail(number: str) -> Response:
     """Show one complaint; contact and evidence only to those who handle it."""
-    principal = _console_principal()
-    if principal is None:
-        return _to_login()
+    principal = guards.principal()
     complaint = _load(principal, number)
     from verifier.complaints import category_names, state_names, tracking_url
     from verifier.services.complaints import TRANSITIONS
@@ -180,33 +163,30 @@ def detail(number: str) -> Response:
 
 
 @console.post("/<number>/status")
+@guards.console("complaint.write")
 def change_status(number: str) -> Response:
     """Change a complaint's state with a public reply and a private note (audited)."""
-    principal = _console_principal()
-    if principal is None:
-        return _to_login()
+    principal = guards.principal()
     context.begin_write()
     complaint = _change_state(principal, number, request.form)
     return redirect(url_for("complaints_admin.detail", number=complaint.tracking_number), code=303)  # type: ignore[return-value]
 
 
 @console.post("/<number>/suspend-badge")
+@guards.console("complaint.write")
 def suspend_badge(number: str) -> Response:
     """One click: suspend the badge while the complaint is investigated."""
-    principal = _console_principal()
-    if principal is None:
-        return _to_login()
+    principal = guards.principal()
     context.begin_write()
     complaint = _suspend_badge(principal, number)
     return redirect(url_for("complaints_admin.detail", number=complaint.tracking_number), code=303)  # type: ignore[return-value]
 
 
 @console.get("/<number>/evidence/<int:evidence_id>")
+@guards.console("complaint.read")
 def evidence(number: str, evidence_id: int) -> Response:
     """Serve an evidence image to the handling branch and the committee only."""
-    principal = current_principal()
-    if principal is None:
-        raise ApiError(401, "unauthorized", _("请先登录。"))
+    principal = guards.principal()
     complaint = _load(principal, number)
     if not may_see_personal_data(principal, complaint):
         raise ApiError(403, "forbidden", "evidence is personal data: only the handling branch and the committee")
@@ -221,13 +201,6 @@ def evidence(number: str, evidence_id: int) -> Response:
 
 
 # -- admin JSON API (bearer tokens only: no cookie can drive it, hence no CSRF) ---------------
-def _api_principal() -> Any:
-    principal = bearer_principal()
-    if principal is None:
-        raise ApiError(401, "unauthorized", "send Authorization: Bearer <token> (from `liang admin token`)")
-    return principal
-
-
 def _api_json(body: Any, status: int = 200) -> Response:
     response = jsonify(body)
     response.status_code = status
@@ -236,9 +209,10 @@ def _api_json(body: Any, status: int = 200) -> Response:
 
 
 @api.get("")
+@guards.api("complaint.read")
 def api_list() -> Response:
     """List complaints: ``?status=&branch=&page=`` → items, page, per_page, total."""
-    principal = _api_principal()
+    principal = guards.principal()
     require(principal, "complaint.read")
     status, branch = _queue_filters(principal)
     page = _page()
@@ -248,18 +222,20 @@ def api_list() -> Response:
 
 
 @api.get("/<number>")
+@guards.api("complaint.read")
 def api_detail(number: str) -> Response:
     """Return one complaint (personal data only for those who handle it)."""
-    principal = _api_principal()
+    principal = guards.principal()
     return _api_json(_json(principal, _load(principal, number)))
 
 
 @api.post("/<number>/status")
+@guards.api("complaint.write")
 def api_status(number: str) -> Response:
     """Change a complaint's state: ``{"status", "reply"?, "note"?}`` → the complaint."""
     from verifier.api import json_body
 
-    principal = _api_principal()
+    principal = guards.principal()
     data = json_body()
     context.begin_write()
     complaint = _change_state(principal, number, data)
@@ -267,9 +243,10 @@ def api_status(number: str) -> Response:
 
 
 @api.post("/<number>/suspend-badge")
+@guards.api("complaint.write")
 def api_suspend_badge(number: str) -> Response:
     """Suspend the complaint's badge while it is investigated → the complaint."""
-    principal = _api_principal()
+    principal = guards.principal()
     context.begin_write()
     complaint = _suspend_badge(principal, number)
     return _api_json(_json(principal, complaint))

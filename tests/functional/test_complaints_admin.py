@@ -138,15 +138,24 @@ def test_evidence_served_only_to_handling_branch_and_committee(client, setup):
     number = setup["tracking_number"]
     url = _api(client, setup["committee"], f"/{number}").get_json()["evidence"][0]["url"]
     for who in ("b01", "committee"):
-        response = client.get(url, headers=setup[who].headers)
+        browser = client.application.test_client()
+        login(browser, setup[who])  # evidence is a console page: a signed-in session, not a bearer token
+        response = browser.get(url)
         assert response.status_code == 200, who
         assert response.mimetype == "image/jpeg" and "no-store" in response.headers["Cache-Control"]
         assert b"SpyCam" not in response.data and not Image.open(io.BytesIO(response.data)).getexif()
-    assert client.get(url, headers=setup["auditor"].headers).status_code == 403
-    assert client.get(url, headers=setup["b02"].headers).status_code == 403
-    assert client.get(url).status_code == 401
+    auditor = client.application.test_client()
+    login(auditor, setup["auditor"])
+    assert auditor.get(url).status_code == 403
+    assert client.get(url, headers=setup["committee"].headers).status_code == 302  # a token is no console login
+    foreign = client.application.test_client()
+    login(foreign, setup["b02"])
+    assert foreign.get(url).status_code == 403
+    assert client.get(url).status_code == 302  # anonymous: to the login page
+    committee = client.application.test_client()
+    login(committee, setup["committee"])
     wrong = re.sub(r"/evidence/\d+$", "/evidence/999999", url)
-    assert client.get(wrong, headers=setup["committee"].headers).status_code == 404
+    assert committee.get(wrong).status_code == 404
 
 
 def test_status_filter_and_pagination_params(client, setup):

@@ -27,7 +27,7 @@ SELF_SERVICE = {"admin.logout", "admin.totp", "admin.tokens", "admin.token_revok
 #: Of those, the ones that write an API token: still refused to auditors.
 TOKEN_WRITES = {"admin.tokens", "admin.token_revoke"}
 #: Parameters tied to one branch's record (a foreign branch must get 403 whatever the method).
-TIED = {"badge_id", "member_id"}
+TIED = {"badge_id", "member_id", "number", "evidence_id"}
 PREFIXES = ("/admin", "/api/v1/admin")
 
 
@@ -54,15 +54,33 @@ def world(app, make_branch, make_user, make_token, issue_badge, login):  # noqa:
         member_id = context.session().execute(select(Member.id).where(Member.name == "王一")).scalar_one()
         context.session().commit()
         group_id = group.id
+    number, evidence_id = _complaint(app, badge_id)
     tokens = {role: make_token(name) for role, name in USERS.items()}
     with app.app_context():
         token_id = context.session().execute(select(func.min(ApiToken.id))).scalar_one()  # the committee's
     consoles = {role: login(name) for role, name in USERS.items()}
     consoles["anonymous"] = app.test_client()
     params = {"badge_id": badge_id, "member_id": member_id, "group_id": group_id, "token_id": token_id,
-              "action": "suspend", "decision": "approve"}
+              "action": "suspend", "decision": "approve", "number": number, "evidence_id": evidence_id}
     return {"tokens": tokens, "consoles": consoles, "params": params, "member_id": member_id,
             "badge_id": badge_id}
+
+
+def _complaint(app, badge_id: str) -> tuple[str, int]:
+    """File a complaint (with one evidence photo) against the own-branch badge."""
+    from tests.functional.complaints_support import jpeg_with_gps
+    from verifier.complaints import complaint_service
+    from verifier.services.complaints import ComplaintForm
+
+    with app.test_request_context():
+        context.begin_write()
+        badge = context.badge_service().get_public(badge_id)
+        filing = complaint_service().file(
+            badge, ComplaintForm(category="quality", description="吹风机坏了", evidence=(jpeg_with_gps(),)),
+            client="127.0.0.9", actor=SYSTEM)
+        number, evidence_id = filing.complaint.tracking_number, filing.complaint.evidence[0].id
+        context.session().commit()
+    return number, evidence_id
 
 
 def _snapshot(app) -> dict[str, Any]:
