@@ -22,7 +22,7 @@
   function el(tag, cls, text) {
     var node = document.createElement(tag);
     if (cls) node.className = cls;
-    if (text) node.textContent = text; // never innerHTML: the shop name is someone else's text
+    if (text) node.textContent = text; // text only, never markup: the shop name is someone else's text
     return node;
   }
 
