@@ -384,3 +384,13 @@ def test_truncated_chunk_parser_sanity():
     chunk = struct.pack(">I", len(body)) + b"iTXt" + body + struct.pack(">I", zlib.crc32(b"iTXt" + body))
     data = b"\x89PNG\r\n\x1a\n" + chunk
     assert png_itxt_chunks(data) == [(b"openbadgecredential", 0, b"a.b.c")]
+
+
+@pytest.mark.parametrize(("lang", "kit_words", "verify_words"), [
+    ("en", "Embed kit", "Verify a badge by picture"),
+    ("zh-Hant", "嵌入工具包", "拍照核驗徽章"),
+])
+def test_kit_and_verify_pages_are_translated(client, issue_badge, lang, kit_words, verify_words):
+    badge_id = issue_badge()
+    assert kit_words in client.get(f"/v/{badge_id}/kit?lang={lang}").get_data(as_text=True)
+    assert verify_words in client.get(f"/verify?lang={lang}").get_data(as_text=True)
