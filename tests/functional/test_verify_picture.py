@@ -253,3 +253,17 @@ def test_verify_page_explains_bad_uploads(client, app, make, status, words):
     response = post_page(client, make(), token=_csrf(client))
     assert response.status_code == status
     assert words in response.get_data(as_text=True)
+
+
+def test_picture_uploads_are_rate_limited_on_their_own_budget(app, app_config):
+    from verifier.app import create_app
+
+    limited = create_app({**app_config, "RATELIMIT_ENABLED": True, "VERIFY_UPLOAD_RATE_LIMIT": "2 per minute"})
+    try:
+        client = limited.test_client()
+        token = _csrf(client)
+        statuses = [post_page(client, b"%PDF-1.7", token=token).status_code for _ in range(3)]
+        assert statuses == [400, 400, 429]
+        assert client.get("/verify").status_code == 200  # reading the form is not limited
+    finally:
+        limited.extensions["liang.db"].dispose()
