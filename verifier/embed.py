@@ -14,7 +14,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request, send_from_directory
+from flask_babel import force_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from signer.errors import InvalidImage
 from signer.ids import format_badge_id
@@ -220,8 +222,11 @@ def kit(raw_id: str) -> Response:
                                     alt=alt, width=SIZES["m"][0], height=SIZES["m"][1]),
         "widget": widget_snippet(badge_id=body["id"], public_url=public_url),
     }
+    with force_locale("zh_Hans"):
+        # Markup of our own autoescaped template, not of user data.
+        card = Markup(render_template("kit/parcel_card.html", badge=body, base=base))  # noqa: S704
     html = render_template("kit/kit.html", badge=body, base=base, snippets=snippets, sizes=SIZES,
-                           platform_name=PLATFORM_NAMES.get(body["shop"]["platform"]))
+                           parcel_card=card, platform_name=PLATFORM_NAMES.get(body["shop"]["platform"]))
     response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "no-cache, max-age=0, must-revalidate"
     return response

@@ -237,3 +237,33 @@ def test_verify_upload_page_answers_a_badge_image(browser, server, issue_badge, 
         assert "小明杂货" in page.locator(".result").inner_text()
     finally:
         context.close()
+
+
+def test_kit_prints_one_a6_parcel_card(browser, server, issue_badge):
+    import re
+
+    badge_id = issue_badge(shop_name="小明杂货")
+    ARTIFACTS.mkdir(exist_ok=True)
+    context = browser.new_context(viewport={"width": 1000, "height": 1200})
+    try:
+        page = context.new_page()
+        page.goto(f"{server.url}/v/{badge_id}/kit")
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=str(ARTIFACTS / "kit-page.png"), full_page=True)
+        assert page.locator("button.copy").first.is_visible()  # kit.js revealed the copy buttons
+        page.emulate_media(media="print")
+        assert page.locator("header.site").is_hidden()
+        assert page.locator("section.no-print").first.is_hidden()
+        assert page.locator(".parcel-card img.pc-qr").is_visible()
+        assert "用手机扫描上方二维码" in page.locator(".parcel-card").inner_text()  # Chinese even in an en browser
+        page.set_viewport_size({"width": 351, "height": 514})  # 93 x 136 mm: A6 less its margins
+        assert page.evaluate("() => document.documentElement.scrollHeight") <= 514  # the card fits one page
+        page.screenshot(path=str(ARTIFACTS / "parcel-card-print.png"))
+        pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+        (ARTIFACTS / "parcel-card-a6.pdf").write_bytes(pdf)
+        boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+        assert len(boxes) == 1, boxes  # exactly one page
+        width, height = (float(v) for v in boxes[0])
+        assert abs(width - 297.6) < 2 and abs(height - 419.5) < 2  # A6 in points
+    finally:
+        context.close()
