@@ -59,6 +59,7 @@ def server(app, app_config: dict[str, Any], live_port: int) -> Iterator[LiveServ
 
 class _Storefront(ThreadingHTTPServer):
     page: bytes = b""
+    csp: str | None = None
 
 
 class _ShopPage(BaseHTTPRequestHandler):
@@ -69,6 +70,8 @@ class _ShopPage(BaseHTTPRequestHandler):
         self.send_response(200 if self.path in ("/", "/index.html") else 404)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
+        if self.server.csp:
+            self.send_header("Content-Security-Policy", self.server.csp)
         self.end_headers()
         self.wfile.write(body)
 
@@ -139,6 +142,21 @@ def test_bound_host_shows_live_badge_in_shadow_root(page, server, storefront, is
     assert page.context.cookies() == []
     ARTIFACTS.mkdir(exist_ok=True)
     page.locator("footer").screenshot(path=str(ARTIFACTS / "widget-valid.png"))
+
+
+def test_widget_is_styled_under_a_strict_shop_csp(page, server, storefront, issue_badge):
+    badge_id = issue_badge(hosts=("localhost",))
+    storefront.page = shop_page(badge_id, server.url)
+    # A careful shop allows our script and API but no inline styles at all.
+    storefront.csp = f"default-src 'self'; script-src {server.url}; connect-src {server.url}; style-src 'self'"
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(f"http://localhost:{storefront.server_port}/")
+    box = _badge_box(page)
+    assert box.get_attribute("data-state") == "valid"
+    assert box.evaluate("el => getComputedStyle(el).display") == "inline-flex"  # the shadow sheet applied
+    assert box.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(168, 20, 28)"
+    assert violations == []
 
 
 def test_badge_opens_verify_page_by_click_enter_and_space(page, server, storefront, issue_badge):
