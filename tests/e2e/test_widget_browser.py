@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -52,9 +53,21 @@ def server(app, app_config: dict[str, Any], live_port: int) -> Iterator[LiveServ
         "LIANG_PUBLIC_URL": app_config["PUBLIC_URL"],
         "LIANG_LOG_FORMAT": "text",
     }
-    live = start_server(env, port=live_port)
+    live = _start_with_retry(env, live_port)
     yield live
     live.stop()
+
+
+def _start_with_retry(env: dict[str, str], port: int, attempts: int = 3) -> LiveServer:
+    """Start the server, retrying: on a loaded CI machine start-up can overrun start_server's 20 s."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return start_server(env, port=port)
+        except RuntimeError:
+            if attempt == attempts:
+                raise
+            time.sleep(1)
+    raise AssertionError("unreachable")
 
 
 class _Storefront(ThreadingHTTPServer):
