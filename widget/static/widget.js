@@ -1,0 +1,108 @@
+/* 亮身份 (Liangshenfen) storefront widget: turns <a class="liang-badge" data-badge-id> links into live badges.
+   No dependencies, no cookies, no requests to anyone but the service that served this script. */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script || !script.src || !window.fetch) return; // old browsers keep the plain link
+  var origin = new URL(script.src).origin; // the API lives where the script came from, never where the page is
+  var WORDS = { valid: "有效", expired: "已过期", not_yet_valid: "尚未生效", suspended: "已暂停", revoked: "已撤销" };
+  var COLOURS = { valid: "#a8141c", expired: "#6b6b6b", not_yet_valid: "#4a6680", suspended: "#b26f12",
+    revoked: "#595959", foreign: "#8e1b1b" };
+  var CSS = ":host{all:initial;display:inline-block;vertical-align:middle}" +
+    ".b{display:inline-flex;align-items:center;gap:10px;box-sizing:border-box;max-width:320px;padding:8px 12px;" +
+    "border-radius:10px;color:#fff;cursor:pointer;font:14px/1.35 system-ui,-apple-system,'PingFang SC'," +
+    "'Microsoft YaHei','Noto Sans CJK SC',sans-serif;box-shadow:0 1px 3px rgba(0,0,0,.25)}" +
+    ".b:focus-visible{outline:3px solid #f4c244;outline-offset:2px}" +
+    ".i{font-size:22px;line-height:1;flex:none}.t{display:flex;flex-direction:column;min-width:0}" +
+    ".h{font-weight:700;letter-spacing:.05em}.s{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}" +
+    ".p{margin-left:auto;padding:2px 8px;border-radius:99px;background:#fff;font-weight:700;flex:none}" +
+    ".v .h{color:#f4c244}.w{font-weight:700}";
+  var ID = /^[0-9A-Za-z][0-9A-Za-z \-]{0,39}$/;
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text) node.textContent = text; // text only, never markup: the shop name is someone else's text
+    return node;
+  }
+
+  function style(root) {
+    if (root.adoptedStyleSheets !== undefined && window.CSSStyleSheet) {
+      try { // constructed sheets are not inline styles, so a strict page CSP does not block them
+        var sheet = new CSSStyleSheet();
+        sheet.replaceSync(CSS);
+        root.adoptedStyleSheets = [sheet];
+        return;
+      } catch (e) { /* fall through */ }
+    }
+    root.appendChild(el("style", "", CSS));
+  }
+
+  function render(link, data) {
+    var verifyUrl = origin + "/v/" + encodeURIComponent(data.id);
+    var host = location.hostname.toLowerCase().replace(/\.$/, "");
+    var hosts = (data.shop && data.shop.hosts) || [];
+    var state = hosts.indexOf(host) < 0 ? "foreign" : WORDS[data.status] ? data.status : "revoked";
+    var shop = (data.shop && data.shop.name) || "";
+    var holder = el("span", "liang-badge-host");
+    var root = holder.attachShadow({ mode: "open" });
+    style(root);
+    var box = el("div", "b " + (state === "valid" ? "v" : "x"));
+    box.setAttribute("role", "link");
+    box.setAttribute("tabindex", "0");
+    box.setAttribute("data-state", state);
+    box.style.background = COLOURS[state];
+    var label;
+    if (state === "foreign") {
+      box.appendChild(el("span", "i", "⚠"));
+      var tw = el("span", "t");
+      tw.appendChild(el("span", "w", "此徽章不属于本店"));
+      tw.appendChild(el("span", "s", "点击查看徽章真正的主人"));
+      box.appendChild(tw);
+      label = "警告：此徽章不属于本店。点击打开核验页面";
+    } else {
+      var word = WORDS[state];
+      box.appendChild(el("span", "i", state === "valid" ? "✓" : "✕"));
+      var t = el("span", "t");
+      t.appendChild(el("span", "h", "党员网商"));
+      t.appendChild(el("span", "s", shop));
+      box.appendChild(t);
+      var pill = el("span", "p", word);
+      pill.style.color = COLOURS[state];
+      box.appendChild(pill);
+      label = "党员网商徽章：" + shop + "，状态：" + word + "。点击打开核验页面";
+    }
+    box.setAttribute("aria-label", label);
+    box.title = label;
+    function open() { window.open(verifyUrl, "_blank", "noopener"); }
+    box.addEventListener("click", open);
+    box.addEventListener("keydown", function (ev) {
+      if (ev.key === "Enter" || ev.key === " " || ev.key === "Spacebar") { ev.preventDefault(); open(); }
+    });
+    root.appendChild(box);
+    // The original link stays in the light DOM (not rendered without a slot) so nothing is lost.
+    link.parentNode.insertBefore(holder, link);
+    holder.appendChild(link);
+  }
+
+  function load(link) {
+    var id = (link.getAttribute("data-badge-id") || "").trim();
+    if (!ID.test(id) || link.getAttribute("data-liang-done")) return;
+    link.setAttribute("data-liang-done", "1");
+    fetch(origin + "/api/v1/badges/" + encodeURIComponent(id), {
+      credentials: "omit", mode: "cors", cache: "no-cache", referrerPolicy: "no-referrer"
+    }).then(function (r) {
+      return r.ok ? r.json() : null;
+    }).then(function (data) {
+      if (data && data.id) render(link, data);
+    }).catch(function () { /* offline or blocked: the plain link still works */ });
+  }
+
+  function scan() {
+    var links = document.querySelectorAll("a.liang-badge[data-badge-id]");
+    for (var i = 0; i < links.length; i++) load(links[i]);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", scan);
+  else scan();
+})();
