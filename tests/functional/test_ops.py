@@ -165,3 +165,12 @@ def test_unknown_log_format_refused(app_config: dict[str, Any]) -> None:
     with pytest.raises(ConfigError, match="LOG_FORMAT") as info:
         create_app({**app_config, "LOG_FORMAT": "xml"})
     assert "xml" in str(info.value)
+
+
+def test_rate_limits_not_inherited_from_an_earlier_app(app_config: dict[str, Any], app: Flask) -> None:
+    """Regression: an app built with limits off (the CLI's) must not switch them off for the next one."""
+    create_app({**app_config, "RATELIMIT_ENABLED": False})
+    config = {k: v for k, v in app_config.items() if k != "RATELIMIT_ENABLED"}
+    served = create_app({**config, "VERIFY_RATE_LIMIT": "2 per minute"}).test_client()
+    codes = [served.get("/api/v1/badges/0000-0000-0000").status_code for _ in range(3)]
+    assert codes == [404, 404, 429]
