@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from verifier.db import Database
 from tests.conftest import free_port
+from verifier.db import Database
 
 
 def _status_list_url(client: FlaskClient, badge: str, purpose: str = "revocation") -> str:
