@@ -344,9 +344,7 @@ def growth(results: list[dict[str, Any]]) -> str:
     by_db: dict[str, list[dict[str, Any]]] = {}
     for r in results:
         by_db.setdefault(r["db"], []).append(r)
-    lines = ["| database | endpoint | " + " | ".join(f"p99 @ {r['size']:,}" for r in results if r["db"] == db)
-             + " | largest ÷ smallest | target ≤ 1.2 |" for db in list(by_db)[:1]]
-    lines = []
+    lines: list[str] = []
     for db, rs in by_db.items():
         rs = sorted(rs, key=lambda r: r["size"])
         lines += ["", f"p99 against registry size ({db}):", "",
