@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from verifier import context
 from verifier.extensions import csrf, limiter
@@ -43,6 +43,7 @@ def badge_status(raw_id: str) -> Response:
     """Return the live JSON status of a badge."""
     badge = context.badge_service().get_public(raw_id)
     body = status_json(badge, issuer=context.issuer(), now=context.clock()())
+    g.liang_outcome = body["status"]
     return etagged(jsonify(body), cache_control="no-cache, max-age=0, must-revalidate")
 
 
@@ -62,6 +63,7 @@ def verify() -> Response:
         if not isinstance(token, str) or not token.strip():
             raise ApiError(400, "invalid_request", "credential must be a compact JWS string")
         result = service.verify_token(token)
+    g.liang_outcome = result["status"] or result["reason"]
     response = jsonify(result)
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -48,6 +48,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         RATELIMIT_STORAGE_URI=settings.get("REDIS_URL") or "memory://",
         RATELIMIT_HEADERS_ENABLED=True,
         RATELIMIT_SWALLOW_ERRORS=True,  # a Redis outage must not take verification down
+        # Explicit: Flask-Limiter otherwise inherits "enabled" from the last app built in this
+        # process (the CLI's, with limits off), so `liang serve` workers ran without limits.
+        RATELIMIT_ENABLED=True,
         JSON_SORT_KEYS=False,
     )
     if config:

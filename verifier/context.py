@@ -62,6 +62,18 @@ def keyring() -> Keyring:
     return key_service().keyring()
 
 
+class _LazyKeyring:
+    """Stands in for the keyring and loads it on first use: reading a badge's status needs no keys."""
+
+    def __init__(self) -> None:
+        self._ring: Keyring | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._ring is None:
+            self._ring = keyring()
+        return getattr(self._ring, name)
+
+
 def key_service() -> KeyService:
     """Return a key service on this request's session."""
     return KeyService(session(), encryptor=encryptor(), clock=clock())
@@ -70,7 +82,7 @@ def key_service() -> KeyService:
 def badge_service() -> BadgeService:
     """Return a badge service on this request's session."""
     sess = session()
-    return BadgeService(sess, issuer=issuer(), keyring=keyring(), clock=clock(),
+    return BadgeService(sess, issuer=issuer(), keyring=_LazyKeyring(), clock=clock(),  # type: ignore[arg-type]
                         audit=AuditLog(sess, clock=clock()),
                         status_ttl=int(current_app.config["STATUS_LIST_TTL"]),
                         default_days=int(current_app.config["DEFAULT_VALID_DAYS"]))

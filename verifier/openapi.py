@@ -138,6 +138,6 @@ def openapi() -> Response:
     """Serve the OpenAPI document."""
     document = build_document(public_url=current_app.config["PUBLIC_URL"],
                               public_only=bool(current_app.config["PUBLIC_ONLY"]))
-    response = jsonify(document)
-    response.headers["Cache-Control"] = "public, max-age=300"
-    return response
+    from verifier.public import etagged
+
+    return etagged(jsonify(document), cache_control="public, max-age=300")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Blueprint, Response, current_app, jsonify, make_response, render_template, request
-from sqlalchemy import text
+from flask import Blueprint, Response, current_app, g, jsonify, make_response, render_template, request
+from sqlalchemy import select, text
 
 from signer.lifecycle import REVOCATION_REASONS
 from verifier import context
@@ -42,6 +42,7 @@ def verify_page(raw_id: str) -> Response:
     badge = context.badge_service().get_public(raw_id)
     now = context.clock()()
     body = status_json(badge, issuer=context.issuer(), now=now)
+    g.liang_outcome = body["status"]
     html = render_template(
         "verify/badge.html", badge=body, now=now, platform_name=PLATFORM_NAMES.get(body["shop"]["platform"]),
         reason_codes=REVOCATION_REASONS,
@@ -61,16 +62,31 @@ def jwks() -> Response:
 
 @bp.get("/status/<list_id>")
 def status_list(list_id: str) -> Response:
-    """Serve a signed Bitstring Status List credential."""
+    """Serve a signed Bitstring Status List credential (cached per process until its version changes)."""
     if len(list_id) > 32 or not list_id.isalnum():
         raise ApiError(404, "not_found", "no such status list")
-    row = context.session().get(StatusList, list_id)
-    if row is None or not row.credential:
+    session = context.session()
+    # The database decides: one cheap version look-up per request, the signed bytes only when it moved.
+    version = session.execute(select(StatusList.version).where(StatusList.id == list_id)).scalar_one_or_none()
+    if version is None:
         raise ApiError(404, "not_found", "no such status list")
+    cache: dict[str, tuple[int, bytes, str]] = current_app.extensions.setdefault("liang.status_cache", {})
+    cached = cache.get(list_id)
+    if cached is None or cached[0] != version:
+        row = session.execute(select(StatusList.version, StatusList.credential)
+                              .where(StatusList.id == list_id)).one_or_none()
+        if row is None or not row.credential:
+            raise ApiError(404, "not_found", "no such status list")
+        data = row.credential.encode("ascii")
+        cached = (row.version, data, hashlib.sha256(data).hexdigest()[:32])
+        if len(cache) > 4096:  # bounded: lists are few, ids in requests are not
+            cache.clear()
+        cache[list_id] = cached
     ttl = int(current_app.config["STATUS_LIST_TTL"])
-    response = make_response(row.credential)
-    response.mimetype = "application/vc+jwt"
-    return etagged(response, cache_control=f"public, max-age={ttl}")
+    response = Response(cached[1], mimetype="application/vc+jwt")
+    response.set_etag(cached[2])
+    response.headers["Cache-Control"] = f"public, max-age={ttl}"
+    return response.make_conditional(request)  # type: ignore[return-value]
 
 
 @bp.get("/healthz")
@@ -82,6 +98,7 @@ def healthz() -> Response:
     except Exception:  # noqa: BLE001 - any failure means "not healthy"
         response = jsonify({"status": "unavailable"})
         response.status_code = 503
+        response.headers["Cache-Control"] = "no-store"
         return response
     response = jsonify({"status": "ok"})
     response.headers["Cache-Control"] = "no-store"

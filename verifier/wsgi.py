@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -27,9 +28,9 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         return create_app(dict(self._overrides))
 
 
-def run_gunicorn(*, host: str, port: int, workers: int, overrides: dict[str, Any]) -> None:
-    """Serve until interrupted."""
-    options = {
+def gunicorn_options(*, host: str, port: int, workers: int) -> dict[str, Any]:
+    """Return the gunicorn settings ``liang serve`` uses (the benchmark serves its bare app with them too)."""
+    options: dict[str, Any] = {
         "bind": f"{host}:{port}",
         "workers": workers,
         "worker_class": "gthread",
@@ -44,7 +45,21 @@ def run_gunicorn(*, host: str, port: int, workers: int, overrides: dict[str, Any
         "forwarded_allow_ips": "127.0.0.1",
         "proc_name": "liang",
     }
-    _Gunicorn(options, overrides).run()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        options["child_exit"] = _mark_process_dead
+    return options
+
+
+def _mark_process_dead(_server: Any, worker: Any) -> None:
+    # prometheus-client multiprocess mode: drop a dead worker's live gauges.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
+def run_gunicorn(*, host: str, port: int, workers: int, overrides: dict[str, Any]) -> None:
+    """Serve until interrupted."""
+    _Gunicorn(gunicorn_options(host=host, port=port, workers=workers), overrides).run()
 
 
 def app() -> Any:

@@ -7,6 +7,7 @@ import hmac
 import logging
 import secrets
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,7 +24,10 @@ MIN_PASSWORD = 12
 TOKEN_PREFIX = "liang_"  # noqa: S105 - a prefix that marks our tokens, not a secret
 # A hash to compare against when the user does not exist, so that a login for
 # an unknown name takes as long as one for a known name.
-_DUMMY_HASH = generate_password_hash("not-a-real-password-0000", method="scrypt")
+# Made on first use, not at import: scrypt costs ~0.2 s and would delay every start-up.
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return generate_password_hash("not-a-real-password-0000", method="scrypt")
 
 
 class AuthError(BadgeError):
@@ -99,7 +103,7 @@ class AccountService:
         """Return the user if the password matches (constant work whether or not the user exists)."""
         user = self.by_username(username) if isinstance(username, str) and len(username) <= 64 else None
         if user is None or not user.active:
-            check_password_hash(_DUMMY_HASH, password or "")
+            check_password_hash(_dummy_hash(), password or "")
             return None
         return user if check_password_hash(user.password_hash, password or "") else None
 

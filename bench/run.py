@@ -1,0 +1,425 @@
+#!/usr/bin/env python3
+"""Throughput benchmark on loopback: the public hot paths next to a bare Flask app, at several registry sizes.
+
+    .venv/bin/python bench/run.py [--sizes 1000,100000,1000000] [--duration 10] [--output bench/RESULTS.md]
+
+For each registry size it builds a fresh database (SQLite; also PostgreSQL when
+``LIANG_BENCH_DATABASE_URL`` is set, e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test``),
+issues a few real signed badges through the service, fills the rest of the registry with
+bulk-inserted rows (SQLAlchemy Core; the filler rows reuse one signed credential string
+and get no status-list slots: the verify paths read neither), starts ``liang serve`` and a
+bare one-route Flask app under the SAME gunicorn settings, and drives both with wrk
+(``apt-get install -y wrk``) picking a random badge per request. It prints a Markdown
+table with requests/s, p50/p99 and the ratio to the bare app, and writes bench/RESULTS.md.
+Rate-limit counters go to Redis when ``LIANG_BENCH_REDIS_URL`` is set (as in a many-instance
+deployment), else to the in-process memory storage.
+Only 127.0.0.1 is ever contacted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import platform
+import random
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+KEK = "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s"  # base64url of 32 bytes: a throwaway benchmark key
+REAL_BADGES = 20
+SAMPLE = 2000
+MAX_SIZE = 2_000_000
+TARGETS = {"api": 0.85, "page": 0.65, "png": 0.60}
+
+
+# -- machine ---------------------------------------------------------------------------------------
+def machine() -> dict[str, str]:
+    """Describe this machine: cores, CPU model, RAM, OS, Python."""
+    model = "unknown"
+    ram = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                ram = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+                break
+    except OSError:
+        pass
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
+    return {"nproc": str(os.cpu_count()), "cpu": model, "ram": ram, "os": platform.platform(),
+            "python": platform.python_version(), "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "load": f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"}
+
+
+def free_port() -> int:
+    """Return a free loopback port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# -- database --------------------------------------------------------------------------------------
+class Registry:
+    """A fresh database for one registry size."""
+
+    def __init__(self, workdir: Path, base_url: str | None) -> None:
+        self.workdir = workdir
+        self.schema: str | None = None
+        self.base_url = base_url
+        if base_url:
+            from sqlalchemy import create_engine, text
+            from sqlalchemy.engine import make_url
+
+            self.schema = f"bench_{secrets.token_hex(4)}"
+            engine = create_engine(base_url)
+            with engine.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
+            engine.dispose()
+            url = make_url(base_url)
+            self.url = url.set(query={**url.query, "options": f"-csearch_path={self.schema}"}).render_as_string(
+                hide_password=False)
+        else:
+            self.url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+
+    @property
+    def kind(self) -> str:
+        """Return ``PostgreSQL`` or ``SQLite``."""
+        return "PostgreSQL" if self.schema else "SQLite"
+
+    def drop(self) -> None:
+        """Remove the schema (PostgreSQL)."""
+        if self.schema and self.base_url:
+            from sqlalchemy import create_engine, text
+
+            engine = create_engine(self.base_url)
+            with engine.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{self.schema}" CASCADE'))
+            engine.dispose()
+
+
+def env_for(registry: Registry, instance: Path, public_url: str) -> dict[str, str]:
+    """Return the LIANG_* environment of the benchmarked service."""
+    return {
+        "LIANG_INSTANCE_DIR": str(instance),
+        "LIANG_DATABASE_URL": registry.url,
+        "LIANG_KEY_ENCRYPTION_KEY": KEK,
+        "LIANG_PUBLIC_URL": public_url,
+        "LIANG_SECRET_KEY": "b" * 48,
+        # The limiter stays on (its cost is part of the path) with a limit the benchmark cannot reach.
+        "LIANG_VERIFY_RATE_LIMIT": "100000000 per minute",
+        "LIANG_LOG_FORMAT": "json",
+        **({"LIANG_REDIS_URL": os.environ["LIANG_BENCH_REDIS_URL"],
+            "LIANG_RATELIMIT_KEY_PREFIX": f"liang-bench-{secrets.token_hex(4)}"}
+           if os.environ.get("LIANG_BENCH_REDIS_URL") else {}),
+    }
+
+
+def seed(env: dict[str, str], size: int) -> tuple[list[str], list[str], str]:
+    """Fill the registry; return (real badge ids, sampled ids for requests, a status-list path)."""
+    from sqlalchemy import func, insert, select
+
+    from signer.ids import format_badge_id, new_badge_id
+    from verifier import context
+    from verifier.app import create_app
+    from verifier.models import Badge, Member, Shop, StatusList
+    from verifier.services.audit import Actor, AuditLog
+    from verifier.services.badges import IssueRequest
+    from verifier.services.org import OrgService
+
+    actor = Actor(name="bench", role="committee", client="bench")
+    app = create_app({"INSTANCE_DIR": env["LIANG_INSTANCE_DIR"], "DATABASE_URL": env["LIANG_DATABASE_URL"],
+                      "KEY_ENCRYPTION_KEY": KEK, "PUBLIC_URL": env["LIANG_PUBLIC_URL"], "RATELIMIT_ENABLED": False,
+                      "TESTING": True})
+    real: list[str] = []
+    with app.app_context():
+        context.begin_write()
+        context.key_service().ensure_key()
+        OrgService(context.session(), clock=context.clock(),
+                   audit=AuditLog(context.session(), clock=context.clock())).add_branch("B01", "第一支部", actor=actor)
+        service = context.badge_service()
+        for n in range(min(REAL_BADGES, size)):
+            badge = service.issue(IssueRequest(f"党员{n}", f"义乌小商品{n}号店", f"https://shop{n}.taobao.com",
+                                               "taobao", "B01", 365, None), actor=actor)
+            real.append(badge.id)
+        context.session().commit()
+        session = context.session()
+        template = session.get(Badge, real[0])
+        assert template is not None
+        credential, kid, branch_id = template.credential, template.kid, template.branch_id
+        list_id = session.execute(select(StatusList.id).limit(1)).scalar_one()
+        member_base = session.execute(select(func.max(Member.id))).scalar_one() or 0
+        shop_base = session.execute(select(func.max(Shop.id))).scalar_one() or 0
+        session.close()
+        engine = context.database().engine
+
+    fillers = size - len(real)
+    now = datetime.now(UTC)
+    until = now + timedelta(days=365)
+    seen = set(real)
+    sample: list[str] = []
+    started = time.perf_counter()
+    chunk = 20_000
+    for offset in range(0, fillers, chunk):
+        count = min(chunk, fillers - offset)
+        members, shops, badges = [], [], []
+        for i in range(count):
+            n = offset + i
+            badge_id = new_badge_id()
+            while badge_id in seen:
+                badge_id = new_badge_id()
+            seen.add(badge_id)
+            members.append({"id": member_base + n + 1, "name": f"党员{n}", "branch_id": branch_id,
+                            "contact": None, "created_at": now})
+            shops.append({"id": shop_base + n + 1, "member_id": member_base + n + 1, "platform": "taobao",
+                          "name": f"商铺{n}", "url": f"https://s{n}.taobao.com", "hosts": [f"s{n}.taobao.com"],
+                          "created_at": now})
+            badges.append({"id": badge_id, "shop_id": shop_base + n + 1, "branch_id": branch_id, "state": "active",
+                           "valid_from": now, "valid_until": until, "issued_at": now, "credential": credential,
+                           "credential_id": f"urn:uuid:{n}", "kid": kid, "updated_at": now})
+        with engine.begin() as conn:
+            conn.execute(insert(Member), members)
+            conn.execute(insert(Shop), shops)
+            conn.execute(insert(Badge), badges)
+        if len(sample) < SAMPLE:
+            sample.extend(b["id"] for b in badges[: SAMPLE // 10])
+        print(f"\r  seeded {offset + count:,}/{fillers:,} filler badges", end="", file=sys.stderr, flush=True)
+    if fillers:
+        elapsed = time.perf_counter() - started
+        print(f"\r  seeded {fillers:,} filler badges in {elapsed:.1f} s ({fillers / elapsed:,.0f} badges/s)",
+              file=sys.stderr)
+    app.extensions["liang.db"].dispose()
+    ids = [format_badge_id(b) for b in real + sample[:SAMPLE]]
+    random.shuffle(ids)
+    return [format_badge_id(b) for b in real], ids, f"/status/{list_id}"
+
+
+# -- servers and load ------------------------------------------------------------------------------
+def start(cmd: list[str], env: dict[str, str], url: str, health: str) -> tuple[subprocess.Popen[bytes], float]:
+    """Start a server process; return it and the seconds until ``health`` answered 200."""
+    started = time.monotonic()
+    process = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               cwd=ROOT)
+    while time.monotonic() - started < 60:
+        if process.poll() is not None:
+            raise RuntimeError(f"{cmd} exited with {process.returncode}")
+        try:
+            if requests.get(url + health, timeout=1).status_code == 200:
+                return process, time.monotonic() - started
+        except requests.RequestException:
+            pass
+        time.sleep(0.02)
+    process.kill()
+    raise RuntimeError(f"{cmd} did not answer within 60 s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop a server process."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+_LATENCY = re.compile(r"^\s*(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(base: str, paths: list[str], *, duration: int, connections: int, threads: int,
+        workdir: Path) -> dict[str, float]:
+    """Drive ``base`` with wrk over random ``paths``; return rps, p50/p99 in ms and the non-2xx count."""
+    script = workdir / f"paths-{secrets.token_hex(4)}.lua"
+    quoted = ",\n".join('"' + p.replace('"', "") + '"' for p in paths)
+    script.write_text(f"local paths = {{\n{quoted}\n}}\n"
+                      "math.randomseed(os.time())\n"
+                      "request = function()\n  return wrk.format(\"GET\", paths[math.random(#paths)])\nend\n")
+    result = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency",
+                             "-s", str(script), base], capture_output=True, text=True, timeout=duration + 60,
+                            check=True)
+    out = result.stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    lat = {m.group(1): float(m.group(2)) * _UNITS[m.group(3)] for m in _LATENCY.finditer(out)}
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors:.*", out)
+    return {"rps": rps, "p50": lat.get("50", float("nan")), "p99": lat.get("99", float("nan")),
+            "non2xx": float(bad.group(1)) if bad else 0.0, "socket_errors": 1.0 if errors else 0.0}
+
+
+def measure_size(size: int, args: argparse.Namespace, bare_url: str, base_db: str | None) -> dict[str, Any]:
+    """Benchmark one registry size; return its rows."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"liang-bench-{size}-"))
+    registry = Registry(workdir, base_db)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = env_for(registry, workdir / "instance", url)
+    try:
+        subprocess.run([sys.executable, "-m", "verifier", "init"], env={**os.environ, **env}, check=True,
+                       stdout=subprocess.DEVNULL, cwd=ROOT)
+        print(f"registry {size:,} ({registry.kind}):", file=sys.stderr)
+        real, ids, status_path = seed(env, size)
+        server, startup = start([sys.executable, "-m", "verifier", "serve", "--host", "127.0.0.1", "--port",
+                                 str(port), "--workers", str(args.workers)], env, url, "/healthz")
+        try:
+            png = f"/v/{real[0]}/badge.png?size=m"
+            png_ok = requests.get(url + png, timeout=10).status_code == 200
+            targets: dict[str, tuple[str, list[str]]] = {
+                "bare": (bare_url, ["/"]),
+                "api": (url, [f"/api/v1/badges/{i}" for i in ids]),
+                "page": (url, [f"/v/{i}" for i in ids]),
+                "png": (url, [f"/v/{i}/badge.png?size=m" for i in real]) if png_ok else ("", []),
+                "status": (url, [status_path]),
+            }
+            for name in ("api", "page"):  # warm up workers, pools and template caches
+                wrk(targets[name][0], targets[name][1], duration=2, connections=args.connections,
+                    threads=args.threads, workdir=workdir)
+            rows: dict[str, Any] = {}
+            for name, (base, paths) in targets.items():
+                if not paths:
+                    rows[name] = None
+                    continue
+                rows[name] = wrk(base, paths, duration=args.duration, connections=args.connections,
+                                 threads=args.threads, workdir=workdir)
+                print(f"  {name:7s} {rows[name]['rps']:9.0f} req/s  p50 {rows[name]['p50']:.2f} ms"
+                      f"  p99 {rows[name]['p99']:.2f} ms", file=sys.stderr)
+            return {"size": size, "db": registry.kind, "startup": startup, "rows": rows}
+        finally:
+            stop(server)
+    finally:
+        registry.drop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+# -- report ----------------------------------------------------------------------------------------
+LABELS = {
+    "bare": "bare Flask `GET /`",
+    "api": "`GET /api/v1/badges/<id>`",
+    "page": "`GET /v/<id>`",
+    "png": "`GET /v/<id>/badge.png?size=m`",
+    "status": "`GET /status/<list>`",
+}
+
+
+def table(result: dict[str, Any]) -> str:
+    """Return one size's Markdown table."""
+    rows = result["rows"]
+    bare = rows["bare"]["rps"]
+    lines = [f"#### {result['size']:,} badges ({result['db']}); `liang serve` answered /healthz "
+             f"{result['startup']:.2f} s after start",
+             "", "| endpoint | req/s | p50 ms | p99 ms | × bare | target | non-2xx |",
+             "| --- | ---: | ---: | ---: | ---: | --- | ---: |"]
+    for name, label in LABELS.items():
+        row = rows.get(name)
+        if row is None:
+            lines.append(f"| {label} | not available | | | | | |")
+            continue
+        ratio = row["rps"] / bare
+        target = TARGETS.get(name)
+        verdict = "" if target is None else f"≥ {target} {'✓' if ratio >= target else '✗ missed'}"
+        lines.append(f"| {label} | {row['rps']:,.0f} | {row['p50']:.2f} | {row['p99']:.2f} | {ratio:.2f} |"
+                     f" {verdict} | {int(row['non2xx'])} |")
+    return "\n".join(lines)
+
+
+def growth(results: list[dict[str, Any]]) -> str:
+    """Return the p99 growth table: each size's p99 over the smallest size's."""
+    by_db: dict[str, list[dict[str, Any]]] = {}
+    for r in results:
+        by_db.setdefault(r["db"], []).append(r)
+    lines: list[str] = []
+    for db, rs in by_db.items():
+        rs = sorted(rs, key=lambda r: r["size"])
+        lines += ["", f"p99 against registry size ({db}):", "",
+                  "| endpoint | " + " | ".join(f"{r['size']:,}" for r in rs) + " | largest ÷ smallest |",
+                  "| --- |" + " ---: |" * (len(rs) + 1)]
+        for name in ("api", "page", "png", "status"):
+            if any(r["rows"].get(name) is None for r in rs):
+                continue
+            values = [r["rows"][name]["p99"] for r in rs]
+            factor = values[-1] / values[0] if values[0] else float("nan")
+            mark = "✓" if factor <= 1.2 else "✗ missed"
+            lines.append(f"| {LABELS[name]} | " + " | ".join(f"{v:.2f} ms" for v in values)
+                         + f" | {factor:.2f} {mark} |")
+    return "\n".join(lines)
+
+
+def bench_import(args: argparse.Namespace) -> str:
+    """Run bench/bench_import.py when it and `liang badge import` exist."""
+    script = ROOT / "bench" / "bench_import.py"
+    if not script.exists() or importlib.util.find_spec("verifier.import_cli") is None:
+        return "Bulk import: not available on this branch (`liang badge import` / bench/bench_import.py absent)."
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=1800,
+                            check=False, cwd=ROOT)
+    return "Bulk import:\n\n" + (result.stdout.strip() or result.stderr.strip())
+
+
+def main() -> None:
+    """Run the benchmark and print/write the report."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,100000,1000000")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per endpoint")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for both apps")
+    parser.add_argument("--output", default=str(ROOT / "bench" / "RESULTS.md"))
+    parser.add_argument("--no-import", action="store_true", help="skip the bulk-import benchmark")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("bench: wrk is not installed (apt-get install -y wrk)")
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if any(not 1 <= s <= MAX_SIZE for s in sizes):
+        raise SystemExit(f"bench: sizes must be between 1 and {MAX_SIZE:,}")
+    info = machine()
+    bare_port = free_port()
+    bare_url = f"http://127.0.0.1:{bare_port}"
+    bare, _ = start([sys.executable, str(ROOT / "bench" / "bare_app.py"), str(bare_port), str(args.workers)], {},
+                    bare_url, "/")
+    results = []
+    try:
+        databases = [None] + ([os.environ["LIANG_BENCH_DATABASE_URL"]] if os.environ.get("LIANG_BENCH_DATABASE_URL")
+                              else [])
+        for base_db in databases:
+            for size in sizes:
+                results.append(measure_size(size, args, bare_url, base_db))
+    finally:
+        stop(bare)
+    report = [
+        "# Benchmark results", "",
+        f"- date: {info['date']}",
+        f"- machine: {info['nproc']} × {info['cpu']}, {info['ram']} RAM; {info['os']}; Python {info['python']}",
+        f"- load average at start: {info['load']} (other work on the machine skews absolute numbers; "
+        "ratios are measured in the same run)",
+        f"- load: wrk, {args.threads} thread(s), {args.connections} connections, {args.duration} s per endpoint, "
+        f"random badge per request over {SAMPLE:,} ids; both apps: gunicorn gthread, {args.workers} workers × 4 threads",
+        f"- rate-limit storage: {'Redis' if os.environ.get('LIANG_BENCH_REDIS_URL') else 'memory'} "
+        "(limiter on, limit out of reach)",
+        "", "Command: `.venv/bin/python bench/run.py " + " ".join(sys.argv[1:]) + "`", "",
+    ]
+    for r in results:
+        report += [table(r), ""]
+    report += [growth(results), "", bench_import(args) if not args.no_import else "Bulk import: skipped.", ""]
+    text = "\n".join(report)
+    print(text)
+    Path(args.output).write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""Caching that never lies: ETags on public GETs, status lists cached by version, 503 without a database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.conftest import free_port
+from verifier.db import Database
+
+
+def _status_list_url(client: FlaskClient, badge: str, purpose: str = "revocation") -> str:
+    body = client.get(f"/api/v1/badges/{badge}").get_json()
+    import base64
+    import json
+
+    payload = body["credential"].split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    credential = claims.get("vc", claims)
+    entries = credential["credentialStatus"]
+    entry = next(e for e in entries if e["statusPurpose"] == purpose)
+    return str(entry["statusListCredential"]).removeprefix("http://127.0.0.1:8000")
+
+
+@pytest.mark.parametrize("path", ["/openapi.json", "/.well-known/jwks.json"])
+def test_public_documents_answer_if_none_match(client: FlaskClient, path: str) -> None:
+    first = client.get(path)
+    assert first.status_code == 200
+    assert first.headers["ETag"]
+    again = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    assert again.data == b""
+
+
+@pytest.mark.parametrize("path", ["/v/{id}", "/api/v1/badges/{id}"])
+def test_verify_answers_revalidate_and_change_after_revocation(client: FlaskClient, issue_badge: Callable[..., str],
+                                                               act: Callable[..., Any], path: str) -> None:
+    badge = issue_badge()
+    url = path.format(id=badge)
+    first = client.get(url)
+    assert "no-cache" in first.headers["Cache-Control"]
+    assert client.get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    act("revoke", badge, reason="misconduct")
+    after = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert after.status_code == 200
+    assert after.headers["ETag"] != first.headers["ETag"]
+
+
+def test_healthz_is_never_cached(client: FlaskClient) -> None:
+    response = client.get("/healthz")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "ETag" not in response.headers
+
+
+def test_status_list_served_from_cache_until_version_changes(app: Flask, client: FlaskClient,
+                                                             issue_badge: Callable[..., str],
+                                                             act: Callable[..., Any]) -> None:
+    badge = issue_badge()
+    url = _status_list_url(client, badge)
+    first = client.get(url)
+    assert first.status_code == 200
+    assert first.mimetype == "application/vc+jwt"
+    list_id = url.rsplit("/", 1)[1]
+    cache = app.extensions["liang.status_cache"]
+    version, data, etag = cache[list_id]
+    assert data == first.data
+    assert first.headers["ETag"] == f'"{etag}"'
+    assert client.get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    act("revoke", badge, reason="misconduct")
+    second = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert second.status_code == 200
+    assert second.data != first.data
+    assert cache[list_id][0] == version + 1
+
+
+def test_status_list_cache_never_outlives_the_row(app: Flask, client: FlaskClient,
+                                                  issue_badge: Callable[..., str]) -> None:
+    from sqlalchemy import update
+
+    from verifier import context
+    from verifier.models import StatusList
+
+    badge = issue_badge()
+    url = _status_list_url(client, badge)
+    client.get(url)
+    with app.app_context():
+        context.begin_write()
+        context.session().execute(update(StatusList).where(StatusList.id == url.rsplit("/", 1)[1])
+                                  .values(credential="x.y.z", version=StatusList.version + 1))
+        context.session().commit()
+    assert client.get(url).data == b"x.y.z"
+
+
+@pytest.mark.parametrize("list_id", ["nosuchlist", "a" * 33, "bad-id"])
+def test_unknown_status_list_is_404(client: FlaskClient, list_id: str) -> None:
+    response = client.get(f"/status/{list_id}")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+
+
+@pytest.fixture
+def unreachable(app: Flask, issue_badge: Callable[..., str]) -> Iterator[str]:
+    """Issue a badge, then swap the app's database for a PostgreSQL on a closed loopback port."""
+    badge = issue_badge()
+    real = app.extensions["liang.db"]
+    app.extensions["liang.db"] = Database(f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none"
+                                          "?connect_timeout=2")
+    yield badge
+    app.extensions["liang.db"].dispose()
+    app.extensions["liang.db"] = real
+
+
+@pytest.mark.parametrize("method,path", [
+    ("GET", "/api/v1/badges/{id}"),
+    ("POST", "/api/v1/verify"),
+])
+def test_unreachable_database_api_is_503_never_valid(client: FlaskClient, unreachable: str, method: str,
+                                                    path: str) -> None:
+    response = client.open(path.format(id=unreachable), method=method,
+                           json={"credential": "a.b.c"} if method == "POST" else None)
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["error"]["code"] == "unavailable"
+    assert "status" not in body and "verified" not in body
+
+
+def test_unreachable_database_verify_page_is_503(client: FlaskClient, unreachable: str) -> None:
+    response = client.get(f"/v/{unreachable}")
+    assert response.status_code == 503
+    assert response.mimetype == "text/html"
+    assert "暂时无法核验" in response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_unreachable_database_healthz_is_503(client: FlaskClient, unreachable: str) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.headers["Cache-Control"] == "no-store"
