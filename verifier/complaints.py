@@ -183,9 +183,7 @@ def complain(raw_id: str) -> Response:
         raise ApiError(400, "invalid_request", _("提交未被接受，请刷新页面后重试。"))
     try:
         form = _form_from_request()
-        context.begin_write()
-        filing = complaint_service().file(badge, form, client=context.client_address(), actor=_shopper())
-        context.session().commit()
+        filing = _file(badge, form)
     except (InvalidInput, InvalidImage) as exc:
         context.session().rollback()
         field = exc.field if isinstance(exc, InvalidInput) else "evidence"
@@ -197,6 +195,18 @@ def complain(raw_id: str) -> Response:
     return redirect(target, code=303)  # type: ignore[return-value]
 
 
+def _file(badge: Any, form: Any) -> Any:
+    """File (or merge) a complaint in its own transaction and count it once committed."""
+    from verifier import metrics
+
+    context.begin_write()
+    filing = complaint_service().file(badge, form, client=context.client_address(), actor=_shopper())
+    context.session().commit()
+    if not filing.merged:
+        metrics.count_complaint()
+    return filing
+
+
 @bp.post("/api/v1/badges/<raw_id>/complaints")
 @csrf.exempt
 @_per_client
@@ -204,10 +214,7 @@ def complain(raw_id: str) -> Response:
 def complain_api(raw_id: str) -> Response:
     """File a complaint from a platform or mini-program (JSON, or multipart with evidence)."""
     badge = context.badge_service().get_public(raw_id)
-    form = _form_from_request()
-    context.begin_write()
-    filing = complaint_service().file(badge, form, client=context.client_address(), actor=_shopper())
-    context.session().commit()
+    filing = _file(badge, _form_from_request())
     complaint = filing.complaint
     response = jsonify({"tracking_number": complaint.tracking_number, "tracking_url": tracking_url(complaint),
                         "status": complaint.state})
