@@ -255,11 +255,12 @@ def free_port() -> int:
 
 @dataclass
 class LiveServer:
-    """A real ``liang serve`` process on loopback."""
+    """A real ``liang serve`` process on loopback; its stderr goes to a file (a pipe could fill and block it)."""
 
     url: str
     env: dict[str, str]
     process: subprocess.Popen[bytes]
+    log_path: Path
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -269,33 +270,42 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.process.stderr:
-            self.process.stderr.close()
+
+    def output(self) -> str:
+        """Return what the server wrote to stderr so far."""
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
 def start_server(env: dict[str, str], *, port: int | None = None, extra: tuple[str, ...] = (),
-                 workers: int = 1) -> LiveServer:
+                 workers: int = 1, timeout: float = 60) -> LiveServer:
     """Start ``liang serve`` with ``env`` and wait until /healthz answers."""
+    import tempfile
+
     port = port or free_port()
     full_env = {**os.environ, **env}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "verifier", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), *extra],
-        env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
+    log_fd, log_name = tempfile.mkstemp(prefix="liang-serve-", suffix=".log")
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "verifier", "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--workers", str(workers), *extra],
+            env=full_env, stdout=subprocess.DEVNULL, stderr=log_fd,
+        )
+    finally:
+        os.close(log_fd)
+    server = LiveServer(f"http://127.0.0.1:{port}", env, process, Path(log_name))
+    # Generous: a loaded 2-core CI machine can take many seconds to import and fork workers.
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited: {process.stderr.read().decode() if process.stderr else ''}")
+            raise RuntimeError(f"server exited: {server.output()[-2000:]}")
         try:
-            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return LiveServer(url, env, process)
+            if requests.get(f"{server.url}/healthz", timeout=1).status_code == 200:
+                return server
         except requests.RequestException:
             pass
         time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("server did not start within 20 s")
+    server.stop()
+    raise RuntimeError(f"server did not start within {timeout:.0f} s: {server.output()[-2000:]}")
 
 
 @pytest.fixture

@@ -51,9 +51,7 @@ def test_logs_are_json_with_request_ids_and_no_secrets(app: Flask, app_config: d
         requests.post(f"{url}/api/v1/verify", json={"credential": f"{BEARER}.x.y"}, timeout=10)
     finally:
         server.stop()
-        assert server.process.stderr is not None
-        output = server.process.stderr.read().decode("utf-8")
-        server.process.stderr.close()
+        output = server.output()
 
     for secret in (PASSWORD, BEARER, METRICS, CONTACT, EMAIL):
         assert secret not in output, f"{secret!r} leaked into the logs"
