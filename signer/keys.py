@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
-from cryptography.exceptions import InvalidTag
+from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -47,10 +47,29 @@ def b64url_decode(text: str) -> bytes:
         raise ValueError("not unpadded base64url")
     if any(ch not in _B64URL for ch in text) or len(text) % 4 == 1:
         raise ValueError("not unpadded base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    # The last symbol may carry unused low bits; only the canonical spelling is
+    # accepted, so one credential has exactly one text (no malleable copies).
+    if b64url(data) != text:
+        raise ValueError("non-canonical base64url")
+    return data
 
 
 _B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def verify_signature(public_raw: bytes, message: bytes, signature: bytes) -> None:
+    """Check an Ed25519 ``signature`` of ``message`` by raw public key; raise InvalidCredential."""
+    if not isinstance(public_raw, bytes) or len(public_raw) != 32:
+        raise InvalidCredential("an Ed25519 public key is 32 bytes", reason="unknown_key")
+    if not isinstance(signature, bytes) or len(signature) != 64:
+        raise InvalidCredential("an Ed25519 signature is 64 bytes", reason="bad_signature")
+    try:
+        public_key = Ed25519PublicKey.from_public_bytes(public_raw)
+        public_key.verify(signature, message)
+    except (InvalidSignature, ValueError) as exc:
+        # ValueError: a public key that is not a valid curve point encoding.
+        raise InvalidCredential("signature does not verify", reason="bad_signature") from exc
 
 
 def thumbprint(public_raw: bytes) -> str:
