@@ -156,9 +156,9 @@ def mutations(token_a: str, token_b: str, *, our_key: Ed25519PrivateKey, our_kid
         yield "header-injection-our-key", sign(h, p_a, our_key)
     # 8. duplicate JSON member names, signed by our real key
     dup_headers = [
-        '{"alg":"EdDSA","alg":"none","kid":"%s#%s","typ":"JWT"}' % (JWKS, our_kid),
-        '{"alg":"none","alg":"EdDSA","kid":"%s#%s","typ":"JWT"}' % (JWKS, our_kid),
-        '{"alg":"EdDSA","kid":"https://evil.example/x#%s","kid":"%s#%s","typ":"JWT"}' % (our_kid, JWKS, our_kid),
+        '{"alg":"EdDSA","alg":"none","kid":"' + f'{JWKS}#{our_kid}' + '","typ":"JWT"}',
+        '{"alg":"none","alg":"EdDSA","kid":"' + f'{JWKS}#{our_kid}' + '","typ":"JWT"}',
+        '{"alg":"EdDSA","kid":"https://evil.example/x#' + our_kid + '","kid":"' + f'{JWKS}#{our_kid}' + '","typ":"JWT"}',
     ]
     for text in dup_headers:
         h = enc(text.encode())
