@@ -198,14 +198,26 @@ def parse_jws(token: str) -> ParsedJws:
     if len(parts) != 3:
         raise InvalidCredential("a compact JWS has three parts", reason="malformed")
     try:
-        header = json.loads(b64url_decode(parts[0]), object_pairs_hook=_no_duplicates)
-        payload = json.loads(b64url_decode(parts[1]), object_pairs_hook=_no_duplicates)
-        signature = b64url_decode(parts[2])
+        header = json.loads(_canonical_b64url_decode(parts[0]), object_pairs_hook=_no_duplicates)
+        payload = json.loads(_canonical_b64url_decode(parts[1]), object_pairs_hook=_no_duplicates)
+        signature = _canonical_b64url_decode(parts[2])
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidCredential("credential is not valid base64url JSON", reason="malformed") from exc
     if not isinstance(header, dict) or not isinstance(payload, dict):
         raise InvalidCredential("JWS header and payload must be JSON objects", reason="malformed")
     return ParsedJws(header, payload, f"{parts[0]}.{parts[1]}".encode("ascii"), signature)
+
+
+def _canonical_b64url_decode(text: str) -> bytes:
+    """Decode strict base64url and refuse non-canonical spellings.
+
+    The last symbol of a part may carry unused low bits; accepting only the
+    canonical spelling gives one credential exactly one text (no malleable copies).
+    """
+    data = b64url_decode(text)
+    if b64url(data) != text:
+        raise ValueError("non-canonical base64url")
+    return data
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
