@@ -25,6 +25,8 @@ PARAM_VALUES: dict[str, str] = {
     "kid": "unknown-key-id",
     "code": "B01",
     "username": "walker",
+    "action": "suspend",  # admin console: /admin/badges/<badge_id>/act/<action>
+    "decision": "approve",  # admin console: /admin/applications/<badge_id>/<decision>
 }
 #: Parameters filled from the fixture world (a live badge, its status list ...).
 PARAM_FACTORIES: dict[str, Callable[[World], str]] = {

@@ -167,10 +167,15 @@ def test_oversized_bodies_are_413_everywhere(app, client, world: World):
             for content_type in ("application/json", "multipart/form-data; boundary=x",
                                  "application/x-www-form-urlencoded", "application/octet-stream"):
                 response = send(client, method, path, world, data=big, content_type=content_type)
-                answered[(method, path, content_type)] = response.status_code
                 assert problems_of(response, path) == []
+                answered[(method, path, content_type)] = response.status_code
     assert answered, "no write routes found"
-    assert set(answered.values()) == {413}, answered
+    # Werkzeug raises 413 the moment a view touches a body over MAX_CONTENT_LENGTH, so any
+    # other refusal (a console redirect to the login, 401/403, an unknown record's 404)
+    # means the body was never read. What must never happen: a success or a server error.
+    wrong = {k: v for k, v in answered.items() if v != 413 and not 300 <= v < 500}
+    assert wrong == {}
+    assert {v for (m, p, c), v in answered.items() if p == "/api/v1/verify"} == {413}
 
 
 def test_null_bytes_in_headers_and_cookies_never_crash(app, client, world: World):
@@ -189,15 +194,15 @@ def test_csrf_protects_every_browser_form_post(app_config, issue_badge):
     protected = create_app({**app_config, "WTF_CSRF_ENABLED": True})
     client = protected.test_client()
     checked = 0
+    protected_world = None
     for rule in rules(protected):
         if "POST" not in rule.methods or rule.rule.startswith("/api/"):
             continue
-        path = rule.rule.replace("<raw_id>", "7K3M-9QX2-HT4B")
-        if "<" in path:
-            path = fill(rule, make_world(protected, issue_badge))
+        protected_world = protected_world or make_world(protected, issue_badge)
+        path = fill(rule, protected_world)
         response = client.post(path, data={"x": "y"})
-        assert response.status_code == 400 and b"csrf" in response.get_data().lower() or response.status_code in {
-            401, 403}, path
+        assert response.status_code == 400, path
+        assert "表单已过期或来源不明" in response.get_data(as_text=True), path  # the CSRF refusal, not another 400
         checked += 1
     print(f"\nbrowser form POST routes checked for CSRF: {checked}")
     if not checked:
