@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from signer.clock import ensure_utc, isoformat_z
 from signer.errors import InvalidCredential
-from signer.keys import b64url, b64url_decode
+from signer.keys import b64url, b64url_decode, verify_signature
 
 _logger = logging.getLogger(__name__)
 
@@ -32,6 +32,9 @@ JWKS_PATH = "/.well-known/jwks.json"
 # A compact JWS of ours is a few kilobytes; anything far larger is refused
 # before parsing so that a hostile upload costs us nothing.
 MAX_JWS_LENGTH = 64 * 1024
+# Headers that would let a token name its own key: the issuer's JWKS is the
+# only source of keys, so a token carrying any of these is refused outright.
+_KEY_CARRYING_HEADERS = frozenset({"jku", "jwk", "x5u", "x5c", "x5t", "x5t#S256"})
 
 
 @dataclass(frozen=True)
@@ -195,14 +198,34 @@ def parse_jws(token: str) -> ParsedJws:
     if len(parts) != 3:
         raise InvalidCredential("a compact JWS has three parts", reason="malformed")
     try:
-        header = json.loads(b64url_decode(parts[0]))
-        payload = json.loads(b64url_decode(parts[1]))
-        signature = b64url_decode(parts[2])
+        header = json.loads(_canonical_b64url_decode(parts[0]), object_pairs_hook=_no_duplicates)
+        payload = json.loads(_canonical_b64url_decode(parts[1]), object_pairs_hook=_no_duplicates)
+        signature = _canonical_b64url_decode(parts[2])
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidCredential("credential is not valid base64url JSON", reason="malformed") from exc
     if not isinstance(header, dict) or not isinstance(payload, dict):
         raise InvalidCredential("JWS header and payload must be JSON objects", reason="malformed")
     return ParsedJws(header, payload, f"{parts[0]}.{parts[1]}".encode("ascii"), signature)
+
+
+def _canonical_b64url_decode(text: str) -> bytes:
+    """Decode strict base64url and refuse non-canonical spellings.
+
+    The last symbol of a part may carry unused low bits; accepting only the
+    canonical spelling gives one credential exactly one text (no malleable copies).
+    """
+    data = b64url_decode(text)
+    if b64url(data) != text:
+        raise ValueError("non-canonical base64url")
+    return data
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Build a JSON object, refusing duplicate member names (RFC 7515 section 4: reject or last wins)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise ValueError("duplicate member name in JSON object")
+    return obj
 
 
 @dataclass(frozen=True)
@@ -247,15 +270,15 @@ def verify_jws(token: str, *, issuer: Issuer, resolve_key: KeyResolver) -> Parse
         raise InvalidCredential(f"unsupported alg {str(alg)[:20]!r}", reason="unsupported_alg")
     if "crit" in header:
         raise InvalidCredential("critical header extensions are not supported", reason="malformed")
+    if _KEY_CARRYING_HEADERS & header.keys():
+        raise InvalidCredential("a credential must not name its own key", reason="unknown_key")
     kid_url = header.get("kid")
     prefix = f"{issuer.jwks_url}#"
     if not isinstance(kid_url, str) or not kid_url.startswith(prefix):
         raise InvalidCredential("kid does not name a key of this issuer", reason="unknown_key")
     public_key = resolve_key(kid_url[len(prefix):])
-    try:
-        public_key.verify(parsed.signature, parsed.signing_input)
-    except InvalidSignature as exc:
-        raise InvalidCredential("signature does not verify", reason="bad_signature") from exc
+    public_raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    verify_signature(public_raw, parsed.signing_input, parsed.signature)
     return parsed
 
 

@@ -26,7 +26,12 @@ def parse_badge_id(raw: str) -> str:
     """Return the canonical form of ``raw``: upper case, no separators, confusables fixed."""
     if not isinstance(raw, str) or len(raw) > _MAX_RAW:
         raise MalformedId("badge id is too long", raw=str(raw)[:_MAX_RAW])
-    text = "".join(ch for ch in raw.strip() if ch not in "- \t").upper().translate(_CONFUSABLES)
+    text = "".join(ch for ch in raw.strip() if ch not in "- \t")
+    # ASCII only: str.upper() maps some other letters onto ours (dotless i, long s),
+    # and a look-alike spelling must never resolve to a real badge.
+    if not text.isascii():
+        raise MalformedId("badge id contains a non-ASCII character", raw=raw)
+    text = text.upper().translate(_CONFUSABLES)
     if len(text) != ID_LENGTH:
         raise MalformedId(f"a badge id has {ID_LENGTH} symbols, got {len(text)}", raw=raw)
     bad = [ch for ch in text if ch not in _VALUES]

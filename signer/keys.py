@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
-from cryptography.exceptions import InvalidTag
+from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -51,6 +51,20 @@ def b64url_decode(text: str) -> bytes:
 
 
 _B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def verify_signature(public_raw: bytes, message: bytes, signature: bytes) -> None:
+    """Check an Ed25519 ``signature`` of ``message`` by raw public key; raise InvalidCredential."""
+    if not isinstance(public_raw, bytes) or len(public_raw) != 32:
+        raise InvalidCredential("an Ed25519 public key is 32 bytes", reason="unknown_key")
+    if not isinstance(signature, bytes) or len(signature) != 64:
+        raise InvalidCredential("an Ed25519 signature is 64 bytes", reason="bad_signature")
+    try:
+        public_key = Ed25519PublicKey.from_public_bytes(public_raw)
+        public_key.verify(signature, message)
+    except (InvalidSignature, ValueError) as exc:
+        # ValueError: a public key that is not a valid curve point encoding.
+        raise InvalidCredential("signature does not verify", reason="bad_signature") from exc
 
 
 def thumbprint(public_raw: bytes) -> str:

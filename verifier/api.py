@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
+from signer.credentials import MAX_JWS_LENGTH
 from verifier import context
 from verifier.extensions import csrf, limiter
 from verifier.httperrors import ApiError
@@ -62,6 +63,8 @@ def verify() -> Response:
         token = data.get("credential")
         if not isinstance(token, str) or not token.strip():
             raise ApiError(400, "invalid_request", "credential must be a compact JWS string")
+        if len(token) > MAX_JWS_LENGTH:
+            raise ApiError(400, "invalid_request", f"credential is longer than {MAX_JWS_LENGTH} characters")
         result = service.verify_token(token)
     g.liang_outcome = result["status"] or result["reason"]
     response = jsonify(result)

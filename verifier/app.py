@@ -20,6 +20,7 @@ from verifier.config import ensure_secret_key, kek_path, load_config
 from verifier.db import Database
 from verifier.extensions import babel, csrf, limiter, login_manager
 from verifier.httperrors import register_error_handlers
+from verifier.jsonsafe import SafeJSONProvider
 from verifier.security import install_security_headers
 
 _logger = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         for key in ("RATELIMIT_ENABLED", "WTF_CSRF_ENABLED", "TESTING", "CLOCK"):
             if key in config:
                 app.config[key] = config[key]
+    app.json = SafeJSONProvider(app)  # a JSON nesting bomb is a 400, not a 500
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 

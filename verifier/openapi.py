@@ -11,8 +11,10 @@ from flask import Blueprint, Response, current_app, jsonify
 bp = Blueprint("openapi", __name__)
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
+#: 12 Crockford base32 symbols in any case (I/L and O accepted for 1 and 0), hyphens or spaces between.
+BADGE_ID_PATTERN = "^[ -]*([0-9A-HJKMNP-TV-Za-hjkmnp-tv-zIiLlOo][ -]*){12}$"
 _ID = {"name": "badge_id", "in": "path", "required": True,
-       "schema": {"type": "string", "maxLength": 64},
+       "schema": {"type": "string", "maxLength": 64, "pattern": BADGE_ID_PATTERN},
        "description": "Badge id, any case, hyphens/spaces optional, I/L→1 and O→0 accepted."}
 
 
@@ -79,7 +81,7 @@ CORE_PATHS: dict[str, Any] = {
         "summary": "Verify a credential (JSON) or a baked badge image / QR picture (multipart)",
         "requestBody": {"required": True, "content": {
             "application/json": {"schema": {"type": "object", "required": ["credential"], "properties": {
-                "credential": {"type": "string", "minLength": 1, "maxLength": 65536}}}},
+                "credential": {"type": "string", "minLength": 1, "maxLength": 65536, "pattern": "\\S"}}}},
             "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
                 "file": {"type": "string", "format": "binary"}}}},
         }},
@@ -94,7 +96,8 @@ CORE_PATHS: dict[str, Any] = {
     }},
     "/status/{list_id}": {"get": {
         "operationId": "getStatusList", "summary": "Bitstring Status List credential (compact JWS)",
-        "parameters": [{"name": "list_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "parameters": [{"name": "list_id", "in": "path", "required": True,
+                        "schema": {"type": "string", "pattern": "^[0-9a-zA-Z]{1,32}$"}}],
         "responses": {"200": {"description": "JWS", "content": {"application/vc+jwt": {"schema": {
             "type": "string"}}}}, **_error_responses(404)},
     }},

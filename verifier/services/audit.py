@@ -18,6 +18,8 @@ from verifier.models import AuditEvent, AuditHead
 _logger = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
+#: Pages past this are empty anyway; the cap keeps OFFSET a small integer.
+MAX_PAGE = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -141,5 +143,6 @@ class AuditLog:
         query = select(AuditEvent).order_by(AuditEvent.seq.desc())
         if branch_code is not None:
             query = query.where(AuditEvent.branch_code == branch_code)
-        query = query.offset((max(page, 1) - 1) * per_page).limit(per_page)
+        # Clamp: a page number from a query string can exceed a 64-bit OFFSET (a 500 on SQLite).
+        query = query.offset((min(max(page, 1), MAX_PAGE) - 1) * per_page).limit(per_page)
         return list(self._session.execute(query).scalars())

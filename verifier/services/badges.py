@@ -19,7 +19,7 @@ from signer.ids import format_badge_id, new_badge_id, parse_badge_id
 from signer.keys import Keyring
 from signer.lifecycle import Action, PublicStatus, State
 from verifier.models import Badge, Branch, Member, Shop, StatusSlot
-from verifier.services.audit import Actor, AuditLog
+from verifier.services.audit import MAX_PAGE, Actor, AuditLog
 from verifier.services.statuslists import StatusListService, list_url
 
 _logger = logging.getLogger(__name__)
@@ -361,7 +361,7 @@ class BadgeService:
         rows = self._session.execute(
             query.options(joinedload(Badge.shop).joinedload(Shop.member), joinedload(Badge.branch))
             .order_by(Badge.updated_at.desc(), Badge.id)
-            .offset((max(page, 1) - 1) * per_page).limit(per_page)
+            .offset((min(max(page, 1), MAX_PAGE) - 1) * per_page).limit(per_page)
         ).unique().scalars()
         return list(rows), total
 
