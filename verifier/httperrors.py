@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -81,19 +82,23 @@ def error_response(status: int, code: str, message: str, **extra: Any) -> Respon
     return response
 
 
+# Lazy strings: only the one message an error needs is translated, per request.
+_MESSAGES = {
+    "not_found": _l("没有找到这个徽章或页面。"),
+    "malformed_id": _l("徽章编号格式不正确：编号为 12 位字母数字，如 7K3M-9QX2-HT4B。"),
+    "rate_limited": _l("请求过于频繁，请稍后再试。"),
+    "unavailable": _l("暂时无法核验，请稍后再试。此时请不要相信任何“有效”的说法。"),
+    "too_large": _l("上传的内容太大。"),
+    "method_not_allowed": _l("不支持这种请求方式。"),
+    "unauthorized": _l("请先登录。"),
+    "forbidden": _l("您没有权限执行此操作。"),
+    "csrf": _l("表单已过期或来源不明，请刷新页面后重试。"),
+}
+
+
 def _friendly(code: str, fallback: str) -> str:
-    messages = {
-        "not_found": _("没有找到这个徽章或页面。"),
-        "malformed_id": _("徽章编号格式不正确：编号为 12 位字母数字，如 7K3M-9QX2-HT4B。"),
-        "rate_limited": _("请求过于频繁，请稍后再试。"),
-        "unavailable": _("暂时无法核验，请稍后再试。此时请不要相信任何“有效”的说法。"),
-        "too_large": _("上传的内容太大。"),
-        "method_not_allowed": _("不支持这种请求方式。"),
-        "unauthorized": _("请先登录。"),
-        "forbidden": _("您没有权限执行此操作。"),
-        "csrf": _("表单已过期或来源不明，请刷新页面后重试。"),
-    }
-    return messages.get(code, fallback)
+    message = _MESSAGES.get(code)
+    return str(message) if message is not None else fallback
 
 
 def register_error_handlers(app: Flask) -> None:
