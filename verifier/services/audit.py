@@ -60,9 +60,7 @@ class AuditLog:
         self._session = session
         self._clock = clock
 
-    def append(self, actor: Actor, action: str, *, target: str | None = None,
-               branch_code: str | None = None, before: Any = None, after: Any = None) -> AuditEvent:
-        """Append one event in the current transaction."""
+    def _locked_head(self) -> AuditHead:
         # The head row is locked so concurrent writers (many instances on one
         # PostgreSQL) extend the chain one at a time instead of forking it.
         head = self._session.execute(
@@ -72,6 +70,12 @@ class AuditLog:
             head = AuditHead(id=1, seq=0, hash=GENESIS)
             self._session.add(head)
             self._session.flush()
+        return head
+
+    def append(self, actor: Actor, action: str, *, target: str | None = None,
+               branch_code: str | None = None, before: Any = None, after: Any = None) -> AuditEvent:
+        """Append one event in the current transaction."""
+        head = self._locked_head()
         seq, at = head.seq + 1, self._clock()
         fields = _fields(seq, at, actor.name, actor.role, actor.client, action, target, branch_code,
                          before, after)
@@ -94,13 +98,7 @@ class AuditLog:
             return 0
         from sqlalchemy import insert
 
-        head = self._session.execute(
-            select(AuditHead).where(AuditHead.id == 1).with_for_update()
-        ).scalar_one_or_none()
-        if head is None:
-            head = AuditHead(id=1, seq=0, hash=GENESIS)
-            self._session.add(head)
-            self._session.flush()
+        head = self._locked_head()
         seq, prev, at = head.seq, head.hash, self._clock()
         rows = []
         for item in events:
