@@ -9,7 +9,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from signer.errors import (
@@ -137,6 +137,13 @@ def register_error_handlers(app: Flask) -> None:
         if status == 429 and retry:
             response.headers["Retry-After"] = str(retry)
         return response
+
+    @app.errorhandler(DataError)
+    def _bad_value(exc: Exception) -> Response:
+        # The database refused a value the request carried (a NUL byte, an out-of-range
+        # number): that is bad input, not an outage.
+        _logger.info("database refused a request value: %s", type(exc).__name__)
+        return error_response(400, "invalid_request", "a request value is not acceptable")
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(DBAPIError)
