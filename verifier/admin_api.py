@@ -102,6 +102,8 @@ def issue() -> Response:
 def badges() -> Response:
     """List badges (JSON statuses), filtered and paginated; branch administrators see their branch."""
     page, per_page = page_args()
+    if any("\x00" in request.args.get(name, "") for name in ("branch", "q")):
+        raise ApiError(400, "invalid_request", "branch and q must not contain NUL characters")
     wanted = request.args.get("branch") or None
     if wanted is not None:
         guards.allow("badge.read", branch_code=wanted)
@@ -208,6 +210,8 @@ _ERR = {"$ref": "#/components/schemas/Error"}
 _STATUS = {"$ref": "#/components/schemas/BadgeStatus"}
 _ID = {"name": "badge_id", "in": "path", "required": True,
        "schema": {"type": "string", "maxLength": 64, "pattern": BADGE_ID_PATTERN}}
+#: No NUL characters (no branch code or stored text holds one; PostgreSQL cannot compare them).
+_NO_NUL = "^[^\\x00]*$"
 _PAGE = {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}
 _PER_PAGE = {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}}
 
@@ -262,10 +266,11 @@ OPENAPI_PATHS: dict[str, Any] = {
                      ["holder", "shop_name", "shop_url", "platform", "branch"]),
                  "responses": {"201": _json(_STATUS, "issued"), **_errors(400, 401, 403, 409, 415)}},
         "get": {"operationId": "adminListBadges", "summary": "List badges (paginated)", "security": _SEC,
-                "parameters": [{"name": "branch", "in": "query", "schema": {"type": "string"}},
+                "parameters": [{"name": "branch", "in": "query", "schema": {"type": "string", "pattern": _NO_NUL}},
                                {"name": "status", "in": "query",
                                 "schema": {"type": "string", "enum": list(STATUS_FILTERS)}},
-                               {"name": "q", "in": "query", "schema": {"type": "string"}}, _PAGE, _PER_PAGE],
+                               {"name": "q", "in": "query", "schema": {"type": "string", "pattern": _NO_NUL}},
+                               _PAGE, _PER_PAGE],
                 "responses": {"200": _json({"$ref": "#/components/schemas/BadgeList"}), **_errors(400, 401, 403)}},
     },
     "/api/v1/admin/badges/{badge_id}": {"get": {

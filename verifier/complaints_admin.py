@@ -78,6 +78,8 @@ def _queue_filters(principal: object) -> tuple[str | None, str | None]:
     if status is not None and status not in STATES and status != "open":
         raise ApiError(400, "invalid_request", f"status must be one of {', '.join(STATES)} or open")
     branch = request.args.get("branch") or None
+    if branch is not None and "\x00" in branch:  # no branch code holds one; PostgreSQL cannot compare it
+        raise ApiError(400, "invalid_request", "branch must not contain NUL characters")
     scope = branch_scope(principal)
     if branch is not None:
         require(principal, "complaint.read", branch_code=branch)
@@ -315,7 +317,7 @@ OPENAPI_PATHS: dict[str, Any] = {
         "security": [{"bearer": []}],
         "parameters": [
             {"name": "status", "in": "query", "schema": {"type": "string", "enum": [*STATES, "open"]}},
-            {"name": "branch", "in": "query", "schema": {"type": "string"}},
+            {"name": "branch", "in": "query", "schema": {"type": "string", "pattern": "^[^\\x00]*$"}},
             {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": _MAX_PAGE}},
         ],
         "responses": {"200": {"description": "one page", "content": {"application/json": {"schema": {
