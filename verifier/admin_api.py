@@ -11,12 +11,15 @@ from verifier.api import json_body
 from verifier.extensions import csrf
 from verifier.httperrors import ApiError
 from verifier.models import Badge
+from verifier.openapi import BADGE_ID_PATTERN
 from verifier.policy import branch_scope
 from verifier.services.audit import AuditLog
 from verifier.services.badges import IssueRequest, status_json
 
 PRIVATE = True
 MAX_PER_PAGE = 100
+#: The ``status`` filter of the badge list: public statuses and stored states (``new`` is never stored).
+STATUS_FILTERS = ("valid", "expired", "not_yet_valid", "pending", "rejected", "active", "suspended", "revoked")
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
 # Bearer tokens are not sent by browsers on their own, so there is no CSRF to guard against here;
@@ -39,6 +42,13 @@ def page_args() -> tuple[int, int]:
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
         raise ApiError(400, "invalid_request", f"page starts at 1; per_page is 1 to {MAX_PER_PAGE}")
     return page, per_page
+
+
+def _days(value: Any) -> Any:
+    """Return ``valid_days`` with a whole JSON number such as ``30.0`` read as ``30`` (JSON Schema's integer)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _optional_body() -> dict[str, Any]:
@@ -81,7 +91,7 @@ def issue() -> Response:
     context.begin_write()
     badge = context.badge_service().issue(
         IssueRequest(data.get("holder"), data.get("shop_name"), data.get("shop_url"),  # type: ignore[arg-type]
-                     data.get("platform"), branch, data.get("valid_days"),  # type: ignore[arg-type]
+                     data.get("platform"), branch, _days(data.get("valid_days")),  # type: ignore[arg-type]
                      tuple(hosts) if hosts else None),
         actor=guards.principal().actor())
     return _done(badge, 201)
@@ -92,11 +102,16 @@ def issue() -> Response:
 def badges() -> Response:
     """List badges (JSON statuses), filtered and paginated; branch administrators see their branch."""
     page, per_page = page_args()
+    if any("\x00" in request.args.get(name, "") for name in ("branch", "q")):
+        raise ApiError(400, "invalid_request", "branch and q must not contain NUL characters")
     wanted = request.args.get("branch") or None
     if wanted is not None:
         guards.allow("badge.read", branch_code=wanted)
     scope = branch_scope(guards.principal()) or wanted
-    rows, total = context.badge_service().search(branch=scope, status=request.args.get("status") or None,
+    status = request.args.get("status")
+    if status is not None and status not in STATUS_FILTERS:  # an empty ?status= is refused too
+        raise ApiError(400, "invalid_request", f"status must be one of {', '.join(STATUS_FILTERS)}")
+    rows, total = context.badge_service().search(branch=scope, status=status,
                                                  q=request.args.get("q") or None, page=page, per_page=per_page)
     response = jsonify({"items": [_status(b) for b in rows], "page": page, "per_page": per_page, "total": total})
     response.headers["Cache-Control"] = "no-store"
@@ -151,7 +166,7 @@ def renew(badge_id: str) -> Response:
     data = _optional_body()
     row = _badge_for("badge.renew", badge_id)
     row = context.badge_service().renew(row.id, actor=guards.principal().actor(),
-                                        valid_days=data.get("valid_days"))
+                                        valid_days=_days(data.get("valid_days")))
     return _done(row)
 
 
@@ -193,7 +208,10 @@ def _count_events(branch_code: str | None) -> int:
 _SEC = [{"bearer": []}]
 _ERR = {"$ref": "#/components/schemas/Error"}
 _STATUS = {"$ref": "#/components/schemas/BadgeStatus"}
-_ID = {"name": "badge_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}
+_ID = {"name": "badge_id", "in": "path", "required": True,
+       "schema": {"type": "string", "maxLength": 64, "pattern": BADGE_ID_PATTERN}}
+#: No NUL characters (no branch code or stored text holds one; PostgreSQL cannot compare them).
+_NO_NUL = "^[^\\x00]*$"
 _PAGE = {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}
 _PER_PAGE = {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}}
 
@@ -248,9 +266,11 @@ OPENAPI_PATHS: dict[str, Any] = {
                      ["holder", "shop_name", "shop_url", "platform", "branch"]),
                  "responses": {"201": _json(_STATUS, "issued"), **_errors(400, 401, 403, 409, 415)}},
         "get": {"operationId": "adminListBadges", "summary": "List badges (paginated)", "security": _SEC,
-                "parameters": [{"name": "branch", "in": "query", "schema": {"type": "string"}},
-                               {"name": "status", "in": "query", "schema": {"type": "string"}},
-                               {"name": "q", "in": "query", "schema": {"type": "string"}}, _PAGE, _PER_PAGE],
+                "parameters": [{"name": "branch", "in": "query", "schema": {"type": "string", "pattern": _NO_NUL}},
+                               {"name": "status", "in": "query",
+                                "schema": {"type": "string", "enum": list(STATUS_FILTERS)}},
+                               {"name": "q", "in": "query", "schema": {"type": "string", "pattern": _NO_NUL}},
+                               _PAGE, _PER_PAGE],
                 "responses": {"200": _json({"$ref": "#/components/schemas/BadgeList"}), **_errors(400, 401, 403)}},
     },
     "/api/v1/admin/badges/{badge_id}": {"get": {

@@ -43,6 +43,8 @@ console = Blueprint("complaints_admin", __name__, url_prefix="/admin/complaints"
 api = Blueprint("complaints_api", __name__, url_prefix="/api/v1/admin/complaints")
 
 _PER_PAGE = 50
+#: Highest page number :func:`_page` accepts (documented as the ``page`` maximum).
+_MAX_PAGE = 100_000
 
 
 def _service() -> Any:
@@ -66,8 +68,8 @@ def _load(principal: object, number: str, *, write: bool = False) -> Complaint:
 
 def _page() -> int:
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
-        raise ApiError(400, "invalid_request", "page must be a whole number from 1")
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= _MAX_PAGE:
+        raise ApiError(400, "invalid_request", f"page must be a whole number from 1 to {_MAX_PAGE}")
     return int(raw)
 
 
@@ -76,6 +78,8 @@ def _queue_filters(principal: object) -> tuple[str | None, str | None]:
     if status is not None and status not in STATES and status != "open":
         raise ApiError(400, "invalid_request", f"status must be one of {', '.join(STATES)} or open")
     branch = request.args.get("branch") or None
+    if branch is not None and "\x00" in branch:  # no branch code holds one; PostgreSQL cannot compare it
+        raise ApiError(400, "invalid_request", "branch must not contain NUL characters")
     scope = branch_scope(principal)
     if branch is not None:
         require(principal, "complaint.read", branch_code=branch)
@@ -214,6 +218,10 @@ def api_list() -> Response:
     """List complaints: ``?status=&branch=&page=`` → items, page, per_page, total."""
     principal = guards.principal()
     require(principal, "complaint.read")
+    # The console's filter form sends ?status= for "all"; the API documents an enum, so an empty
+    # status is refused here rather than read as "no filter".
+    if request.args.get("status") == "":
+        raise ApiError(400, "invalid_request", f"status must be one of {', '.join(STATES)} or open")
     status, branch = _queue_filters(principal)
     page = _page()
     items, total = _service().queue(branch_code=branch, status=status, page=page, per_page=_PER_PAGE)
@@ -309,8 +317,8 @@ OPENAPI_PATHS: dict[str, Any] = {
         "security": [{"bearer": []}],
         "parameters": [
             {"name": "status", "in": "query", "schema": {"type": "string", "enum": [*STATES, "open"]}},
-            {"name": "branch", "in": "query", "schema": {"type": "string"}},
-            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+            {"name": "branch", "in": "query", "schema": {"type": "string", "pattern": "^[^\\x00]*$"}},
+            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": _MAX_PAGE}},
         ],
         "responses": {"200": {"description": "one page", "content": {"application/json": {"schema": {
             "type": "object", "required": ["items", "page", "per_page", "total"], "properties": {

@@ -26,6 +26,7 @@ from verifier import context
 from verifier.extensions import limiter
 from verifier.httperrors import ApiError
 from verifier.models import Badge
+from verifier.openapi import BADGE_ID_PATTERN
 from verifier.public import PLATFORM_NAMES
 from verifier.services.badges import status_json
 from widget.snippets import image_link_snippet, widget_snippet
@@ -284,7 +285,8 @@ def register(app: Flask) -> None:
 
 
 # -- OpenAPI -------------------------------------------------------------------------------------
-_ID_PARAM = {"name": "badge_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64},
+_ID_PARAM = {"name": "badge_id", "in": "path", "required": True,
+             "schema": {"type": "string", "maxLength": 64, "pattern": BADGE_ID_PATTERN},
              "description": "Badge id, any case, hyphens/spaces optional, I/L→1 and O→0 accepted."}
 _SIZE_PARAM = {"name": "size", "in": "query", "required": False,
                "schema": {"type": "string", "enum": list(SIZES), "default": "m"},
@@ -293,8 +295,11 @@ _ETAG_HEADERS = {"ETag": {"schema": {"type": "string"}}, "Cache-Control": {"sche
 
 
 def _errors(*codes: int) -> dict[str, Any]:
-    return {str(c): {"description": "error", "content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/Error"}}}} for c in codes}
+    # These paths are browser-facing (not under /api/): errors come back as an HTML page unless
+    # the client prefers JSON (verifier.httperrors.wants_json), so both media types are documented.
+    return {str(c): {"description": "error (an HTML page, or JSON when the client asks for it)", "content": {
+        "text/html": {"schema": {"type": "string"}},
+        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}} for c in codes}
 
 
 def _image_op(op_id: str, summary: str, media: str, *, params: list[dict[str, Any]], errors: tuple[int, ...]

@@ -30,6 +30,21 @@ OPERATIONS = sorted(
     if method in {"get", "post", "put", "patch", "delete"}
 )
 
+#: Operations whose schema-valid input can still be refused with 400 because validity depends on
+#: data the document cannot describe; only ``positive_data_acceptance`` is skipped for these.
+DATA_DEPENDENT = {
+    # ``branch`` must name a branch row in the database (branches are data, so no enum), and
+    # ``shop_url`` / ``hosts`` must be http(s) URLs and host names: an unknown branch is a 400.
+    ("/api/v1/admin/badges", "POST"),
+}
+
+
+def _mutates_authorization(case) -> bool:
+    """Return whether a negative case was made invalid through its Authorization header."""
+    data = case.meta.phase.data if case.meta is not None else None
+    return any(m.parameter_location is not None and m.parameter_location.value == "header"
+               and (m.parameter or "").lower() == "authorization" for m in getattr(data, "mutations", ()))
+
 
 @pytest.fixture
 def world(app, issue_badge) -> World:
@@ -60,7 +75,7 @@ def test_operation_conforms_to_the_document(app, world, path, method, mode):
     from schemathesis.checks import positive_data_acceptance
 
     multipart = "multipart/form-data" in str(operation.definition.raw.get("requestBody", {}))
-    excluded = [positive_data_acceptance] if multipart else []
+    excluded = [positive_data_acceptance] if multipart or (path, method) in DATA_DEPENDENT else []
     calls = []
 
     for strategy in strategies:
@@ -70,7 +85,11 @@ def test_operation_conforms_to_the_document(app, world, path, method, mode):
                                          HealthCheck.function_scoped_fixture])
         def run(case):
             calls.append(case)
-            case.call_and_validate(headers=world.auth, excluded_checks=excluded)
+            # The committee token replaces the generated one so that the 200 branches run, except
+            # when the negative case is *about* the Authorization header (left out or mangled):
+            # putting a good token back would turn it into a valid request that is rightly accepted.
+            headers = {} if _mutates_authorization(case) else world.auth
+            case.call_and_validate(headers=headers, excluded_checks=excluded)
 
         try:
             run()
