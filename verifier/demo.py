@@ -79,8 +79,9 @@ def load_demo(*, public_url: str) -> dict[str, Any]:
     from verifier.services.badges import status_json
 
     listed = []
+    checked = context.clock()()  # after issuing: "now" from the start would predate the new badges
     for row in rows:
-        body = status_json(row, issuer=context.issuer(), now=now)
+        body = status_json(row, issuer=context.issuer(), now=checked)
         listed.append((body["status"], body["verify_url"]))
     listed.sort()
     return {"username": "admin", "password": password, "admin_url": f"{public_url}/admin/",

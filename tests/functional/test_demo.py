@@ -1,0 +1,42 @@
+"""`liang demo`: the organisation and badges in every state, reported as they really are."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from verifier import context
+from verifier.demo import BADGES, BRANCHES, load_demo
+from verifier.models import Badge, Branch, PartyGroup
+
+
+def test_demo_reports_each_badge_in_its_real_state(app, clock):
+    start = clock.now
+    ticks = iter(range(10_000))
+    # a clock that moves on every call, as the real one does while the demo issues badges
+    app.config["CLOCK"] = lambda: start + timedelta(seconds=next(ticks))
+    with app.app_context():
+        context.begin_write()
+        report = load_demo(public_url=app.config["PUBLIC_URL"])
+        context.session().commit()
+        assert context.session().execute(select(func.count()).select_from(Branch)).scalar_one() == len(BRANCHES) == 8
+        assert context.session().execute(select(func.count()).select_from(PartyGroup)).scalar_one() >= 2
+        pending = context.session().execute(select(func.count()).select_from(Badge)
+                                            .where(Badge.state == "pending")).scalar_one()
+    expected = Counter(state for *_, state in BADGES if state != "pending")
+    assert Counter(state for state, _url in report["badges"]) == expected
+    assert pending == 1
+    assert report["username"] == "admin" and len(report["password"]) >= 12
+
+
+def test_demo_is_idempotent_and_resets_the_password(app, run_cli):
+    first = run_cli("demo", "--no-serve")
+    second = run_cli("demo", "--no-serve")
+    assert first.exit_code == 0 and second.exit_code == 0, second.stderr
+    pw1 = next(line for line in first.stdout.splitlines() if "password:" in line)
+    pw2 = next(line for line in second.stdout.splitlines() if "password:" in line)
+    assert pw1 != pw2
+    with app.app_context():
+        assert context.session().execute(select(func.count()).select_from(Branch)).scalar_one() == 8
