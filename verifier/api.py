@@ -4,21 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 
 from signer.credentials import MAX_JWS_LENGTH
 from verifier import context
-from verifier.extensions import csrf, limiter
+from verifier.extensions import csrf
 from verifier.httperrors import ApiError
 from verifier.public import etagged
+from verifier.ratelimit import read_limit
 from verifier.services.badges import status_json
 from verifier.services.verification import VerificationService
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-def _verify_limit() -> str:
-    return str(current_app.config.get("VERIFY_RATE_LIMIT", "300 per minute"))
 
 
 def json_body() -> dict[str, Any]:
@@ -34,15 +31,15 @@ def json_body() -> dict[str, Any]:
 
 def verification_service() -> VerificationService:
     """Return a verification service for this request."""
-    return VerificationService(context.badge_service(), issuer=context.issuer(), keyring=context.keyring(),
+    return VerificationService(context.public_badge, issuer=context.issuer(), keyring=context.keyring(),
                                now=context.clock()())
 
 
 @bp.get("/badges/<raw_id>")
-@limiter.limit(_verify_limit)
+@read_limit("VERIFY_RATE_LIMIT", "300 per minute")
 def badge_status(raw_id: str) -> Response:
     """Return the live JSON status of a badge."""
-    badge = context.badge_service().get_public(raw_id)
+    badge = context.public_badge(raw_id)
     body = status_json(badge, issuer=context.issuer(), now=context.clock()())
     g.liang_outcome = body["status"]
     return etagged(jsonify(body), cache_control="no-cache, max-age=0, must-revalidate")
@@ -50,7 +47,7 @@ def badge_status(raw_id: str) -> Response:
 
 @bp.post("/verify")
 @csrf.exempt
-@limiter.limit(_verify_limit)
+@read_limit("VERIFY_RATE_LIMIT", "300 per minute")
 def verify() -> Response:
     """Verify a credential (JSON) or an uploaded badge image / QR picture (multipart)."""
     service = verification_service()

@@ -14,7 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from signer.clock import ensure_utc, utcnow
 from signer.credentials import Issuer
 from signer.keys import KeyEncryptor, load_or_create_kek
-from verifier import context, i18n
+from verifier import context, i18n, ratelimit
 from verifier.auth import init_auth
 from verifier.config import ensure_secret_key, kek_path, load_config
 from verifier.db import Database
@@ -22,6 +22,7 @@ from verifier.extensions import babel, csrf, limiter, login_manager
 from verifier.httperrors import register_error_handlers
 from verifier.jsonsafe import SafeJSONProvider
 from verifier.security import install_security_headers
+from verifier.sessions import LeanSessionInterface
 
 _logger = logging.getLogger(__name__)
 
@@ -58,10 +59,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         for key in ("RATELIMIT_ENABLED", "WTF_CSRF_ENABLED", "TESTING", "CLOCK"):
             if key in config:
                 app.config[key] = config[key]
+    app.session_interface = LeanSessionInterface()
     app.json = SafeJSONProvider(app)  # a JSON nesting bomb is a 400, not a 500
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
+    install_security_headers(app)  # inside ProxyFix: it sees the forwarded scheme
     if int(settings["TRUSTED_PROXIES"]) > 0:
         hops = int(settings["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
@@ -76,11 +79,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=lambda: "UTC")
     csrf.init_app(app)
     limiter.init_app(app)
+    ratelimit.init_app(app)
     login_manager.init_app(app)
     init_auth(app)
 
     register_error_handlers(app)
-    install_security_headers(app)
     app.teardown_appcontext(context.close_session)
     _install_template_helpers(app)
     _register_blueprints(app)
@@ -110,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     from verifier import api, openapi, public
 
     app.register_blueprint(public.bp)
+    public.install_page_cache(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(openapi.bp)
     for name in ("embed", "complaints", "admin", "admin_api", "apply", "ops"):

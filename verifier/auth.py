@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
 
-from flask import Flask, g, request
-from flask_login import current_user
+from flask import Flask, Response, g, request
+from flask.globals import request_ctx
+from flask_login import LoginManager, current_user
 
 from verifier import context
 from verifier.extensions import login_manager
@@ -93,3 +96,26 @@ def init_auth(app: Flask) -> None:
     """Configure Flask-Login for the console."""
     login_manager.session_protection = "strong"
     login_manager.login_view = "admin.login"
+    hooks = app.after_request_funcs.setdefault(None, [])
+    for index, hook in enumerate(hooks):
+        if getattr(hook, "__func__", None) is LoginManager._update_remember_cookie:
+            hooks[index] = _only_when_session_used(hook)
+
+
+def _only_when_session_used(update: Callable[[Response], Response]) -> Callable[[Response], Response]:
+    """Run Flask-Login's remember-cookie hook only for requests that used the session.
+
+    The hook reads the session on every response, which marked every public answer
+    ``Vary: Cookie`` (spoiling shared caches for badge images, status lists and the widget)
+    and cost a cookie round trip on each verification. It has work to do only when this
+    request's code touched the session (login, logout); otherwise skipping it is exact.
+    """
+
+    @wraps(update)
+    def guarded(response: Response) -> Response:
+        opened = request_ctx._session  # noqa: SLF001 - read without marking the session accessed
+        if opened is None or not opened.accessed:
+            return response
+        return update(response)
+
+    return guarded

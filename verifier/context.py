@@ -14,11 +14,22 @@ from verifier.db import Database
 from verifier.services.audit import Actor, AuditLog
 from verifier.services.badges import BadgeService
 from verifier.services.keys import KeyService
+from verifier.services.publicread import PublicBadge, PublicReader
 
 
 def database() -> Database:
     """Return the app's database."""
     return current_app.extensions["liang.db"]  # type: ignore[no-any-return]
+
+
+def reader() -> PublicReader:
+    """Return the public read path (one indexed query per look-up, no ORM session)."""
+    return database().reader
+
+
+def public_badge(raw_id: str) -> PublicBadge:
+    """Return the live public view of a badge or raise MalformedId / BadgeNotFound."""
+    return database().reader.badge(raw_id)
 
 
 def clock() -> Clock:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from verifier.services.publicread import PublicReader
 
 _logger = logging.getLogger(__name__)
 
@@ -56,6 +60,19 @@ class Database:
         self.engine = make_engine(url, **engine_kwargs)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._factory = sessionmaker(self.engine, expire_on_commit=False, future=True)
+        self._reader: PublicReader | None = None
+        self._reader_lock = threading.Lock()
+
+    @property
+    def reader(self) -> PublicReader:
+        """Return the public read path (its own autocommit connections, made on first use)."""
+        if self._reader is None:
+            from verifier.services.publicread import PublicReader
+
+            with self._reader_lock:
+                if self._reader is None:
+                    self._reader = PublicReader(self.url)
+        return self._reader
 
     def session(self) -> Session:
         """Return a new session (caller closes it)."""
@@ -83,4 +100,6 @@ class Database:
 
     def dispose(self) -> None:
         """Close pooled connections."""
+        if self._reader is not None:
+            self._reader.dispose()
         self.engine.dispose()

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -23,12 +19,14 @@ from signer.ids import format_badge_id
 from signer.images import SIZES, BadgeFace, render_badge_png, render_badge_svg
 from signer.qr import qr_png, qr_svg
 from verifier import context
+from verifier.cache import CACHE_BYTES, CACHE_ENTRIES, RenderCache, content_key
 from verifier.extensions import limiter
 from verifier.httperrors import ApiError
-from verifier.models import Badge
 from verifier.openapi import BADGE_ID_PATTERN
-from verifier.public import PLATFORM_NAMES
+from verifier.public import PLATFORM_NAMES, conditional
+from verifier.ratelimit import read_limit, unlimited
 from verifier.services.badges import status_json
+from verifier.services.publicread import PublicBadge
 from widget.snippets import image_link_snippet, widget_snippet
 
 _logger = logging.getLogger(__name__)
@@ -42,63 +40,9 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 #: Badge images follow the live state; a shop page shows a change within five minutes.
 LIVE_IMAGE = "public, max-age=300"
 
-# Bounds for the rendering cache: enough for the hot badges of a busy node,
-# small enough that a crawler walking every badge cannot exhaust memory.
-_CACHE_ENTRIES = 512
-_CACHE_BYTES = 64 * 1024 * 1024
-
-
-class RenderCache:
-    """A thread-safe, bounded LRU of rendered bytes keyed by content hash."""
-
-    def __init__(self, *, max_entries: int = _CACHE_ENTRIES, max_bytes: int = _CACHE_BYTES) -> None:
-        self._items: OrderedDict[str, bytes] = OrderedDict()
-        self._lock = threading.Lock()
-        self._max_entries = max_entries
-        self._max_bytes = max_bytes
-        self._bytes = 0
-        self.hits = 0
-        self.misses = 0
-
-    def get_or_render(self, key: str, render: Callable[[], bytes]) -> bytes:
-        """Return the cached bytes for ``key``, rendering them once on a miss."""
-        with self._lock:
-            found = self._items.get(key)
-            if found is not None:
-                self._items.move_to_end(key)
-                self.hits += 1
-                return found
-            self.misses += 1
-        # Render outside the lock: two threads may both render a cold key, which
-        # wastes a little work but never blocks every request behind one drawing.
-        data = render()
-        with self._lock:
-            if key not in self._items and len(data) <= self._max_bytes:
-                self._items[key] = data
-                self._bytes += len(data)
-                while len(self._items) > self._max_entries or self._bytes > self._max_bytes:
-                    _, dropped = self._items.popitem(last=False)
-                    self._bytes -= len(dropped)
-        return data
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._items)
-
-
 def render_cache() -> RenderCache:
     """Return this app's rendering cache."""
     return current_app.extensions["liang.render_cache"]  # type: ignore[no-any-return]
-
-
-def content_key(kind: str, **parts: Any) -> str:
-    """Return a stable hash over everything that decides a rendered image's bytes."""
-    blob = json.dumps({"kind": kind, **parts}, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
-
-
-def _verify_limit() -> str:
-    return str(current_app.config.get("VERIFY_RATE_LIMIT", "300 per minute"))
 
 
 def _upload_limit() -> str:
@@ -113,14 +57,14 @@ def _binary(data: bytes, mimetype: str, *, cache_control: str, filename: str | N
     response.headers["Cache-Control"] = cache_control
     if filename:
         response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response.make_conditional(request)  # type: ignore[return-value]
+    return conditional(response)
 
 
-def _public_badge(raw_id: str) -> Badge:
-    return context.badge_service().get_public(raw_id)
+def _public_badge(raw_id: str) -> PublicBadge:
+    return context.public_badge(raw_id)
 
 
-def badge_face(badge: Badge) -> BadgeFace:
+def badge_face(badge: PublicBadge) -> BadgeFace:
     """Return what the badge image shows now, from the live record."""
     now = context.clock()()
     body = status_json(badge, issuer=context.issuer(), now=now)
@@ -130,7 +74,7 @@ def badge_face(badge: Badge) -> BadgeFace:
                      verify_url=body["verify_url"])
 
 
-def _credential(badge: Badge) -> str:
+def _credential(badge: PublicBadge) -> str:
     if not badge.credential:
         raise ApiError(404, "not_found", "this badge has no signed credential")
     return badge.credential
@@ -145,7 +89,7 @@ def _size_arg() -> str:
 
 # -- QR codes ------------------------------------------------------------------------------------
 @bp.get("/v/<raw_id>/qr.svg")
-@limiter.limit(_verify_limit)
+@read_limit("VERIFY_RATE_LIMIT", "300 per minute")
 def qr_code_svg(raw_id: str) -> Response:
     """Return the QR code of the badge's verify URL as SVG."""
     url = context.issuer().verify_url(format_badge_id(_public_badge(raw_id).id))
@@ -154,7 +98,7 @@ def qr_code_svg(raw_id: str) -> Response:
 
 
 @bp.get("/v/<raw_id>/qr.png")
-@limiter.limit(_verify_limit)
+@read_limit("VERIFY_RATE_LIMIT", "300 per minute")
 def qr_code_png(raw_id: str) -> Response:
     """Return the QR code of the badge's verify URL as PNG."""
     url = context.issuer().verify_url(format_badge_id(_public_badge(raw_id).id))
@@ -164,7 +108,7 @@ def qr_code_png(raw_id: str) -> Response:
 
 # -- badge images --------------------------------------------------------------------------------
 @bp.get("/v/<raw_id>/badge.svg")
-@limiter.limit(_verify_limit)
+@read_limit("VERIFY_RATE_LIMIT", "300 per minute")
 def badge_svg(raw_id: str) -> Response:
     """Return the live badge as SVG with the credential baked in."""
     badge = _public_badge(raw_id)
@@ -175,7 +119,7 @@ def badge_svg(raw_id: str) -> Response:
 
 
 @bp.get("/v/<raw_id>/badge.png")
-@limiter.limit(_verify_limit)
+@read_limit("VERIFY_RATE_LIMIT", "300 per minute")
 def badge_png(raw_id: str) -> Response:
     """Return the live badge as PNG (size s, m or l) with the credential baked in."""
     size = _size_arg()
@@ -187,7 +131,7 @@ def badge_png(raw_id: str) -> Response:
 
 
 @bp.get("/v/<raw_id>/credential.jws")
-@limiter.limit(_verify_limit)
+@read_limit("VERIFY_RATE_LIMIT", "300 per minute")
 def credential_jws(raw_id: str) -> Response:
     """Return the badge's compact JWS as text/plain."""
     credential = _credential(_public_badge(raw_id))
@@ -195,12 +139,12 @@ def credential_jws(raw_id: str) -> Response:
     response.set_etag(hashlib.sha256(credential.encode("ascii")).hexdigest()[:32])
     # Re-signing (renewal, key rotation) replaces the credential; revalidate every time.
     response.headers["Cache-Control"] = "no-cache, max-age=0, must-revalidate"
-    return response.make_conditional(request)  # type: ignore[return-value]
+    return conditional(response)
 
 
 # -- widget and kit ------------------------------------------------------------------------------
 @bp.get("/widget.js")
-@limiter.exempt
+@unlimited
 def widget_js() -> Response:
     """Serve the embeddable widget script."""
     response = send_from_directory(WIDGET_STATIC, "widget.js", mimetype="text/javascript", max_age=300,
@@ -210,7 +154,7 @@ def widget_js() -> Response:
 
 
 @bp.get("/v/<raw_id>/kit")
-@limiter.limit(_verify_limit)
+@read_limit("VERIFY_RATE_LIMIT", "300 per minute")
 def kit(raw_id: str) -> Response:
     """Render the embed kit: previews, downloads, snippets and a printable parcel card."""
     badge = _public_badge(raw_id)
@@ -278,8 +222,8 @@ def verify_picture() -> Response:
 def register(app: Flask) -> None:
     """Register the embedding blueprint and its rendering cache on ``app``."""
     app.extensions["liang.render_cache"] = RenderCache(
-        max_entries=int(app.config.get("RENDER_CACHE_ENTRIES", _CACHE_ENTRIES)),
-        max_bytes=int(app.config.get("RENDER_CACHE_BYTES", _CACHE_BYTES)),
+        max_entries=int(app.config.get("RENDER_CACHE_ENTRIES", CACHE_ENTRIES)),
+        max_bytes=int(app.config.get("RENDER_CACHE_BYTES", CACHE_BYTES)),
     )
     app.register_blueprint(bp)
 

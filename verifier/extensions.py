@@ -14,9 +14,9 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 
 
-def _client_key() -> str:
+def client_key() -> str:
     """Key rate limits by client address (ProxyFix has already applied trusted proxies)."""
     return get_remote_address() or request.remote_addr or "unknown"
 
 
-limiter = Limiter(key_func=_client_key, default_limits=[], headers_enabled=True)
+limiter = Limiter(key_func=client_key, default_limits=[], headers_enabled=True)

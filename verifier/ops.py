@@ -119,27 +119,35 @@ def configure_logging(fmt: str) -> None:
 def _before() -> None:
     incoming = request.headers.get("X-Request-ID", "")
     rid = incoming if _INCOMING_ID.fullmatch(incoming) else secrets.token_hex(8)
-    g.liang_request_id = rid
-    g.liang_token = _REQUEST_ID.set(rid)
-    g.liang_started = time.perf_counter()
+    state = g._get_current_object()  # type: ignore[attr-defined]
+    state.liang_request_id = rid
+    state.liang_token = _REQUEST_ID.set(rid)
+    state.liang_started = time.perf_counter()
 
 
 def _after(response: Response) -> Response:
-    rid = g.get("liang_request_id")
+    # One look-up of the request and g proxies: this hook runs on every response.
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    state = g._get_current_object()  # type: ignore[attr-defined]
+    rid = getattr(state, "liang_request_id", None)
     if rid:
         response.headers["X-Request-ID"] = rid
-    started = g.get("liang_started")
+    started = getattr(state, "liang_started", None)
     elapsed = time.perf_counter() - started if started is not None else 0.0
-    rule = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
-    if request.endpoint != "ops.metrics_endpoint":
-        metrics.observe_latency(rule, request.method, elapsed)
-    kind = VERIFY_ENDPOINTS.get(request.endpoint or "")
+    rule = req.url_rule.rule if req.url_rule is not None else "<unmatched>"
+    endpoint = req.endpoint or ""
+    status = response.status_code
+    if endpoint != "ops.metrics_endpoint":
+        metrics.observe_latency(rule, req.method, elapsed)
+    kind = VERIFY_ENDPOINTS.get(endpoint)
     if kind is not None:
-        outcome = g.get("liang_outcome") or _STATUS_OUTCOMES.get(response.status_code, "error")
+        outcome = getattr(state, "liang_outcome", None) or _STATUS_OUTCOMES.get(status, "error")
         metrics.count_verification(kind, outcome)
-    _access.info("%s %s %s", request.method, request.path, response.status_code,
-                 extra={"method": request.method, "path": request.path, "status": response.status_code,
-                        "duration_ms": round(elapsed * 1000, 2), "endpoint": rule})
+    if _access.isEnabledFor(logging.INFO):
+        path = req.path
+        _access.info("%s %s %s", req.method, path, status,
+                     extra={"method": req.method, "path": path, "status": status,
+                            "duration_ms": round(elapsed * 1000, 2), "endpoint": rule})
     return response
 
 

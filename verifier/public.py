@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, current_app, g, jsonify, make_response, render_template, request
-from sqlalchemy import select, text
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, make_response, render_template, request
+from flask_babel import get_locale
+from sqlalchemy import select
 
 from signer.lifecycle import REVOCATION_REASONS
 from verifier import context
-from verifier.extensions import limiter
+from verifier.cache import RenderCache
 from verifier.httperrors import ApiError
 from verifier.models import StatusList
+from verifier.ratelimit import read_limit, unlimited
 from verifier.services.badges import status_json
 from verifier.services.keys import in_use_kids
+from verifier.services.publicread import PublicBadge
 
 bp = Blueprint("public", __name__)
 
@@ -23,35 +30,71 @@ PLATFORM_NAMES = {
 }
 
 
-def _verify_limit() -> str:
-    return str(current_app.config.get("VERIFY_RATE_LIMIT", "300 per minute"))
+_CONDITIONS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
 
 
 def etagged(response: Response, *, cache_control: str) -> Response:
     """Add a strong ETag over the body and answer If-None-Match with 304."""
     response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])
     response.headers["Cache-Control"] = cache_control
-    response.vary.add("Accept-Language")
+    response.headers["Vary"] = "Accept-Language" if "Vary" not in response.headers else (
+        response.headers["Vary"] + ", Accept-Language")
+    return conditional(response)
+
+
+def conditional(response: Response) -> Response:
+    """Answer a conditional GET with 304 when the ETag matches (skipped when the request asks nothing)."""
+    environ = request.environ
+    if not any(key in environ for key in _CONDITIONS):
+        return response
     return response.make_conditional(request)  # type: ignore[return-value]
 
 
 @bp.get("/v/<raw_id>")
-@limiter.limit(_verify_limit)
+@read_limit("VERIFY_RATE_LIMIT", "300 per minute")
 def verify_page(raw_id: str) -> Response:
     """Render the shopper's verification page from the live record."""
-    badge = context.badge_service().get_public(raw_id)
+    badge = context.public_badge(raw_id)
     now = context.clock()()
     body = status_json(badge, issuer=context.issuer(), now=now)
     g.liang_outcome = body["status"]
-    html = render_template(
-        "verify/badge.html", badge=body, now=now, platform_name=PLATFORM_NAMES.get(body["shop"]["platform"]),
-        reason_codes=REVOCATION_REASONS,
-    )
+    html = _page(badge, body, now)
     # no-cache: every view revalidates, so a revocation shows on the very next request.
     return etagged(make_response(html), cache_control="no-cache, max-age=0, must-revalidate")
 
 
+def _page(badge: PublicBadge, body: dict[str, Any], now: datetime) -> bytes:
+    """Return the page's HTML: rendered once per (locale, record, status), the check time filled in per request.
+
+    The key holds the whole public record and the status computed for ``now``, so any
+    change to the badge, or its expiry, renders afresh; only the time of this check is
+    not part of it, and it goes in through markers no record can contain (random per
+    process, hex, unchanged by escaping).
+    """
+    cache: RenderCache = current_app.extensions["liang.page_cache"]
+    iso_mark, local_mark = current_app.extensions["liang.page_marks"]
+    key = ("verify/badge.html", str(get_locale()), body["status"], badge)
+
+    def render() -> bytes:
+        return render_template(
+            "verify/badge.html", badge={**body, "checked_at": None}, checked_iso=iso_mark, checked_local=local_mark,
+            platform_name=PLATFORM_NAMES.get(body["shop"]["platform"]), reason_codes=REVOCATION_REASONS,
+        ).encode("utf-8")
+
+    page = cache.get_or_render(key, render)
+    local = now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M:%S")
+    return page.replace(iso_mark, body["checked_at"].encode("ascii")).replace(local_mark, local.encode("ascii"))
+
+
+def install_page_cache(app: Flask) -> None:
+    """Give ``app`` its verify-page cache and per-process markers."""
+    app.extensions["liang.page_cache"] = RenderCache(max_entries=int(app.config.get("PAGE_CACHE_ENTRIES", 4096)),
+                                                     max_bytes=32 * 1024 * 1024)
+    app.extensions["liang.page_marks"] = (secrets.token_hex(16).encode("ascii"), secrets.token_hex(16).encode("ascii"))
+
+
 @bp.get("/.well-known/jwks.json")
+@unlimited
 def jwks() -> Response:
     """Publish the public keys: active ones, and retired ones still used by live badges."""
     ring = context.keyring()
@@ -61,19 +104,19 @@ def jwks() -> Response:
 
 
 @bp.get("/status/<list_id>")
+@unlimited
 def status_list(list_id: str) -> Response:
     """Serve a signed Bitstring Status List credential (cached per process until its version changes)."""
     if len(list_id) > 32 or not list_id.isalnum():
         raise ApiError(404, "not_found", "no such status list")
-    session = context.session()
     # The database decides: one cheap version look-up per request, the signed bytes only when it moved.
-    version = session.execute(select(StatusList.version).where(StatusList.id == list_id)).scalar_one_or_none()
+    version = context.reader().status_list_version(list_id)
     if version is None:
         raise ApiError(404, "not_found", "no such status list")
     cache: dict[str, tuple[int, bytes, str]] = current_app.extensions.setdefault("liang.status_cache", {})
     cached = cache.get(list_id)
     if cached is None or cached[0] != version:
-        row = session.execute(select(StatusList.version, StatusList.credential)
+        row = context.session().execute(select(StatusList.version, StatusList.credential)
                               .where(StatusList.id == list_id)).one_or_none()
         if row is None or not row.credential:
             raise ApiError(404, "not_found", "no such status list")
@@ -86,15 +129,15 @@ def status_list(list_id: str) -> Response:
     response = Response(cached[1], mimetype="application/vc+jwt")
     response.set_etag(cached[2])
     response.headers["Cache-Control"] = f"public, max-age={ttl}"
-    return response.make_conditional(request)  # type: ignore[return-value]
+    return conditional(response)
 
 
 @bp.get("/healthz")
-@limiter.exempt
+@unlimited
 def healthz() -> Response:
     """Answer 200 when the database answers, else 503."""
     try:
-        context.session().execute(text("SELECT 1"))
+        context.reader().ping()
     except Exception:  # noqa: BLE001 - any failure means "not healthy"
         response = jsonify({"status": "unavailable"})
         response.status_code = 503

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 #: No inline script anywhere; pages that need script load it from our origin.
 CSP = (
@@ -23,24 +29,53 @@ def cors_allowed(path: str, method: str) -> bool:
     return path.startswith(_CORS_PREFIXES)
 
 
-def install_security_headers(app: Flask) -> None:
-    """Add the headers after every request."""
+#: Set on every response unless the view chose its own value.
+_DEFAULTS = (
+    ("Content-Security-Policy", CSP),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(self), geolocation=(), microphone=()"),
+)
+#: Set on every response whatever the view said.
+_FORCED = (("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"))
+_HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+_CORS = (("Access-Control-Allow-Origin", "*"), ("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS"),
+         ("Access-Control-Expose-Headers", "ETag"))
+_REPLACED = frozenset(name.lower() for name, _ in (*_FORCED, _HSTS, *_CORS))
 
-    @app.after_request
-    def _headers(response: Response) -> Response:
-        headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers["X-Content-Type-Options"] = "nosniff"
-        headers["X-Frame-Options"] = "DENY"
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(), microphone=()")
-        if request.is_secure:
-            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-        if cors_allowed(request.path, request.method):
-            headers["Access-Control-Allow-Origin"] = "*"
-            headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
-            headers["Access-Control-Expose-Headers"] = "ETag"
-        else:
-            headers.pop("Access-Control-Allow-Origin", None)
-        return response
+
+class SecurityHeaders:
+    """WSGI middleware adding the headers to every response, errors included.
+
+    Done at the WSGI layer, on the plain header list, rather than in an ``after_request``
+    hook: werkzeug's header object made the hook one of the costliest steps of a
+    verification, and here no response (not even one from an error handler) can miss them.
+    """
+
+    def __init__(self, app: WSGIApplication) -> None:
+        self._app = app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        # PATH_INFO is latin-1-decoded bytes; the prefixes we compare with are ASCII.
+        cors = cors_allowed(environ.get("PATH_INFO", ""), method)
+        secure = environ.get("wsgi.url_scheme") == "https"
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            present = {name.lower() for name, _ in headers}
+            if present & _REPLACED:
+                headers = [(n, v) for n, v in headers if n.lower() not in _REPLACED]
+            headers.extend(pair for pair in _DEFAULTS if pair[0].lower() not in present)
+            headers.extend(_FORCED)
+            if secure:
+                headers.append(_HSTS)
+            if cors:
+                headers.extend(_CORS)
+            return start_response(status, headers, exc_info)
+
+        return self._app(environ, start)
+
+
+def install_security_headers(app: Flask) -> None:
+    """Wrap the app so that every response carries the headers (before any proxy fix-up wraps it)."""
+    app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]

@@ -20,6 +20,7 @@ from signer.keys import Keyring
 from signer.lifecycle import Action, PublicStatus, State
 from verifier.models import Badge, Branch, Member, Shop, StatusSlot
 from verifier.services.audit import MAX_PAGE, Actor, AuditLog
+from verifier.services.publicread import PublicBadge
 from verifier.services.statuslists import StatusListService, list_url
 
 _logger = logging.getLogger(__name__)
@@ -390,27 +391,26 @@ class BadgeService:
         return list(self._session.execute(query).unique().scalars())
 
 
-def status_json(badge: Badge, *, issuer: Issuer, now: datetime) -> dict[str, Any]:
+def status_json(badge: Badge | PublicBadge, *, issuer: Issuer, now: datetime) -> dict[str, Any]:
     """Return the public JSON status of a badge (the contract's shape)."""
-    shown = format_badge_id(badge.id)
-    public = lifecycle.public_status(badge.state, valid_from=badge.valid_from,
-                                     valid_until=badge.valid_until, now=now)
-    shop = badge.shop
+    view = badge if isinstance(badge, PublicBadge) else PublicBadge.from_badge(badge)
+    shown = format_badge_id(view.id)
+    public = lifecycle.public_status(view.state, valid_from=view.valid_from, valid_until=view.valid_until, now=now)
     verify_url = issuer.verify_url(shown)
     return {
         "id": shown,
-        "status": public.value if public else badge.state,
+        "status": public.value if public else view.state,
         "checked_at": isoformat_z(now),
-        "holder": {"display_name": shop.member.name},
-        "shop": {"name": shop.name, "platform": shop.platform, "url": shop.url, "hosts": list(shop.hosts)},
-        "branch": {"code": badge.branch.code, "name": badge.branch.name},
-        "valid_from": isoformat_z(badge.valid_from),
-        "valid_until": isoformat_z(badge.valid_until),
+        "holder": {"display_name": view.holder},
+        "shop": {"name": view.shop_name, "platform": view.platform, "url": view.shop_url, "hosts": list(view.hosts)},
+        "branch": {"code": view.branch_code, "name": view.branch_name},
+        "valid_from": isoformat_z(view.valid_from),
+        "valid_until": isoformat_z(view.valid_until),
         "revocation": (
-            {"reason": badge.revocation_reason, "at": isoformat_z(badge.revoked_at)}
-            if badge.state == State.REVOKED.value and badge.revoked_at else None
+            {"reason": view.revocation_reason, "at": isoformat_z(view.revoked_at)}
+            if view.state == State.REVOKED.value and view.revoked_at else None
         ),
         "verify_url": verify_url,
         "complaint_url": f"{verify_url}/complain",
-        "credential": badge.credential,
+        "credential": view.credential,
     }

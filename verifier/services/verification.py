@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from signer.credentials import Issuer, verify_credential
 from signer.errors import BadgeNotFound, InvalidCredential, MalformedId
 from signer.keys import Keyring
-from verifier.services.badges import BadgeService, status_json
+from verifier.services.badges import status_json
+from verifier.services.publicread import PublicBadge
 
 _logger = logging.getLogger(__name__)
 
@@ -35,8 +37,8 @@ def _refusal(reason: str, message: str | None = None) -> dict[str, Any]:
 class VerificationService:
     """Check presented evidence; the live record decides, a signature only qualifies."""
 
-    def __init__(self, badges: BadgeService, *, issuer: Issuer, keyring: Keyring, now: datetime) -> None:
-        self._badges = badges
+    def __init__(self, lookup: Callable[[str], PublicBadge], *, issuer: Issuer, keyring: Keyring, now: datetime) -> None:
+        self._lookup = lookup
         self._issuer = issuer
         self._keyring = keyring
         self._now = now
@@ -48,7 +50,7 @@ class VerificationService:
         except InvalidCredential as exc:
             return _refusal(exc.reason)
         try:
-            badge = self._badges.get_public(verified.badge_id)
+            badge = self._lookup(verified.badge_id)
         except (BadgeNotFound, MalformedId):
             return _refusal("not_found")
         body = status_json(badge, issuer=self._issuer, now=self._now)
@@ -66,7 +68,7 @@ class VerificationService:
     def verify_badge_id(self, raw_id: str) -> dict[str, Any]:
         """Report the live status of a badge named by id (from a QR code)."""
         try:
-            badge = self._badges.get_public(raw_id)
+            badge = self._lookup(raw_id)
         except (BadgeNotFound, MalformedId):
             return _refusal("not_found")
         body = status_json(badge, issuer=self._issuer, now=self._now)

@@ -1,0 +1,178 @@
+"""Per-client rate limits for the verification read path, straight on the ``limits`` library.
+
+Flask-Limiter (which is built on ``limits``) keeps the write paths (login, complaints,
+applications, uploads). Its per-request bookkeeping, though, runs on every request and
+cost more than the whole badge look-up (profiled: about a quarter of a verification's
+time), so the endpoints a shopper's scan hits are limited here instead: one counter
+increment per request in the same storage (memory, or the shared Redis of a
+many-instance deployment), the same fixed-window strategy and key prefix, and the same
+429 answer with ``Retry-After``. Flask-Limiter skips these endpoints entirely.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, request
+from flask_limiter import Limiter
+from limits import RateLimitItem, parse
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+from werkzeug.exceptions import TooManyRequests
+
+from verifier.extensions import client_key, limiter
+
+_logger = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_MARK = "_liang_read_limited"
+_EXTENSION = "liang.read_limits"
+
+
+class MemoryWindows:
+    """Fixed-window counters in this process, for ``memory://`` storage (one node, or tests).
+
+    ``limits``' own memory storage starts a timer thread to expire keys, which under load
+    meant a new thread every few requests; here stale windows are swept when a window
+    closes, under one lock, with no thread at all.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._counts: dict[tuple[str, ...], int] = {}
+        self._windows: dict[int, int] = {}  # period -> the window id last seen
+        self._lock = threading.Lock()
+        self._clock = clock
+
+    def hit(self, item: RateLimitItem, *identifiers: str) -> tuple[bool, float]:
+        """Count one hit; return (allowed, the time the window resets)."""
+        period = item.get_expiry()
+        now = self._clock()
+        window = int(now // period)
+        key = (str(period), str(item.amount), str(window), *identifiers)
+        with self._lock:
+            if self._windows.get(period) != window:
+                self._windows[period] = window
+                tag = str(period)
+                stale = [k for k in self._counts if k[0] == tag and k[2] != str(window)]
+                for k in stale:
+                    del self._counts[k]
+            count = self._counts.get(key, 0) + 1
+            self._counts[key] = count
+        return count <= item.amount, float((window + 1) * period)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._counts)
+
+
+class ReadLimits:
+    """The app's counters: one fixed window per (endpoint, client)."""
+
+    def __init__(self, storage_uri: str, *, prefix: str) -> None:
+        self._memory = MemoryWindows() if storage_uri.startswith("memory://") else None
+        self._strategy = None if self._memory else FixedWindowRateLimiter(storage_from_string(storage_uri))
+        self._prefix = prefix
+        self._parsed: dict[str, RateLimitItem] = {}
+        self._last_error = 0.0
+
+    def item(self, text: str) -> RateLimitItem:
+        """Return the parsed limit for ``text`` (parsed once per distinct string)."""
+        found = self._parsed.get(text)
+        if found is None:
+            found = self._parsed[text] = parse(text)
+        return found
+
+    def hit(self, text: str, scope: str, client: str) -> int | None:
+        """Count one request; return None if allowed, else the seconds until the window resets."""
+        item = self.item(text)
+        if self._memory is not None:
+            allowed, reset = self._memory.hit(item, self._prefix, scope, client)
+            return None if allowed else max(1, int(reset - time.time()) + 1)
+        strategy = self._strategy
+        if strategy is None:  # pragma: no cover - one of the two is always set
+            return None
+        try:
+            if strategy.hit(item, self._prefix, scope, client):
+                return None
+            reset = strategy.get_window_stats(item, self._prefix, scope, client).reset_time
+        except Exception:  # noqa: BLE001 - a storage outage must not take verification down
+            now = time.monotonic()
+            if now - self._last_error > 60:  # one line a minute, not one per request
+                self._last_error = now
+                _logger.warning("rate-limit storage unreachable; verification answers without limits")
+            return None
+        return max(1, int(reset - time.time()) + 1)
+
+
+def init_app(app: Flask) -> None:
+    """Create the app's counters (when rate limiting is on) and keep Flask-Limiter off our endpoints.
+
+    Call after ``limiter.init_app(app)``.
+    """
+    if app.config.get("RATELIMIT_ENABLED", True):
+        prefix = str(app.config.get("RATELIMIT_KEY_PREFIX") or "liang")
+        app.extensions[_EXTENSION] = ReadLimits(str(app.config["RATELIMIT_STORAGE_URI"]), prefix=prefix)
+    else:
+        app.extensions.pop(_EXTENSION, None)
+    hooks = app.before_request_funcs.setdefault(None, [])
+    for index, hook in enumerate(hooks):
+        if getattr(hook, "__func__", None) is Limiter._check_request_limit:
+            hooks[index] = _skip_ours(hook)
+
+
+def _skip_ours(check: Callable[[], None]) -> Callable[[], None]:
+    """Wrap Flask-Limiter's per-request check so that it does not run for our endpoints.
+
+    A request filter would do the same, but only after Flask-Limiter's own bookkeeping,
+    which was the cost to avoid.
+    """
+
+    @wraps(check)
+    def guarded() -> None:
+        if not _is_ours():
+            check()
+
+    return guarded
+
+
+@limiter.request_filter
+def _is_ours() -> bool:
+    """Return whether this request's view is limited here (Flask-Limiter must leave it alone)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return view is not None and getattr(view, _MARK, False)
+
+
+def read_limit(config_key: str, default: str) -> Callable[[F], F]:
+    """Limit a view per client to ``app.config[config_key]`` (e.g. "300 per minute")."""
+
+    def decorate(view: F) -> F:
+        scope = f"{view.__module__}.{view.__qualname__}"
+
+        @wraps(view)
+        def limited(*args: Any, **kwargs: Any) -> Any:
+            limits: ReadLimits | None = current_app.extensions.get(_EXTENSION)
+            if limits is not None:
+                text = str(current_app.config.get(config_key) or default)
+                retry = limits.hit(text, scope, client_key())
+                if retry is not None:
+                    refused = TooManyRequests()
+                    refused.retry_after = retry  # type: ignore[attr-defined]
+                    raise refused
+            return view(*args, **kwargs)
+
+        setattr(limited, _MARK, True)
+        return limited  # type: ignore[return-value]
+
+    return decorate
+
+
+def unlimited(view: F) -> F:
+    """Mark a public view that no rate limit applies to (Flask-Limiter skips it too)."""
+    setattr(view, _MARK, True)
+    return view
