@@ -140,3 +140,42 @@ def test_unreachable_database_healthz_is_503(client: FlaskClient, unreachable: s
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_page_cache_never_outlives_a_change(app, client, issue_badge, act, clock):
+    badge_id = issue_badge(shop_name="可信小店")
+    first = client.get(f"/v/{badge_id}").get_data(as_text=True)
+    clock.advance(seconds=5)
+    again = client.get(f"/v/{badge_id}").get_data(as_text=True)
+    assert "有效" in first and first != again  # same record, new check time
+    assert "2026-11-25 18:00:05" in again  # 10:00:05 UTC in Beijing time
+    act("revoke", badge_id, reason="misconduct")
+    after = client.get(f"/v/{badge_id}").get_data(as_text=True)
+    assert "已撤销" in after and "违规经营" in after
+    marks = app.extensions["liang.page_marks"]
+    assert not any(mark.decode() in text for mark in marks for text in (first, again, after))
+
+
+def test_the_page_cache_follows_expiry(client, issue_badge, clock):
+    badge_id = issue_badge(valid_days=1)
+    assert "有效" in client.get(f"/v/{badge_id}").get_data(as_text=True)
+    clock.advance(days=1, seconds=1)
+    assert "已过期" in client.get(f"/v/{badge_id}").get_data(as_text=True)
+
+
+# HTML pages are left out: Flask puts the session in every template's context, which marks it used.
+@pytest.mark.parametrize("path", ["/api/v1/badges/{id}", "/v/{id}/badge.png", "/status/{list}",
+                                  "/widget.js", "/.well-known/jwks.json"])
+def test_public_answers_set_no_cookie_and_do_not_vary_on_it(app, client, issue_badge, path):
+    from sqlalchemy import select
+
+    from verifier import context
+    from verifier.models import StatusList
+
+    badge_id = issue_badge()
+    with app.app_context():
+        list_id = context.session().execute(select(StatusList.id)).scalars().first()
+    response = client.get(path.format(id=badge_id, list=list_id))
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    assert "cookie" not in response.headers.get("Vary", "").lower()

@@ -143,15 +143,17 @@ class PublicReader:
                 finally:
                     cursor.close()
             except dbapi_error as exc:
+                retry = attempt == 1 and self._retryable(exc, conn)
                 self._drop(conn)
-                if attempt == 2 or not self._retryable(exc):
+                if not retry:
                     raise OperationalError(sql, params, exc) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _retryable(self, exc: Exception) -> bool:
-        # A dropped server connection is worth one fresh attempt; anything else is not.
-        dbapi = self._engine.dialect.loaded_dbapi
-        return isinstance(exc, (dbapi.OperationalError, dbapi.InterfaceError))
+    def _retryable(self, exc: Exception, conn: Any) -> bool:
+        # A dropped connection (the dialect knows the signs) is worth one fresh attempt; nothing else is.
+        dialect = self._engine.dialect
+        return isinstance(exc, dialect.loaded_dbapi.OperationalError) or dialect.is_disconnect(
+            exc, getattr(conn, "dbapi_connection", None), None)
 
     def _connection(self) -> Any:
         conn = getattr(self._local, "conn", None)

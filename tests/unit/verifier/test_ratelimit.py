@@ -1,0 +1,51 @@
+"""Read-path rate limits: fixed windows in memory, 429 with Retry-After, Flask-Limiter kept off."""
+
+from __future__ import annotations
+
+from limits import parse
+
+from verifier.ratelimit import MemoryWindows, ReadLimits
+
+
+class _Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_memory_windows_allow_the_amount_then_refuse():
+    windows = MemoryWindows(clock=_Clock(1_000_020.0))
+    item = parse("3 per minute")
+    answers = [windows.hit(item, "p", "scope", "1.2.3.4")[0] for _ in range(4)]
+    assert answers == [True, True, True, False]
+    assert windows.hit(item, "p", "scope", "5.6.7.8")[0] is True  # another client has its own window
+    assert windows.hit(item, "p", "other", "1.2.3.4")[0] is True  # and so has another endpoint
+
+
+def test_memory_windows_reset_and_sweep_when_the_window_closes():
+    clock = _Clock(1_000_020.0)
+    windows = MemoryWindows(clock=clock)
+    item = parse("1 per minute")
+    assert windows.hit(item, "p", "s", "a") == (True, 1_000_080.0)
+    assert windows.hit(item, "p", "s", "a")[0] is False
+    for n in range(50):
+        windows.hit(item, "p", "s", f"client-{n}")
+    assert len(windows) == 51
+    clock.now += 60
+    assert windows.hit(item, "p", "s", "a")[0] is True
+    assert len(windows) == 1  # the closed window's counters are gone
+
+
+def test_read_limits_report_seconds_until_reset():
+    limits = ReadLimits("memory://", prefix="t")
+    assert limits.hit("1 per hour", "s", "c") is None
+    retry = limits.hit("1 per hour", "s", "c")
+    assert retry is not None and 1 <= retry <= 3601
+
+
+def test_unreachable_redis_lets_verification_through(caplog):
+    limits = ReadLimits("redis://127.0.0.1:1/0", prefix="t")
+    assert [limits.hit("1 per hour", "s", "c") for _ in range(3)] == [None, None, None]
+    assert sum("rate-limit storage unreachable" in r.message for r in caplog.records) == 1
