@@ -45,9 +45,20 @@ _STATE_ACTIONS = {a.value for a in Action} - {Action.ISSUE.value, Action.APPLY.v
 _PENDING_KEY = "liang_metrics_actions"
 
 
+# Labelled children, looked up once: ``labels()`` validates and locks on every call, which
+# made metrics one of the costliest steps of a verification. Label values are bounded
+# (URL rules, methods, outcome words), so these dicts stay small.
+_verification_children: dict[tuple[str, str], Any] = {}
+_latency_children: dict[tuple[str, str], Any] = {}
+
+
 def count_verification(endpoint: str, outcome: str) -> None:
     """Count one verification answer under a bounded outcome word."""
-    VERIFICATIONS.labels(endpoint=endpoint, outcome=outcome if outcome in OUTCOMES else "other").inc()
+    key = (endpoint, outcome if outcome in OUTCOMES else "other")
+    child = _verification_children.get(key)
+    if child is None:
+        child = _verification_children[key] = VERIFICATIONS.labels(endpoint=key[0], outcome=key[1])
+    child.inc()
 
 
 def count_complaint() -> None:
@@ -57,7 +68,11 @@ def count_complaint() -> None:
 
 def observe_latency(endpoint: str, method: str, seconds: float) -> None:
     """Record one request's duration under its URL rule (never the raw path)."""
-    LATENCY.labels(endpoint=endpoint, method=method).observe(seconds)
+    key = (endpoint, method)
+    child = _latency_children.get(key)
+    if child is None:
+        child = _latency_children[key] = LATENCY.labels(endpoint=endpoint, method=method)
+    child.observe(seconds)
 
 
 def render() -> tuple[bytes, str]:
