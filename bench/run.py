@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Throughput benchmark on loopback: the public hot paths next to a bare Flask app, at several registry sizes.
 
-    .venv/bin/python bench/run.py [--sizes 1000,100000,1000000] [--duration 10] [--output bench/RESULTS.md]
+    .venv/bin/python bench/run.py [--sizes 1000,100000,1000000] [--duration 5] [--rounds 3] [--output bench/RESULTS.md]
 
 For each registry size it builds a fresh database (SQLite; also PostgreSQL when
 ``LIANG_BENCH_DATABASE_URL`` is set, e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test``),
@@ -9,8 +9,10 @@ issues a few real signed badges through the service, fills the rest of the regis
 bulk-inserted rows (SQLAlchemy Core; the filler rows reuse one signed credential string
 and get no status-list slots: the verify paths read neither), starts ``liang serve`` and a
 bare one-route Flask app under the SAME gunicorn settings, and drives both with wrk
-(``apt-get install -y wrk``) picking a random badge per request. It prints a Markdown
-table with requests/s, p50/p99 and the ratio to the bare app, and writes bench/RESULTS.md.
+(``apt-get install -y wrk``) picking a random badge per request. Each endpoint is measured
+in rounds of (bare app, endpoint) back to back and the ratio is the median round's, so that
+load drifting on a shared machine moves both sides of a ratio together. It prints a
+Markdown table with requests/s, p50/p99 and the ratios, and writes bench/RESULTS.md.
 Rate-limit counters go to Redis when ``LIANG_BENCH_REDIS_URL`` is set (as in a many-instance
 deployment), else to the in-process memory storage.
 Only 127.0.0.1 is ever contacted.
@@ -302,14 +304,33 @@ def measure_size(size: int, args: argparse.Namespace, bare_url: str, base_db: st
                         break
                     previous = warm["rps"]
             rows: dict[str, Any] = {}
+            bare_runs: list[dict[str, float]] = []
             for name, (base, paths) in targets.items():
+                if name == "bare":
+                    continue
                 if not paths:
                     rows[name] = None
                     continue
-                rows[name] = wrk(base, paths, duration=args.duration, connections=args.connections,
-                                 threads=args.threads, workdir=workdir)
-                print(f"  {name:7s} {rows[name]['rps']:9.0f} req/s  p50 {rows[name]['p50']:.2f} ms"
-                      f"  p99 {rows[name]['p99']:.2f} ms", file=sys.stderr)
+                # Each round runs the bare app and then the endpoint back to back, and the ratio is
+                # taken within the round: on a machine shared with other work the load drifts
+                # between endpoints, much less within a pair. The median round is reported.
+                rounds = []
+                for _ in range(args.rounds):
+                    bare_run = wrk(bare_url, ["/"], duration=args.duration, connections=args.connections,
+                                   threads=args.threads, workdir=workdir)
+                    run = wrk(base, paths, duration=args.duration, connections=args.connections,
+                              threads=args.threads, workdir=workdir)
+                    bare_runs.append(bare_run)
+                    rounds.append({**run, "ratio": run["rps"] / bare_run["rps"], "ratios": []})
+                rounds.sort(key=lambda r: r["ratio"])
+                median = rounds[len(rounds) // 2]
+                median["ratios"] = [r["ratio"] for r in rounds]
+                rows[name] = median
+                print(f"  {name:7s} {median['rps']:9.0f} req/s  p50 {median['p50']:.2f} ms"
+                      f"  p99 {median['p99']:.2f} ms  × bare {median['ratio']:.2f}"
+                      f" (rounds {', '.join(f'{r:.2f}' for r in median['ratios'])})", file=sys.stderr)
+            bare_runs.sort(key=lambda r: r["rps"])
+            rows["bare"] = {**bare_runs[len(bare_runs) // 2], "ratio": 1.0, "ratios": []}
             return {"size": size, "db": registry.kind, "startup": startup, "rows": rows}
         finally:
             stop(server)
@@ -331,21 +352,21 @@ LABELS = {
 def table(result: dict[str, Any]) -> str:
     """Return one size's Markdown table."""
     rows = result["rows"]
-    bare = rows["bare"]["rps"]
     lines = [f"#### {result['size']:,} badges ({result['db']}); `liang serve` answered /healthz "
              f"{result['startup']:.2f} s after start",
-             "", "| endpoint | req/s | p50 ms | p99 ms | × bare | target | non-2xx |",
-             "| --- | ---: | ---: | ---: | ---: | --- | ---: |"]
+             "", "| endpoint | req/s | p50 ms | p99 ms | × bare (median) | each round | target | non-2xx |",
+             "| --- | ---: | ---: | ---: | ---: | --- | --- | ---: |"]
     for name, label in LABELS.items():
         row = rows.get(name)
         if row is None:
-            lines.append(f"| {label} | not available | | | | | |")
+            lines.append(f"| {label} | not available | | | | | | |")
             continue
-        ratio = row["rps"] / bare
+        ratio = row["ratio"]
         target = TARGETS.get(name)
         verdict = "" if target is None else f"≥ {target} {'✓' if ratio >= target else '✗ missed'}"
+        each = ", ".join(f"{r:.2f}" for r in row.get("ratios", []))
         lines.append(f"| {label} | {row['rps']:,.0f} | {row['p50']:.2f} | {row['p99']:.2f} | {ratio:.2f} |"
-                     f" {verdict} | {int(row['non2xx'])} |")
+                     f" {each} | {verdict} | {int(row['non2xx'])} |")
     return "\n".join(lines)
 
 
@@ -385,7 +406,8 @@ def main() -> None:
     """Run the benchmark and print/write the report."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,100000,1000000")
-    parser.add_argument("--duration", type=int, default=10, help="seconds per endpoint")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="bare/endpoint pairs per endpoint (median reported)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for both apps")
@@ -416,8 +438,9 @@ def main() -> None:
         f"- date: {info['date']}",
         f"- machine: {info['nproc']} × {info['cpu']}, {info['ram']} RAM; {info['os']}; Python {info['python']}",
         f"- load average at start: {info['load']} (other work on the machine skews absolute numbers; "
-        "ratios are measured in the same run)",
-        f"- load: wrk, {args.threads} thread(s), {args.connections} connections, {args.duration} s per endpoint, "
+        "each ratio is the median of rounds that run the bare app and the endpoint back to back)",
+        f"- load: wrk, {args.threads} thread(s), {args.connections} connections, {args.rounds} rounds × "
+        f"({args.duration} s bare + {args.duration} s endpoint) per endpoint, "
         f"random badge per request over {SAMPLE:,} ids; both apps: gunicorn gthread, {args.workers} workers × 4 threads",
         f"- rate-limit storage: {'Redis' if os.environ.get('LIANG_BENCH_REDIS_URL') else 'memory'} "
         "(limiter on, limit out of reach)",
