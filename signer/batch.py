@@ -13,6 +13,7 @@ in process gives; if the pool breaks, the rest is signed in process."""
 from __future__ import annotations
 
 import logging
+import math
 import multiprocessing
 import os
 import threading
@@ -39,8 +40,17 @@ Job = tuple[BadgeClaims, str]  # the claims and the credential id (``jti``) to s
 
 
 def default_workers() -> int:
-    """Return how many signing processes suit this machine: one core stays with the importing process."""
-    return max(0, (os.cpu_count() or 1) - 1)
+    """Return how many signing processes suit this machine now: its idle cores but the importer's own.
+
+    A worker only pays off on a core nobody else needs: on a busy machine it takes CPU time
+    from the importing process (which writes the rows), and its start-up is pure cost.
+    """
+    cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):  # no load average on this platform: assume an idle machine
+        busy = 0.0
+    return max(0, min(cores - 1, math.floor(cores - busy + 0.5) - 1))
 
 
 class _KeyBytes:
@@ -62,7 +72,7 @@ class _KeyBytes:
 
 
 class BatchSigner:
-    """Sign credentials of one issuer with one key, in order; a context manager (it may own worker processes).
+    """Sign credentials of one issuer with key ``kid``, in order; a context manager (it may own worker processes).
 
     ``start(total)`` decides where the work runs: with ``workers`` processes when there are
     at least ``min_parallel`` credentials to sign, else in process. ``submit`` hands over a
@@ -70,15 +80,17 @@ class BatchSigner:
     list per submitted chunk, in submission order.
     """
 
-    def __init__(self, *, issuer: Issuer, kid_url: str, private_key: Ed25519PrivateKey, workers: int = 0,
+    def __init__(self, *, issuer: Issuer, kid: str, private_key: Ed25519PrivateKey, workers: int = 0,
                  min_parallel: int = MIN_PARALLEL) -> None:
         self._issuer = issuer
-        self._kid_url = kid_url
+        self.kid = kid
+        self._kid_url = issuer.kid_url(kid)
         self._private = private_key
         self._workers = max(0, workers)
         self._min_parallel = min_parallel
         self._encoder: CredentialEncoder | None = None
         self._pool: ProcessPoolExecutor | None = None
+        self._stopping: ProcessPoolExecutor | None = None  # shut down, its workers still exiting
         self._pending: deque[tuple[list[Job], Future[list[str]] | None]] = deque()
         self.parallel = False  # whether worker processes sign (set by start)
 
@@ -92,9 +104,10 @@ class BatchSigner:
     def close(self) -> None:
         """Stop the worker processes, if any; work not yet collected is dropped."""
         self._pending.clear()
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        for pool in (self._pool, self._stopping):
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = self._stopping = None
 
     def start(self, total: int) -> None:
         """Prepare to sign ``total`` credentials: start the workers now if they pay off."""
@@ -119,16 +132,23 @@ class BatchSigner:
             jobs, future = self._pending.popleft()
             if future is not None:
                 try:
-                    yield future.result()
-                    continue
+                    signed = future.result()
                 except BrokenProcessPool:
-                    # A worker died (killed, out of memory): signing is deterministic, so finish here.
-                    _logger.warning("a signing worker process failed; signing the rest in process")
-                    self._pending = deque((queued, None) for queued, _ in self._pending)
-                    self.parallel = False
-                    if self._pool is not None:
-                        self._pool.shutdown(wait=True, cancel_futures=True)
-                        self._pool = None
+                    pass
+                else:
+                    if not self._pending and self._pool is not None:
+                        # All work is back: let the workers exit while the caller carries on.
+                        self._pool.shutdown(wait=False)
+                        self._stopping, self._pool = self._pool, None
+                    yield signed
+                    continue
+                # A worker died (killed, out of memory): signing is deterministic, so finish here.
+                _logger.warning("a signing worker process failed; signing the rest in process")
+                self._pending = deque((queued, None) for queued, _ in self._pending)
+                self.parallel = False
+                if self._pool is not None:
+                    self._pool.shutdown(wait=True, cancel_futures=True)
+                    self._pool = None
             yield self._sign_here(jobs)
 
     def _start_pool(self) -> ProcessPoolExecutor:

@@ -88,7 +88,7 @@ class Database:
         self.engine.dispose()
 
 
-def insert_many(session: Session, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+def insert_many(session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
     """Insert many rows (tuples in ``columns`` order) in the session's transaction, straight through the driver.
 
     Values go through each column's SQLAlchemy type exactly as an ORM insert would store them,
@@ -140,7 +140,7 @@ def _driver_errors(dialect: Dialect, statement: str) -> Iterator[None]:
         raise DBAPIError.instance(statement, None, exc, error, dialect=dialect) from exc
 
 
-def _bound_rows(table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]],
+def _bound_rows(table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]],
                 dialect: Dialect) -> Iterator[Sequence[Any]]:
     """Yield rows with every value converted by its column's bind processor (as SQLAlchemy would)."""
     processors = [(i, proc) for i, name in enumerate(columns)
@@ -161,17 +161,26 @@ def _processor(column: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
     proc = column.type.dialect_impl(dialect).bind_processor(dialect)
     if proc is None:
         return None
-    # An import stores the same few timestamps thousands of times: convert each once.
-    memo: dict[Any, Any] = {}
+    # A bulk write stores the same few values (a timestamp, one JSON document per validity
+    # period) thousands of times: convert each once. Timestamps are looked up by value (and
+    # zone: equal instants in other zones may store differently); anything else by identity,
+    # holding the object so that its id cannot be reused while the memo lives.
+    by_value: dict[Any, Any] = {}
+    by_identity: dict[int, tuple[Any, Any]] = {}
 
     def convert(value: Any) -> Any:
-        if type(value) not in (datetime, date):
-            return proc(value)
-        key = (value, getattr(value, "tzinfo", None))  # equal instants in other zones may store differently
+        if type(value) in (datetime, date):
+            key = (value, getattr(value, "tzinfo", None))
+            try:
+                return by_value[key]
+            except KeyError:
+                by_value[key] = converted = proc(value)
+                return converted
         try:
-            return memo[key]
+            return by_identity[id(value)][1]
         except KeyError:
-            memo[key] = converted = proc(value)
+            converted = proc(value)
+            by_identity[id(value)] = (value, converted)
             return converted
 
     return convert

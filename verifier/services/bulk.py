@@ -16,6 +16,7 @@ import logging
 import secrets
 import uuid
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,7 +25,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from signer.batch import CHUNK as SIGN_CHUNK
-from signer.batch import BatchSigner, Job
+from signer.batch import MIN_PARALLEL, BatchSigner, Job
 from signer.clock import Clock, isoformat_z
 from signer.credentials import BadgeClaims, Issuer, StatusEntry
 from signer.errors import InvalidInput
@@ -196,27 +197,33 @@ class BulkImporter:
         """Validate everything, then issue all rows or none."""
         early = list(parse_errors)
         report = ImportReport(rows=len(rows) + len(early), dry_run=dry_run)
-        cleaned, errors = self.validate(rows, branch_scope=branch_scope)
-        report.errors = sorted([*early, *errors], key=lambda e: e.line)
-        if report.errors or dry_run or not cleaned:
-            return report
-        report.issued = self._insert(cleaned, actor=actor, progress=progress)
+        with ExitStack() as stack:
+            signer = None
+            if (not dry_run and self._sign_workers and len(rows) >= MIN_PARALLEL and not early
+                    and self._keyring.can_sign):
+                # A large import signs in worker processes: start them now, so that their
+                # start-up overlaps validation (if a row is refused, they were started in vain).
+                signer = stack.enter_context(self._signer())
+                signer.start(len(rows))
+            cleaned, errors = self.validate(rows, branch_scope=branch_scope)
+            report.errors = sorted([*early, *errors], key=lambda e: e.line)
+            if report.errors or dry_run or not cleaned:
+                return report
+            if signer is None:
+                signer = stack.enter_context(self._signer())  # KeyUnavailable if this node cannot sign
+                signer.start(len(cleaned))
+            report.issued = self._write(cleaned, signer, now=self._clock(), actor=actor, progress=progress)
+        _logger.info("imported %d badges (signed %s)", len(report.issued),
+                     "in worker processes" if signer.parallel else "in process")
         return report
 
-    def _insert(self, rows: list[_Row], *, actor: Actor, progress: Callable[[int], None] | None) -> list[str]:
-        now, issuer = self._clock(), self._issuer
+    def _signer(self) -> BatchSigner:
         kid, private = self._keyring.signing_key()
-        with BatchSigner(issuer=issuer, kid_url=issuer.kid_url(kid), private_key=private,
-                         workers=self._sign_workers) as signer:
-            signer.start(len(rows))  # worker processes start up while the rows are prepared
-            issued = self._write(rows, signer, kid=kid, now=now, actor=actor, progress=progress)
-        _logger.info("imported %d badges (signed %s)", len(issued),
-                     "in worker processes" if signer.parallel else "in process")
-        return issued
+        return BatchSigner(issuer=self._issuer, kid=kid, private_key=private, workers=self._sign_workers)
 
-    def _write(self, rows: list[_Row], signer: BatchSigner, *, kid: str, now: datetime, actor: Actor,
+    def _write(self, rows: list[_Row], signer: BatchSigner, *, now: datetime, actor: Actor,
                progress: Callable[[int], None] | None) -> list[str]:
-        session, issuer, default_days = self._session, self._issuer, self._default_days
+        session, issuer, default_days, kid = self._session, self._issuer, self._default_days, signer.kid
         branches = {b.code: b for b in session.execute(select(Branch)).scalars()}
         # Members: reuse one with the same name in the same branch, else create.
         keys = [(branches[r.req.branch].id, r.req.holder) for r in rows]
@@ -229,7 +236,7 @@ class BulkImporter:
         slots = _SlotAllocator(session, issuer=issuer, keyring=self._keyring, clock=self._clock,
                                ttl=self._status_ttl)
         list_urls: dict[str, str] = {}
-        until: dict[int, tuple[datetime, str]] = {}
+        until: dict[int, tuple[datetime, dict[str, Any]]] = {}
         badge_ids: set[str] = set()
         jobs: list[Job] = []
         badge_rows: list[tuple[Any, ...]] = []
@@ -247,8 +254,11 @@ class BulkImporter:
             branch = branches[req.branch]
             days = req.valid_days or default_days
             if days not in until:
-                until[days] = (now + timedelta(days=days), isoformat_z(now + timedelta(days=days)))
-            valid_until, valid_until_z = until[days]
+                # One audit "after" document per validity period, shared by its events (stored once).
+                ends = now + timedelta(days=days)
+                until[days] = (ends, {"state": active, "valid_from": now_z, "valid_until": isoformat_z(ends),
+                                      "revocation_reason": None, "kid": kid, "via": "import"})
+            valid_until, after = until[days]
             entries = []
             for purpose in PURPOSES:
                 list_id, idx = slots.take(purpose)
@@ -266,8 +276,7 @@ class BulkImporter:
                 jobs = []
             badge_rows.append((badge_id, shop_id, branch.id, active, now, valid_until, now, credential_id, kid, now))
             audit_rows.append({"action": issue, "target": shown, "branch_code": branch.code, "before": None,
-                               "after": {"state": active, "valid_from": now_z, "valid_until": valid_until_z,
-                                         "revocation_reason": None, "kid": kid, "via": "import"}})
+                               "after": after})
             issued.append(shown)
         signer.submit(jobs)
 

@@ -67,7 +67,7 @@ def _verify_with_joserfc(token: str, key: Ed25519PrivateKey) -> dict:
 
 def test_worker_processes_sign_the_serial_credentials_byte_for_byte(key):
     jobs = _jobs(70)
-    with BatchSigner(issuer=ISSUER, kid_url=KID_URL, private_key=key, workers=2, min_parallel=10) as signer:
+    with BatchSigner(issuer=ISSUER, kid="K1", private_key=key, workers=2, min_parallel=10) as signer:
         signed = _sign(signer, jobs, chunk=25)  # three chunks, the last one short
         assert signer.parallel
     assert signed == _serial(jobs, key)
@@ -78,7 +78,7 @@ def test_worker_processes_sign_the_serial_credentials_byte_for_byte(key):
 @pytest.mark.parametrize("workers,count", [(0, 30), (1, 30), (2, 1999)])
 def test_small_batches_and_zero_workers_sign_in_process(key, workers, count):
     jobs = _jobs(count)
-    with BatchSigner(issuer=ISSUER, kid_url=KID_URL, private_key=key, workers=workers) as signer:
+    with BatchSigner(issuer=ISSUER, kid="K1", private_key=key, workers=workers) as signer:
         signed = _sign(signer, jobs, chunk=500)
         assert not signer.parallel
         assert signer._pool is None  # no worker process was started
@@ -104,7 +104,7 @@ def test_a_broken_pool_falls_back_to_signing_in_process(key, monkeypatch, caplog
     pool = _BrokenPool()
     monkeypatch.setattr(BatchSigner, "_start_pool", lambda self: pool)
     jobs = _jobs(40)
-    with BatchSigner(issuer=ISSUER, kid_url=KID_URL, private_key=key, workers=2, min_parallel=10) as signer:
+    with BatchSigner(issuer=ISSUER, kid="K1", private_key=key, workers=2, min_parallel=10) as signer:
         signed = _sign(signer, jobs, chunk=15)
         assert not signer.parallel  # the rest went in process
     assert signed == _serial(jobs, key)
@@ -112,8 +112,19 @@ def test_a_broken_pool_falls_back_to_signing_in_process(key, monkeypatch, caplog
     assert "signing the rest in process" in caplog.text
 
 
+def test_workers_stop_once_every_result_is_back_and_later_chunks_sign_in_process(key):
+    jobs = _jobs(30)
+    with BatchSigner(issuer=ISSUER, kid="K1", private_key=key, workers=1, min_parallel=10) as signer:
+        first = _sign(signer, jobs[:20], chunk=10)
+        assert signer._pool is None and signer._stopping is not None  # shut down without waiting
+        signer.submit(jobs[20:])
+        rest = [token for part in signer.results() for token in part]
+    assert signer._stopping is None  # close() waited for the workers to exit
+    assert first + rest == _serial(jobs, key)
+
+
 def test_close_drops_work_not_collected(key):
-    with BatchSigner(issuer=ISSUER, kid_url=KID_URL, private_key=key) as signer:
+    with BatchSigner(issuer=ISSUER, kid="K1", private_key=key) as signer:
         signer.start(5)
         signer.submit(_jobs(5))
         signer.close()
@@ -128,10 +139,25 @@ def test_key_bytes_are_never_shown_and_survive_the_pipe():
     assert pickle.loads(pickle.dumps(sealed)).raw == secret  # noqa: S301 - our own bytes
 
 
-def test_default_workers_leave_a_core_to_the_importing_process(monkeypatch):
-    monkeypatch.setattr("os.cpu_count", lambda: 8)
-    assert default_workers() == 7
-    monkeypatch.setattr("os.cpu_count", lambda: 1)
-    assert default_workers() == 0  # one core: sign in process
-    monkeypatch.setattr("os.cpu_count", lambda: None)
-    assert default_workers() == 0
+@pytest.mark.parametrize("cores,load,workers", [
+    (2, 0.05, 1),  # an idle second core: one worker
+    (2, 0.7, 0),  # the second core is partly busy: sign in process
+    (2, 2.5, 0),
+    (8, 0.0, 7),  # one core stays with the importing process
+    (8, 3.2, 4),
+    (1, 0.0, 0),
+    (None, 0.0, 0),  # unknown: one core assumed
+])
+def test_default_workers_are_the_idle_cores_but_the_importers_own(monkeypatch, cores, load, workers):
+    monkeypatch.setattr("os.cpu_count", lambda: cores)
+    monkeypatch.setattr("os.getloadavg", lambda: (load, load, load))
+    assert default_workers() == workers
+
+
+def test_default_workers_without_a_load_average(monkeypatch):
+    def unavailable():
+        raise OSError("no load average")
+
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    monkeypatch.setattr("os.getloadavg", unavailable)
+    assert default_workers() == 3
