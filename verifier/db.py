@@ -88,7 +88,7 @@ class Database:
         self.engine.dispose()
 
 
-def insert_many(session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
+def insert_many(session: Session, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """Insert many rows (tuples in ``columns`` order) in the session's transaction, straight through the driver.
 
     Values go through each column's SQLAlchemy type exactly as an ORM insert would store them,
@@ -96,6 +96,10 @@ def insert_many(session: Session, table: Table, columns: Sequence[str], rows: Se
     ``executemany``; any other database falls back to SQLAlchemy's executemany. Nothing is
     committed here: the caller's transaction stays all or nothing. A refusal by the database
     raises SQLAlchemy's exception for it (``IntegrityError`` and so on), as ``Session.execute`` would.
+
+    ``rows`` may be a generator: PostgreSQL takes each row as it comes, so the server works
+    through the first rows while the generator makes the next. A value handed over must not
+    change afterwards (repeated values are converted once).
     """
     session.flush()  # ORM objects added earlier (their rows may be referenced) go first
     conn = session.connection()
@@ -140,7 +144,7 @@ def _driver_errors(dialect: Dialect, statement: str) -> Iterator[None]:
         raise DBAPIError.instance(statement, None, exc, error, dialect=dialect) from exc
 
 
-def _bound_rows(table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]],
+def _bound_rows(table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]],
                 dialect: Dialect) -> Iterator[Sequence[Any]]:
     """Yield rows with every value converted by its column's bind processor (as SQLAlchemy would)."""
     processors = [(i, proc) for i, name in enumerate(columns)

@@ -15,7 +15,7 @@ import io
 import logging
 import secrets
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -287,16 +287,9 @@ class BulkImporter:
                     [(shop_id, member_ids[key], r.req.platform, r.req.shop_name, r.req.shop_url, r.hosts, now)
                      for r, shop_id, key in zip(rows, shop_ids, keys, strict=True)])
         self._audit.append_many(actor, audit_rows)
-        done = 0
-        for credentials in signer.results():
-            part = badge_rows[done:done + len(credentials)]
-            # Badge ids are 60 random bits; a clash with a stored id is practically impossible,
-            # and the primary key would refuse it (rolling back the whole import) anyway.
-            insert_many(session, Badge.__table__, _BADGE_COLUMNS,
-                        [(*r[:7], jws, *r[7:]) for r, jws in zip(part, credentials, strict=True)])
-            done += len(credentials)
-            if progress is not None:
-                progress(len(credentials))
+        # Badge ids are 60 random bits; a clash with a stored id is practically impossible,
+        # and the primary key would refuse it (rolling back the whole import) anyway.
+        insert_many(session, Badge.__table__, _BADGE_COLUMNS, _signed(badge_rows, signer, progress))
         insert_many(session, StatusSlot.__table__, ("list_id", "idx", "purpose", "badge_id"), slot_rows)
         slots.save_counters()
         return issued
@@ -318,6 +311,22 @@ class BulkImporter:
 
 _BADGE_COLUMNS = ("id", "shop_id", "branch_id", "state", "valid_from", "valid_until", "issued_at", "credential",
                   "credential_id", "kid", "updated_at")
+
+
+def _signed(badge_rows: list[tuple[Any, ...]], signer: BatchSigner,
+            progress: Callable[[int], None] | None) -> Iterator[tuple[Any, ...]]:
+    """Yield the badge rows with their credentials, chunk by chunk as they are signed.
+
+    On PostgreSQL one COPY takes these as they come: the server stores a chunk while the next
+    one is signed.
+    """
+    done = 0
+    for credentials in signer.results():
+        for row, jws in zip(badge_rows[done:done + len(credentials)], credentials, strict=True):
+            yield (*row[:7], jws, *row[7:])
+        done += len(credentials)
+        if progress is not None:
+            progress(len(credentials))
 
 
 class _SlotAllocator:

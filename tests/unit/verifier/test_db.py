@@ -106,3 +106,30 @@ def test_reserved_ids_are_fresh_and_never_handed_out_again(app, branch_id):
         assert after.id not in reserved and after.id > existing
         assert reserve_ids(session, Member.__table__, 0) == []
         session.commit()
+
+
+def test_insert_many_takes_rows_from_a_generator(app, branch_id):
+    with app.app_context():
+        session = context.begin_write()
+        ids = reserve_ids(session, Member.__table__, 50)
+        made = insert_many(session, Member.__table__, ("id", "name", "branch_id", "created_at"),
+                           ((i, f"m{i}", branch_id, WHEN) for i in ids))
+        assert made == 50
+        session.commit()
+        assert sorted(session.execute(select(Member.id)).scalars()) == sorted(ids)
+
+
+def test_a_generator_that_fails_midway_leaves_nothing_after_rollback(app, branch_id):
+    def rows(ids):
+        for n, i in enumerate(ids):
+            if n == 30:
+                raise RuntimeError("signing failed")
+            yield (i, f"m{i}", branch_id, WHEN)
+
+    with app.app_context():
+        session = context.begin_write()
+        ids = reserve_ids(session, Member.__table__, 50)
+        with pytest.raises(RuntimeError, match="signing failed"):
+            insert_many(session, Member.__table__, ("id", "name", "branch_id", "created_at"), rows(ids))
+        session.rollback()
+        assert session.execute(select(func.count()).select_from(Member)).scalar_one() == 0
