@@ -4,11 +4,14 @@ pool sign in process."""
 from __future__ import annotations
 
 import json
-import pickle
+import os
+import signal
+import subprocess
+import sys
 import warnings
-from concurrent.futures import Future
-from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -17,7 +20,8 @@ from joserfc import jws
 from joserfc.errors import SecurityWarning
 from joserfc.jwk import OKPKey
 
-from signer.batch import BatchSigner, Job, _KeyBytes, default_workers
+from signer import batch
+from signer.batch import BatchSigner, Job, _worker_environment, default_workers
 from signer.credentials import BadgeClaims, Issuer, StatusEntry, build_credential, sign_jws
 from signer.keys import public_jwk
 
@@ -81,62 +85,93 @@ def test_small_batches_and_zero_workers_sign_in_process(key, workers, count):
     with BatchSigner(issuer=ISSUER, kid="K1", private_key=key, workers=workers) as signer:
         signed = _sign(signer, jobs, chunk=500)
         assert not signer.parallel
-        assert signer._pool is None  # no worker process was started
+        assert signer._processes == []  # no worker process was started
     assert signed == _serial(jobs, key)
 
 
-class _BrokenPool:
-    """Stands in for a pool whose worker died: every task fails as BrokenProcessPool."""
-
-    def __init__(self) -> None:
-        self.shut_down = False
-
-    def submit(self, fn, *args):
-        future: Future = Future()
-        future.set_exception(BrokenProcessPool("a worker died"))
-        return future
-
-    def shutdown(self, wait=True, cancel_futures=False):
-        self.shut_down = True
-
-
-def test_a_broken_pool_falls_back_to_signing_in_process(key, monkeypatch, caplog):
-    pool = _BrokenPool()
-    monkeypatch.setattr(BatchSigner, "_start_pool", lambda self: pool)
+def test_a_worker_that_dies_is_replaced_by_signing_in_process(key, caplog):
     jobs = _jobs(40)
-    with BatchSigner(issuer=ISSUER, kid="K1", private_key=key, workers=2, min_parallel=10) as signer:
-        signed = _sign(signer, jobs, chunk=15)
-        assert not signer.parallel  # the rest went in process
+    with BatchSigner(issuer=ISSUER, kid="K1", private_key=key, workers=1, min_parallel=10) as signer:
+        signer.start(len(jobs))
+        (worker,) = signer._processes
+        os.kill(worker.pid, signal.SIGKILL)
+        for i in range(0, len(jobs), 15):
+            signer.submit(jobs[i:i + 15])
+        signed = [token for part in signer.results() for token in part]
+        assert signer._processes == []  # the dead worker was reaped
     assert signed == _serial(jobs, key)
-    assert pool.shut_down
-    assert "signing the rest in process" in caplog.text
+    assert "stopped answering" in caplog.text and "signing the rest in process" in caplog.text
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="needs POSIX job control signals")
+def test_waiting_for_a_worker_this_process_signs_chunks_no_worker_started(key):
+    jobs = _jobs(60)
+    with BatchSigner(issuer=ISSUER, kid="K1", private_key=key, workers=1, min_parallel=10) as signer:
+        signer.start(len(jobs))
+        (worker,) = signer._processes
+        os.kill(worker.pid, signal.SIGSTOP)  # a worker that makes no progress
+        try:
+            for i in range(0, len(jobs), 10):
+                signer.submit(jobs[i:i + 10])
+            stolen = 0
+            while signer._steal():
+                stolen += 1
+            assert stolen >= 5  # all six chunks but (perhaps) the one handed to the stopped worker
+            assert all(chunk.signed is not None for chunk in list(signer._pending)[1:])
+        finally:
+            os.kill(worker.pid, signal.SIGCONT)
+        signed = [token for part in signer.results() for token in part]
+    assert signed == _serial(jobs, key)
+
+
+def test_a_chunk_a_worker_cannot_sign_fails_as_it_would_in_process(key, caplog):
+    bad = [(replace(_jobs(1)[0][0], valid_from="yesterday"), "urn:uuid:1")]  # not a datetime
+    with BatchSigner(issuer=ISSUER, kid="K1", private_key=key, workers=1, min_parallel=1) as signer:
+        signer.start(1)
+        signer.submit(bad)
+        with pytest.raises(AttributeError):
+            list(signer.results())
+    assert "failed: AttributeError" in caplog.text  # the worker's report, before signing here
 
 
 def test_workers_stop_once_every_result_is_back_and_later_chunks_sign_in_process(key):
     jobs = _jobs(30)
     with BatchSigner(issuer=ISSUER, kid="K1", private_key=key, workers=1, min_parallel=10) as signer:
         first = _sign(signer, jobs[:20], chunk=10)
-        assert signer._pool is None and signer._stopping is not None  # shut down without waiting
+        assert not signer._open  # the workers were told to stop, without waiting for them
         signer.submit(jobs[20:])
         rest = [token for part in signer.results() for token in part]
-    assert signer._stopping is None  # close() waited for the workers to exit
+    assert signer._processes == []  # close() waited for them
     assert first + rest == _serial(jobs, key)
 
 
 def test_close_drops_work_not_collected(key):
-    with BatchSigner(issuer=ISSUER, kid="K1", private_key=key) as signer:
-        signer.start(5)
-        signer.submit(_jobs(5))
+    with BatchSigner(issuer=ISSUER, kid="K1", private_key=key, workers=1, min_parallel=1) as signer:
+        signer.start(5000)
+        for _ in range(10):
+            signer.submit(_jobs(500))
         signer.close()
         assert list(signer.results()) == []
+        assert signer._processes == []
 
 
-def test_key_bytes_are_never_shown_and_survive_the_pipe():
-    secret = bytes(range(32))
-    sealed = _KeyBytes(secret)
-    assert secret.hex() not in repr(sealed) and repr(secret) not in repr(sealed)
-    assert "<hidden>" in repr(sealed)
-    assert pickle.loads(pickle.dumps(sealed)).raw == secret  # noqa: S301 - our own bytes
+def test_a_worker_exits_when_its_input_closes():
+    """What happens when the importing process dies: the pipe closes and the worker ends."""
+    worker = subprocess.Popen([sys.executable, "-m", "signer.batch"], stdin=subprocess.PIPE,  # noqa: S603
+                              stdout=subprocess.PIPE, env=_worker_environment())
+    worker.stdin.close()
+    assert worker.wait(timeout=60) == 0
+    assert worker.stdout.read() == b""
+    worker.stdout.close()
+
+
+def test_workers_get_no_liang_settings(monkeypatch):
+    monkeypatch.setenv("LIANG_KEY_ENCRYPTION_KEY", "secret-kek")
+    monkeypatch.setenv("LIANG_DATABASE_URL", "postgresql://x")
+    env = _worker_environment()
+    assert not [name for name in env if name.startswith("LIANG_")]
+    assert "secret-kek" not in "".join(env.values())
+    assert env["PYTHONPATH"].split(os.pathsep)[0] == str(Path(batch.__file__).resolve().parent.parent)
 
 
 @pytest.mark.parametrize("cores,load,workers", [
