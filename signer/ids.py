@@ -52,6 +52,8 @@ def parse_badge_id(raw: str) -> str:
 
 def format_badge_id(canonical: str) -> str:
     """Return ``canonical`` grouped for display as ``XXXX-XXXX-XXXX``."""
+    if len(canonical) == ID_LENGTH:  # every real id: no generator for the common case
+        return f"{canonical[:4]}-{canonical[4:8]}-{canonical[8:]}"
     return "-".join(canonical[i : i + 4] for i in range(0, len(canonical), 4))
 
 

@@ -37,8 +37,13 @@ class Actor:
 SYSTEM = Actor(name="system", role="system", client="cli")
 
 
+# What json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":")) uses,
+# made once: json.dumps builds a new encoder on every call with non-default arguments.
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 def _canonical(fields: dict[str, Any]) -> bytes:
-    return json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return _CANONICAL.encode(fields).encode("utf-8")
 
 
 def event_hash(prev_hash: str, fields: dict[str, Any]) -> str:

@@ -30,8 +30,13 @@ def test_ids_spell_their_60_bits_symbol_by_symbol():
     assert [ids._from_number(n) for n in numbers] == [_symbol_by_symbol(n) for n in numbers]
 
 
-def test_format_groups_by_four():
-    assert format_badge_id("7K3M9QX2HT4B") == "7K3M-9QX2-HT4B"
+@pytest.mark.parametrize("canonical,shown", [
+    ("7K3M9QX2HT4B", "7K3M-9QX2-HT4B"),
+    ("7K3M9QX2", "7K3M-9QX2"),  # any length groups the same way
+    ("7K3M9QX2HT4B7", "7K3M-9QX2-HT4B-7"),
+])
+def test_format_groups_by_four(canonical, shown):
+    assert format_badge_id(canonical) == shown
 
 
 @pytest.mark.parametrize("raw", ["7k3m-9qx2-ht4b", "7K3M9QX2HT4B", " 7K3M 9QX2 HT4B ", "7K3M-9QX2-HT4B"])
