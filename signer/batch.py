@@ -214,7 +214,14 @@ def _worker_environment() -> dict[str, str]:
 
 
 class _Worker:
-    """One worker process and the thread in this process that feeds it chunks, one at a time."""
+    """One worker process and two threads in this process: one feeds it chunks, one reads its answers.
+
+    At most two chunks are with a worker at a time (one being signed, the next one waiting in
+    its pipe), so it never idles between chunks; every other chunk stays in the shared queue,
+    for another worker or for the importing process to take.
+    """
+
+    _AHEAD = 2
 
     def __init__(self, key_raw: bytes, issuer: Issuer, kid_url: str,
                  tasks: queue.Queue[tuple[list[Job], Future[list[str]]] | None]) -> None:
@@ -224,37 +231,60 @@ class _Worker:
         self.pid = self._process.pid
         self._tasks = tasks
         self._start = (key_raw, issuer, kid_url)
-        self._thread = threading.Thread(target=self._serve, name=f"signing-worker-{self.pid}", daemon=True)
-        self._thread.start()
+        self._room = threading.Semaphore(self._AHEAD)
+        self._sent: queue.Queue[Future[list[str]] | None] = queue.Queue()  # handed over, answer pending
+        self._threads = [threading.Thread(target=self._feed, name=f"signing-worker-{self.pid}-in", daemon=True),
+                         threading.Thread(target=self._read, name=f"signing-worker-{self.pid}-out", daemon=True)]
+        for thread in self._threads:
+            thread.start()
 
-    def _serve(self) -> None:
-        stdin, stdout = self._process.stdin, self._process.stdout
-        if stdin is None or stdout is None:  # not reached: both are pipes (see Popen above)
+    def _feed(self) -> None:
+        stdin = self._process.stdin
+        if stdin is None:  # not reached: a pipe (see Popen above)
             return
         try:
             _write_frame(stdin, self._start)
         except OSError:
             pass  # the process is already gone: the first chunk finds out
         self._start = (b"", self._start[1], self._start[2])
-        while (task := self._tasks.get()) is not None:
+        while True:
+            self._room.acquire()
+            task = self._tasks.get()
+            if task is None:
+                break
             jobs, future = task
             if not future.set_running_or_notify_cancel():
+                self._room.release()
                 continue  # cancelled: nobody waits for it
             try:
                 _write_frame(stdin, jobs)
+            except OSError as exc:
+                future.set_exception(WorkerFailed(f"signing worker {self.pid} stopped answering ({exc!r})"))
+                self._room.release()
+                continue
+            self._sent.put(future)
+        self._sent.put(None)
+        _close(stdin)  # end of input: the worker exits
+
+    def _read(self) -> None:
+        stdout = self._process.stdout
+        if stdout is None:  # not reached: a pipe (see Popen above)
+            return
+        while (future := self._sent.get()) is not None:
+            try:
                 status, value = _read_frame(stdout)
             except (OSError, EOFError, pickle.UnpicklingError) as exc:
                 future.set_exception(WorkerFailed(f"signing worker {self.pid} stopped answering ({exc!r})"))
-                continue
-            if status == "ok":
-                future.set_result(value)
             else:
-                future.set_exception(WorkerFailed(f"signing worker {self.pid} failed: {value}"))
-        _close(stdin)  # end of input: the worker exits
+                if status == "ok":
+                    future.set_result(value)
+                else:
+                    future.set_exception(WorkerFailed(f"signing worker {self.pid} failed: {value}"))
+            self._room.release()
 
     def join(self) -> None:
-        """Wait for the feeding thread and the process to end (killing a process that hangs)."""
-        self._thread.join(timeout=60)
+        """Wait for the threads and the process to end (killing a process that hangs)."""
+        self._threads[0].join(timeout=60)
         if self._process.stdin is not None:
             _close(self._process.stdin)
         try:
@@ -262,6 +292,7 @@ class _Worker:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
+        self._threads[1].join(timeout=60)
         if self._process.stdout is not None:
             _close(self._process.stdout)
 
