@@ -117,6 +117,7 @@ class BatchSigner:
         if self.parallel and not self._processes:
             raw = self._private.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                                               serialization.NoEncryption())
+            self._open = True  # so that a failed start stops the workers already running
             try:
                 for _ in range(self._workers):
                     self._processes.append(_Worker(raw, self._issuer, self._kid_url, self._tasks))

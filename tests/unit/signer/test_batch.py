@@ -197,3 +197,23 @@ def test_default_workers_without_a_load_average(monkeypatch):
     monkeypatch.setattr("os.cpu_count", lambda: 4)
     monkeypatch.setattr("os.getloadavg", unavailable)
     assert default_workers() == 3
+
+
+def test_workers_that_cannot_be_started_leave_signing_in_process(key, monkeypatch, caplog):
+    started = []
+    real = batch._Worker
+
+    def second_fails(*args):
+        if started:
+            raise OSError("Resource temporarily unavailable")
+        started.append(real(*args))
+        return started[0]
+
+    monkeypatch.setattr(batch, "_Worker", second_fails)
+    jobs = _jobs(20)
+    with BatchSigner(issuer=ISSUER, kid="K1", private_key=key, workers=2, min_parallel=10) as signer:
+        signed = _sign(signer, jobs, chunk=5)
+        assert not signer.parallel and signer._processes == []
+    assert signed == _serial(jobs, key)
+    assert "cannot start a signing worker" in caplog.text
+    assert started[0]._process.poll() is not None  # the one that did start was stopped
