@@ -20,11 +20,12 @@ def _importer():  # type: ignore[no-untyped-def]
     sess = context.session()
     # The command line signs large imports in worker processes; the web console signs in
     # process (a request worker should not start processes of its own).
+    workers = current_app.config["IMPORT_SIGN_WORKERS"]
     return BulkImporter(sess, issuer=context.issuer(), keyring=context.keyring(), clock=context.clock(),
                         audit=AuditLog(sess, clock=context.clock()),
                         status_ttl=int(current_app.config["STATUS_LIST_TTL"]),
                         default_days=int(current_app.config["DEFAULT_VALID_DAYS"]),
-                        sign_workers=default_workers())
+                        sign_workers=default_workers() if workers is None else int(workers))
 
 
 @click.command("import")
