@@ -1,14 +1,17 @@
-"""Measure bulk import throughput: ``python bench/bench_import.py [ROWS] [POSTGRESQL_URL]``.
+"""Measure bulk import throughput: ``python bench/bench_import.py [ROWS] [POSTGRESQL_URL] [--workers N]``.
 
-Prints rows/s for validation alone and for a full import (validate, sign, insert, commit).
-Without a URL it uses a temporary SQLite file; with a PostgreSQL URL it works in a fresh
-schema that it drops afterwards.
+Prints rows/s for validation alone and for a full import (validate, sign, insert, commit),
+with the machine's load average before and after (other work on the machine skews the
+numbers). Without a URL it uses a temporary SQLite file; with a PostgreSQL URL it works
+in a fresh schema that it drops afterwards. ``--workers`` sets the signing processes
+(default: as ``liang badge import`` does, one per core but one; 0 signs in process).
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import secrets
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -18,6 +21,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from signer.batch import MIN_PARALLEL, default_workers
 from verifier import context
 from verifier.app import create_app
 from verifier.migrate import upgrade
@@ -35,12 +39,11 @@ def make_csv(rows: int) -> str:
 
 
 @contextmanager
-def database(tmp: Path) -> Iterator[str]:
+def database(tmp: Path, base: str | None) -> Iterator[str]:
     """Yield a database URL: SQLite in ``tmp``, or a throwaway schema in the given PostgreSQL."""
-    if len(sys.argv) <= 2:
+    if base is None:
         yield f"sqlite:///{tmp / 'bench.sqlite3'}"
         return
-    base = sys.argv[2]
     schema = f"bench_{secrets.token_hex(4)}"
     admin = create_engine(base)
     with admin.begin() as conn:
@@ -55,15 +58,27 @@ def database(tmp: Path) -> Iterator[str]:
         admin.dispose()
 
 
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
+
+
 def main() -> None:
     """Run the benchmark and print the rates."""
-    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
+    parser = argparse.ArgumentParser(description="bulk import throughput")
+    parser.add_argument("rows", nargs="?", type=int, default=20_000)
+    parser.add_argument("postgresql_url", nargs="?", default=None)
+    parser.add_argument("--workers", type=int, default=default_workers(),
+                        help="signing worker processes (0: sign in process)")
+    args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="liang-bench-"))
-    with database(tmp) as url:
-        run(rows, tmp, url)
+    before = _load()
+    with database(tmp, args.postgresql_url) as url:
+        run(args.rows, tmp, url, workers=args.workers)
+    print(f"machine: before {before}; after {_load()}")
 
 
-def run(rows: int, tmp: Path, url: str) -> None:
+def run(rows: int, tmp: Path, url: str, *, workers: int) -> None:
     """Import ``rows`` rows twice (dry run, then for real) and print the rates."""
     app = create_app({"INSTANCE_DIR": str(tmp), "DATABASE_URL": url, "RATELIMIT_ENABLED": False})
     text = make_csv(rows)
@@ -80,7 +95,7 @@ def run(rows: int, tmp: Path, url: str) -> None:
         def importer() -> BulkImporter:
             sess = context.session()
             return BulkImporter(sess, issuer=context.issuer(), keyring=context.keyring(), clock=context.clock(),
-                                audit=AuditLog(sess, clock=context.clock()))
+                                audit=AuditLog(sess, clock=context.clock()), sign_workers=workers)
 
         start = time.perf_counter()
         parsed, errors = parse_csv(text)
@@ -96,9 +111,12 @@ def run(rows: int, tmp: Path, url: str) -> None:
         full = time.perf_counter() - start
         assert len(report.issued) == rows
     app.extensions["liang.db"].dispose()
-    print(f"rows: {rows}  database: {url.split(':', 1)[0]}")
-    print(f"dry run (parse + validate): {rows / dry:,.0f} rows/s")
-    print(f"full import (validate, sign, insert, commit): {rows / full:,.0f} rows/s  ({full:.2f} s)")
+    database_name = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+    signing = (f"{workers} worker process(es)" if workers and rows >= MIN_PARALLEL else "in process")
+    print(f"{database_name}: {rows:,} rows, signing {signing}")
+    print(f"{database_name}: dry run (parse + validate): {rows / dry:,.0f} rows/s")
+    print(f"{database_name}: full import (validate, sign, insert, commit): {rows / full:,.0f} rows/s  "
+          f"({full:.2f} s)")
 
 
 if __name__ == "__main__":

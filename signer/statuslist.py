@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import secrets
-from collections.abc import Container
+from collections.abc import Callable, Container
 from datetime import datetime
 from typing import Any
 
@@ -77,6 +77,42 @@ def random_index(taken: Container[int], *, size: int = LIST_SIZE, attempts: int 
         if index not in taken:
             return index
     return None
+
+
+class IndexDraws:
+    """Random free indexes for many slots at once, from the OS CSPRNG read a block at a time.
+
+    Each draw is uniform, as with :func:`random_index`; only the system call per index
+    (``secrets.randbelow``, two on average for a power-of-two list size) is saved.
+    """
+
+    _WIDTH = 4  # bytes per candidate: list sizes stay far below 2**32
+
+    def __init__(self, *, read: Callable[[int], bytes] = secrets.token_bytes, block: int = 4096) -> None:
+        self._read = read
+        self._block = block - block % self._WIDTH or self._WIDTH
+        self._buffer = b""
+        self._pos = 0
+
+    def _below(self, size: int) -> int:
+        if not 0 < size <= 1 << (8 * self._WIDTH):
+            raise ValueError(f"cannot draw below {size}")
+        mask = (1 << (size - 1).bit_length()) - 1
+        while True:  # rejection sampling: a masked candidate at or past size is drawn again
+            if self._pos + self._WIDTH > len(self._buffer):
+                self._buffer, self._pos = self._read(self._block), 0
+            candidate = int.from_bytes(self._buffer[self._pos:self._pos + self._WIDTH], "big") & mask
+            self._pos += self._WIDTH
+            if candidate < size:
+                return candidate
+
+    def random_index(self, taken: Container[int], *, size: int = LIST_SIZE, attempts: int = 64) -> int | None:
+        """Return a random free index, or None if none was found (the list is nearly full)."""
+        for _ in range(attempts):
+            index = self._below(size)
+            if index not in taken:
+                return index
+        return None
 
 
 def build_list_credential(

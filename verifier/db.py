@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import Table, create_engine, event, func, insert, select
+from sqlalchemy.engine import Dialect, Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
@@ -103,3 +105,124 @@ class Database:
         if self._reader is not None:
             self._reader.dispose()
         self.engine.dispose()
+
+
+def insert_many(session: Session, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Insert many rows (tuples in ``columns`` order) in the session's transaction, straight through the driver.
+
+    Values go through each column's SQLAlchemy type exactly as an ORM insert would store them,
+    but without a statement per row: PostgreSQL (psycopg) gets one ``COPY``, SQLite one
+    ``executemany``; any other database falls back to SQLAlchemy's executemany. Nothing is
+    committed here: the caller's transaction stays all or nothing. A refusal by the database
+    raises SQLAlchemy's exception for it (``IntegrityError`` and so on), as ``Session.execute`` would.
+
+    ``rows`` may be a generator: PostgreSQL takes each row as it comes, so the server works
+    through the first rows while the generator makes the next. A value handed over must not
+    change afterwards (repeated values are converted once).
+    """
+    session.flush()  # ORM objects added earlier (their rows may be referenced) go first
+    conn = session.connection()
+    dialect = conn.dialect
+    preparer = dialect.identifier_preparer
+    target = f"{preparer.format_table(table)} ({', '.join(preparer.quote(name) for name in columns)})"
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        statement = f"COPY {target} FROM STDIN"
+        bound: Iterable[Sequence[Any]] = _bound_rows(table, columns, rows, dialect)
+        count = 0
+        driver = conn.connection.driver_connection
+        with _driver_errors(dialect, statement), driver.cursor() as cursor:  # type: ignore[union-attr]
+            with cursor.copy(statement) as copy:
+                for row in bound:
+                    copy.write_row(row)
+                    count += 1
+        return count
+    if dialect.name == "sqlite":
+        bound = list(_bound_rows(table, columns, rows, dialect))
+        # Identifiers come from the schema, quoted by the dialect; every value is a bound parameter.
+        statement = f"INSERT INTO {target} VALUES ({', '.join('?' for _ in columns)})"  # noqa: S608
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            with _driver_errors(dialect, statement):
+                cursor.executemany(statement, bound)
+        finally:
+            cursor.close()
+        return len(bound)
+    dicts = [dict(zip(columns, row, strict=True)) for row in rows]
+    if dicts:
+        conn.execute(insert(table), dicts)
+    return len(dicts)
+
+
+@contextmanager
+def _driver_errors(dialect: Dialect, statement: str) -> Iterator[None]:
+    """Raise a driver's exception as the SQLAlchemy exception Session.execute would have raised."""
+    error = dialect.loaded_dbapi.Error
+    try:
+        yield
+    except error as exc:
+        raise DBAPIError.instance(statement, None, exc, error, dialect=dialect) from exc
+
+
+def _bound_rows(table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]],
+                dialect: Dialect) -> Iterator[Sequence[Any]]:
+    """Yield rows with every value converted by its column's bind processor (as SQLAlchemy would)."""
+    processors = [(i, proc) for i, name in enumerate(columns)
+                  if (proc := _processor(table.c[name], dialect)) is not None]
+    if not processors:
+        yield from rows
+        return
+    for row in rows:
+        out = list(row)
+        for i, proc in processors:
+            value = out[i]
+            if value is not None:
+                out[i] = proc(value)
+        yield out
+
+
+def _processor(column: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    proc = column.type.dialect_impl(dialect).bind_processor(dialect)
+    if proc is None:
+        return None
+    # A bulk write stores the same few values (a timestamp, one JSON document per validity
+    # period) thousands of times: convert each once. Timestamps are looked up by value (and
+    # zone: equal instants in other zones may store differently); anything else by identity,
+    # holding the object so that its id cannot be reused while the memo lives.
+    by_value: dict[Any, Any] = {}
+    by_identity: dict[int, tuple[Any, Any]] = {}
+
+    def convert(value: Any) -> Any:
+        if type(value) in (datetime, date):
+            key = (value, getattr(value, "tzinfo", None))
+            try:
+                return by_value[key]
+            except KeyError:
+                by_value[key] = converted = proc(value)
+                return converted
+        try:
+            return by_identity[id(value)][1]
+        except KeyError:
+            converted = proc(value)
+            by_identity[id(value)] = (value, converted)
+            return converted
+
+    return convert
+
+
+def reserve_ids(session: Session, table: Table, count: int) -> list[int]:
+    """Return ``count`` fresh values for ``table``'s integer ``id`` column, to insert explicitly.
+
+    PostgreSQL draws them from the column's sequence (safe beside concurrent writers);
+    SQLite continues after the largest id, which only a writer transaction may do: SQLite
+    admits one writer at a time, and a stale reader that tries to write fails instead.
+    """
+    if count <= 0:
+        return []
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        return list(conn.execute(
+            select(func.nextval(func.pg_get_serial_sequence(table.name, "id"))).select_from(
+                func.generate_series(1, count))
+        ).scalars())
+    top = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+    return list(range(top + 1, top + 1 + count))

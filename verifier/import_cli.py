@@ -13,14 +13,19 @@ from verifier import context
 def _importer():  # type: ignore[no-untyped-def]
     from flask import current_app
 
+    from signer.batch import default_workers
     from verifier.services.audit import AuditLog
     from verifier.services.bulk import BulkImporter
 
     sess = context.session()
+    # The command line signs large imports in worker processes; the web console signs in
+    # process (a request worker should not start processes of its own).
+    workers = current_app.config["IMPORT_SIGN_WORKERS"]
     return BulkImporter(sess, issuer=context.issuer(), keyring=context.keyring(), clock=context.clock(),
                         audit=AuditLog(sess, clock=context.clock()),
                         status_ttl=int(current_app.config["STATUS_LIST_TTL"]),
-                        default_days=int(current_app.config["DEFAULT_VALID_DAYS"]))
+                        default_days=int(current_app.config["DEFAULT_VALID_DAYS"]),
+                        sign_workers=default_workers() if workers is None else int(workers))
 
 
 @click.command("import")

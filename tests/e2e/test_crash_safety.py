@@ -5,7 +5,8 @@ transaction committed) and is killed with SIGKILL at a random moment; every
 round then checks the SQLite file: integrity, every printed id present, no
 badge without its credential or its two status slots, status-list counters
 and the audit chain consistent (``liang audit verify``). The same for
-``liang badge import`` (all rows or none), once that command exists.
+``liang badge import`` (all rows or none), once that command exists, and for a
+large import that signs in worker processes (which must not outlive it).
 """
 
 from __future__ import annotations
@@ -208,6 +209,67 @@ def test_killed_import_is_all_or_nothing(instance, tmp_path):
         outcomes["all" if landed else "none"] += 1
         _check_database(db, env)
     print(f"\nimport kill rounds: {ROUNDS} ({outcomes})")
+
+
+def _children(pid: int) -> set[int]:
+    """Return the ids of ``pid``'s child processes (Linux /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended while we looked
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc to find the workers")
+def test_killed_parallel_import_is_all_or_nothing_and_leaves_no_signing_worker(instance, tmp_path):
+    path, env = instance
+    if not _has_import(env):
+        pytest.skip("pending merge: `liang badge import` (bulk import) is not on this branch yet")
+    db = path / "liang.sqlite3"
+    rng = random.Random()  # noqa: S311
+    rows = 3000  # above signer.batch.MIN_PARALLEL: credentials are signed in worker processes
+    for round_no in range(3):
+        csv_path = tmp_path / f"big{round_no}.csv"
+        lines = ["holder,shop_name,shop_url,platform,branch,valid_days"]
+        lines += [f"成员{i},店{i},https://big{round_no}-{i}.example.com,taobao,B01,365" for i in range(rows)]
+        csv_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        process = subprocess.Popen([sys.executable, "-m", "verifier", "badge", "import", str(csv_path)],
+                                   env={**env, "LIANG_IMPORT_SIGN_WORKERS": "1"},  # whatever the machine's load
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        workers: set[int] = set()
+        deadline = time.monotonic() + 60
+        while not workers and process.poll() is None and time.monotonic() < deadline:
+            workers = _children(process.pid)
+            time.sleep(0.05)
+        assert workers, "the import finished (or hung) before it started a signing worker"
+        time.sleep(rng.uniform(0.0, 0.6))  # the workers have started: somewhere in signing and writing
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        # A worker notices its parent is gone and exits: none stays behind holding the key.
+        deadline = time.monotonic() + 30
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in workers if _alive(pid)], "signing worker outlived the killed import"
+        conn = sqlite3.connect(db)
+        try:
+            landed = conn.execute("SELECT count(*) FROM shops WHERE url LIKE ?", (f"https://big{round_no}-%",)
+                                  ).fetchone()[0]
+        finally:
+            conn.close()
+        assert landed in (0, rows), f"round {round_no}: partial import of {landed}/{rows} rows"
+        _check_database(db, env)
 
 
 # -- SQLite settings ----------------------------------------------------------------------------

@@ -125,3 +125,22 @@ def test_export_round_trip(app, branches, run_cli, tmp_path):
     # The exported rows import again into a fresh branch-free copy only as duplicates: nothing twice.
     again = run_cli("badge", "import", _write(tmp_path, back, "again.csv"))
     assert again.exit_code == 1 and again.stderr.count("this shop already has a badge") == 50
+
+
+@pytest.mark.parametrize("workers,how", [("1", "in worker processes"), ("0", "in process")])
+def test_liang_import_sign_workers_choose_where_a_large_import_signs(app, branches, run_cli, tmp_path, monkeypatch,
+                                                                     caplog, workers, how):
+    import logging
+
+    from signer.batch import MIN_PARALLEL
+    from signer.credentials import verify_credential
+
+    caplog.set_level(logging.INFO, logger="verifier.services.bulk")
+    monkeypatch.setenv("LIANG_IMPORT_SIGN_WORKERS", workers)
+    result = run_cli("badge", "import", _write(tmp_path, [_row(i) for i in range(MIN_PARALLEL)]))
+    assert result.exit_code == 0, result.stderr
+    assert f"imported {MIN_PARALLEL} badges (signed {how})" in caplog.text
+    with app.app_context():
+        keyring = context.keyring()
+        for token in context.session().execute(select(Badge.credential).limit(50)).scalars():
+            assert verify_credential(token, issuer=context.issuer(), resolve_key=keyring.public_key).kid

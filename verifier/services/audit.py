@@ -6,7 +6,6 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -18,6 +17,8 @@ from verifier.models import AuditEvent, AuditHead
 _logger = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
+_EVENT_COLUMNS = ("seq", "at", "actor", "role", "client", "action", "target", "branch_code", "before", "after",
+                  "prev_hash", "hash")
 #: Pages past this are empty anyway; the cap keeps OFFSET a small integer.
 MAX_PAGE = 1_000_000
 
@@ -36,8 +37,13 @@ class Actor:
 SYSTEM = Actor(name="system", role="system", client="cli")
 
 
+# What json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":")) uses,
+# made once: json.dumps builds a new encoder on every call with non-default arguments.
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 def _canonical(fields: dict[str, Any]) -> bytes:
-    return json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return _CANONICAL.encode(fields).encode("utf-8")
 
 
 def event_hash(prev_hash: str, fields: dict[str, Any]) -> str:
@@ -45,10 +51,10 @@ def event_hash(prev_hash: str, fields: dict[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + _canonical(fields)).hexdigest()
 
 
-def _fields(seq: int, at: datetime, actor: str, role: str, client: str | None, action: str,
+def _fields(seq: int, at_z: str, actor: str, role: str, client: str | None, action: str,
             target: str | None, branch_code: str | None, before: Any, after: Any) -> dict[str, Any]:
     return {
-        "seq": seq, "at": isoformat_z(at), "actor": actor, "role": role, "client": client,
+        "seq": seq, "at": at_z, "actor": actor, "role": role, "client": client,
         "action": action, "target": target, "branch": branch_code, "before": before, "after": after,
     }
 
@@ -77,7 +83,7 @@ class AuditLog:
         """Append one event in the current transaction."""
         head = self._locked_head()
         seq, at = head.seq + 1, self._clock()
-        fields = _fields(seq, at, actor.name, actor.role, actor.client, action, target, branch_code,
+        fields = _fields(seq, isoformat_z(at), actor.name, actor.role, actor.client, action, target, branch_code,
                          before, after)
         digest = event_hash(head.hash, fields)
         event = AuditEvent(seq=seq, at=at, actor=actor.name, role=actor.role, client=actor.client,
@@ -89,29 +95,27 @@ class AuditLog:
         return event
 
     def append_many(self, actor: Actor, events: list[dict[str, Any]]) -> int:
-        """Append many events at once (bulk import): one head lock, one executemany insert.
+        """Append many events at once (bulk import): one head lock, one driver-level insert.
 
         Each item has ``action`` and optionally ``target``, ``branch_code``, ``before``, ``after``.
         The chain is extended exactly as :meth:`append` would, one event after another.
         """
         if not events:
             return 0
-        from sqlalchemy import insert
+        from verifier.db import insert_many
 
         head = self._locked_head()
         seq, prev, at = head.seq, head.hash, self._clock()
+        at_z, name, role, client = isoformat_z(at), actor.name, actor.role, actor.client
         rows = []
         for item in events:
             seq += 1
-            fields = _fields(seq, at, actor.name, actor.role, actor.client, item["action"], item.get("target"),
-                             item.get("branch_code"), item.get("before"), item.get("after"))
-            digest = event_hash(prev, fields)
-            rows.append({"seq": seq, "at": at, "actor": actor.name, "role": actor.role, "client": actor.client,
-                         "action": item["action"], "target": item.get("target"),
-                         "branch_code": item.get("branch_code"), "before": item.get("before"),
-                         "after": item.get("after"), "prev_hash": prev, "hash": digest})
+            action, target, branch = item["action"], item.get("target"), item.get("branch_code")
+            before, after = item.get("before"), item.get("after")
+            digest = event_hash(prev, _fields(seq, at_z, name, role, client, action, target, branch, before, after))
+            rows.append((seq, at, name, role, client, action, target, branch, before, after, prev, digest))
             prev = digest
-        self._session.execute(insert(AuditEvent.__table__), rows)
+        insert_many(self._session, AuditEvent.__table__, _EVENT_COLUMNS, rows)
         head.seq, head.hash = seq, prev
         self._session.flush()
         return len(rows)
@@ -126,7 +130,7 @@ class AuditLog:
                 problems.append(f"event {expected_seq} is missing (next is {event.seq})")
             if event.prev_hash != prev:
                 problems.append(f"event {event.seq} does not follow the event before it")
-            fields = _fields(event.seq, event.at, event.actor, event.role, event.client, event.action,
+            fields = _fields(event.seq, isoformat_z(event.at), event.actor, event.role, event.client, event.action,
                              event.target, event.branch_code, event.before, event.after)
             if event_hash(event.prev_hash, fields) != event.hash:
                 problems.append(f"event {event.seq} was modified")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -60,18 +61,22 @@ def _text(value: Any, field: str, *, required: bool = True, limit: int = _MAX_TE
     return value
 
 
+# A DNS label: ASCII letters, digits and hyphens, 1 to 63 long, no hyphen at either end.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
+
+
 def normalise_host(raw: str, *, field: str = "hosts") -> str:
     """Return a lower-case IDNA host name or raise InvalidInput."""
     host = raw.strip().lower().rstrip(".")
-    try:
-        ascii_host = host.encode("idna").decode("ascii") if host else ""
-    except UnicodeError as exc:
-        raise InvalidInput(f"{raw[:80]!r} is not a host name", field=field) from exc
-    labels = ascii_host.split(".")
-    if not ascii_host or len(ascii_host) > 253 or any(
-        not label or len(label) > 63 or not all(c.isalnum() or c == "-" for c in label)
-        or label.startswith("-") or label.endswith("-") for label in labels
-    ):
+    if host.isascii():
+        ascii_host = host  # IDNA keeps an ASCII name as it is (it only refuses empty or long labels, as we do)
+    else:
+        try:
+            ascii_host = host.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise InvalidInput(f"{raw[:80]!r} is not a host name", field=field) from exc
+    if len(ascii_host) > 253 or not _HOST.fullmatch(ascii_host):
         raise InvalidInput(f"{raw[:80]!r} is not a host name", field=field)
     return ascii_host
 

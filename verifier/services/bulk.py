@@ -1,9 +1,11 @@
 """Bulk issuance from CSV: validate every row first, then insert everything in one transaction.
 
 The per-row ORM path of :class:`BadgeService.issue` costs several round trips a
-badge; here each table gets one ``executemany`` insert, status-list indexes are
-drawn in memory (the list's used indexes are loaded once) and the audit chain
-is extended with one event per badge in a single insert.
+badge; here ids are reserved up front, each table gets one driver-level insert
+(``COPY`` on PostgreSQL, ``executemany`` on SQLite), status-list indexes are drawn
+in memory (the list's used indexes are loaded once), the audit chain is extended
+with one event per badge in a single insert, and credentials are signed in worker
+processes (:mod:`signer.batch`) while the other rows are written.
 """
 
 from __future__ import annotations
@@ -12,21 +14,26 @@ import csv
 import io
 import logging
 import secrets
-from collections.abc import Callable, Iterable
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from signer.batch import CHUNK as SIGN_CHUNK
+from signer.batch import MIN_PARALLEL, BatchSigner, Job
 from signer.clock import Clock, isoformat_z
-from signer.credentials import BadgeClaims, Issuer, StatusEntry, build_credential, sign_jws
+from signer.credentials import BadgeClaims, Issuer, StatusEntry
 from signer.errors import InvalidInput
 from signer.ids import format_badge_id, new_badge_id
 from signer.keys import Keyring
 from signer.lifecycle import Action, State
-from signer.statuslist import PURPOSES, random_index
+from signer.statuslist import PURPOSES, IndexDraws
+from verifier.db import insert_many, reserve_ids
 from verifier.models import Badge, Branch, Member, Shop, StatusList, StatusSlot
 from verifier.services.audit import Actor, AuditLog
 from verifier.services.badges import IssueRequest, validate_issue
@@ -126,8 +133,11 @@ class BulkImporter:
     """Validate and issue many badges at once; the caller owns (and commits) the transaction."""
 
     def __init__(self, session: Session, *, issuer: Issuer, keyring: Keyring, clock: Clock, audit: AuditLog,
-                 status_ttl: int = 300, default_days: int = 365) -> None:
+                 status_ttl: int = 300, default_days: int = 365, sign_workers: int = 0) -> None:
         self._session = session
+        # Worker processes for signing (see signer.batch); 0 signs in process. Small imports
+        # sign in process anyway: starting the workers would cost more than it saves.
+        self._sign_workers = sign_workers
         self._issuer = issuer
         self._keyring = keyring
         self._clock = clock
@@ -187,110 +197,136 @@ class BulkImporter:
         """Validate everything, then issue all rows or none."""
         early = list(parse_errors)
         report = ImportReport(rows=len(rows) + len(early), dry_run=dry_run)
-        cleaned, errors = self.validate(rows, branch_scope=branch_scope)
-        report.errors = sorted([*early, *errors], key=lambda e: e.line)
-        if report.errors or dry_run or not cleaned:
-            return report
-        report.issued = self._insert(cleaned, actor=actor, progress=progress)
+        with ExitStack() as stack:
+            signer = None
+            if (not dry_run and self._sign_workers and len(rows) >= MIN_PARALLEL and not early
+                    and self._keyring.can_sign):
+                # A large import signs in worker processes: start them now, so that their
+                # start-up overlaps validation (if a row is refused, they were started in vain).
+                signer = stack.enter_context(self._signer())
+                signer.start(len(rows))
+            cleaned, errors = self.validate(rows, branch_scope=branch_scope)
+            report.errors = sorted([*early, *errors], key=lambda e: e.line)
+            if report.errors or dry_run or not cleaned:
+                return report
+            if signer is None:
+                signer = stack.enter_context(self._signer())  # KeyUnavailable if this node cannot sign
+                signer.start(len(cleaned))
+            report.issued = self._write(cleaned, signer, now=self._clock(), actor=actor, progress=progress)
+        _logger.info("imported %d badges (signed %s)", len(report.issued),
+                     "in worker processes" if signer.parallel else "in process")
         return report
 
-    def _insert(self, rows: list[_Row], *, actor: Actor, progress: Callable[[int], None] | None) -> list[str]:
-        session, now = self._session, self._clock()
+    def _signer(self) -> BatchSigner:
+        kid, private = self._keyring.signing_key()
+        return BatchSigner(issuer=self._issuer, kid=kid, private_key=private, workers=self._sign_workers)
+
+    def _write(self, rows: list[_Row], signer: BatchSigner, *, now: datetime, actor: Actor,
+               progress: Callable[[int], None] | None) -> list[str]:
+        session, issuer, default_days, kid = self._session, self._issuer, self._default_days, signer.kid
         branches = {b.code: b for b in session.execute(select(Branch)).scalars()}
         # Members: reuse one with the same name in the same branch, else create.
-        wanted = {(branches[r.req.branch].id, r.req.holder) for r in rows}
-        member_ids: dict[tuple[int, str], int] = {}
-        for branch_id in {b for b, _ in wanted}:
-            names = [n for b, n in wanted if b == branch_id]
-            for i in range(0, len(names), _CHUNK):
-                for mid, name in session.execute(
-                    select(Member.id, Member.name).where(Member.branch_id == branch_id,
-                                                         Member.name.in_(names[i:i + _CHUNK]))
-                ).all():
-                    member_ids.setdefault((branch_id, name), mid)
-        new_members = sorted(k for k in wanted if k not in member_ids)
-        if new_members:
-            # No RETURNING: drivers fall back to one statement per row when asked to keep order.
-            insert_rows(session, Member.__table__, [{"name": name, "branch_id": b, "contact": None,
-                                                     "created_at": now} for b, name in new_members])
-            self._load_members(member_ids, new_members)
-        floor = session.execute(select(func.coalesce(func.max(Shop.id), 0))).scalar_one()
-        insert_rows(session, Shop.__table__, [
-            {"member_id": member_ids[(branches[r.req.branch].id, r.req.holder)], "platform": r.req.platform,
-             "name": r.req.shop_name, "url": r.req.shop_url, "hosts": r.hosts, "created_at": now} for r in rows])
-        shop_of: dict[tuple[int, str], int] = {}
-        urls = [r.req.shop_url for r in rows]
-        for i in range(0, len(urls), _CHUNK):
-            for sid, mid, url in session.execute(
-                select(Shop.id, Shop.member_id, Shop.url).where(Shop.id > floor, Shop.url.in_(urls[i:i + _CHUNK]))
-            ).all():
-                shop_of[(mid, url)] = max(sid, shop_of.get((mid, url), 0))
-        shop_ids = [shop_of[(member_ids[(branches[r.req.branch].id, r.req.holder)], r.req.shop_url)] for r in rows]
+        keys = [(branches[r.req.branch].id, r.req.holder) for r in rows]
+        member_ids = self._existing_members(set(keys))
+        new_members = sorted(k for k in set(keys) if k not in member_ids)
+        # Ids are reserved up front so that no row has to be read back after it is written.
+        member_ids.update(zip(new_members, reserve_ids(session, Member.__table__, len(new_members)), strict=True))
+        shop_ids = reserve_ids(session, Shop.__table__, len(rows))
 
-        slots = _SlotAllocator(session, issuer=self._issuer, keyring=self._keyring, clock=self._clock,
+        slots = _SlotAllocator(session, issuer=issuer, keyring=self._keyring, clock=self._clock,
                                ttl=self._status_ttl)
-        kid, private = self._keyring.signing_key()
-        kid_url = self._issuer.kid_url(kid)
-        existing_ids: set[str] = set()
-        badge_rows, slot_rows, audit_rows, issued = [], [], [], []
-        for n, (row, shop_id) in enumerate(zip(rows, shop_ids, strict=True), start=1):
+        list_urls: dict[str, str] = {}
+        until: dict[int, tuple[datetime, dict[str, Any]]] = {}
+        badge_ids: set[str] = set()
+        jobs: list[Job] = []
+        badge_rows: list[tuple[Any, ...]] = []
+        slot_rows: list[tuple[Any, ...]] = []
+        audit_rows: list[dict[str, Any]] = []
+        issued: list[str] = []
+        active, issue, now_z = State.ACTIVE.value, Action.ISSUE.value, isoformat_z(now)
+        for row, shop_id in zip(rows, shop_ids, strict=True):
             badge_id = new_badge_id()
-            while badge_id in existing_ids:
+            while badge_id in badge_ids:
                 badge_id = new_badge_id()
-            existing_ids.add(badge_id)
+            badge_ids.add(badge_id)
             shown = format_badge_id(badge_id)
-            branch = branches[row.req.branch]
-            valid_until = now + timedelta(days=row.req.valid_days or self._default_days)
+            req = row.req
+            branch = branches[req.branch]
+            days = req.valid_days or default_days
+            if days not in until:
+                # One audit "after" document per validity period, shared by its events (stored once).
+                ends = now + timedelta(days=days)
+                until[days] = (ends, {"state": active, "valid_from": now_z, "valid_until": isoformat_z(ends),
+                                      "revocation_reason": None, "kid": kid, "via": "import"})
+            valid_until, after = until[days]
             entries = []
             for purpose in PURPOSES:
                 list_id, idx = slots.take(purpose)
-                slot_rows.append({"list_id": list_id, "idx": idx, "purpose": purpose, "badge_id": badge_id})
-                entries.append(StatusEntry(purpose, list_url(self._issuer, list_id), idx))
-            claims = BadgeClaims(badge_id=shown, holder_name=row.req.holder, shop_name=row.req.shop_name,
-                                 shop_url=row.req.shop_url, platform=row.req.platform, hosts=tuple(row.hosts),
-                                 branch_code=branch.code, branch_name=branch.name, valid_from=now,
-                                 valid_until=valid_until, status_entries=tuple(entries))
-            payload = build_credential(claims, issuer=self._issuer)
-            badge_rows.append({
-                "id": badge_id, "shop_id": shop_id, "branch_id": branch.id, "state": State.ACTIVE.value,
-                "valid_from": now, "valid_until": valid_until, "issued_at": now,
-                "credential": sign_jws(payload, kid_url=kid_url, private_key=private),
-                "credential_id": payload["id"], "kid": kid, "updated_at": now,
-            })
-            audit_rows.append({"action": Action.ISSUE.value, "target": shown, "branch_code": branch.code,
-                               "before": None, "after": {"state": State.ACTIVE.value, "valid_from": isoformat_z(now),
-                                                         "valid_until": isoformat_z(valid_until),
-                                                         "revocation_reason": None, "kid": kid, "via": "import"}})
+                slot_rows.append((list_id, idx, purpose, badge_id))
+                if list_id not in list_urls:
+                    list_urls[list_id] = list_url(issuer, list_id)
+                entries.append(StatusEntry(purpose, list_urls[list_id], idx))
+            credential_id = f"urn:uuid:{uuid.uuid4()}"
+            jobs.append((BadgeClaims(badge_id=shown, holder_name=req.holder, shop_name=req.shop_name,
+                                     shop_url=req.shop_url, platform=req.platform, hosts=tuple(row.hosts),
+                                     branch_code=branch.code, branch_name=branch.name, valid_from=now,
+                                     valid_until=valid_until, status_entries=tuple(entries)), credential_id))
+            if len(jobs) == SIGN_CHUNK:
+                signer.submit(jobs)
+                jobs = []
+            badge_rows.append((badge_id, shop_id, branch.id, active, now, valid_until, now, credential_id, kid, now))
+            audit_rows.append({"action": issue, "target": shown, "branch_code": branch.code, "before": None,
+                               "after": after})
             issued.append(shown)
-            if progress is not None and n % 200 == 0:
-                progress(200)
-        if progress is not None and len(rows) % 200:
-            progress(len(rows) % 200)
+        signer.submit(jobs)
+
+        # With worker processes, the credentials are being signed while these rows are written.
+        insert_many(session, Member.__table__, ("id", "name", "branch_id", "contact", "created_at"),
+                    [(member_ids[key], key[1], key[0], None, now) for key in new_members])
+        insert_many(session, Shop.__table__, ("id", "member_id", "platform", "name", "url", "hosts", "created_at"),
+                    [(shop_id, member_ids[key], r.req.platform, r.req.shop_name, r.req.shop_url, r.hosts, now)
+                     for r, shop_id, key in zip(rows, shop_ids, keys, strict=True)])
+        self._audit.append_many(actor, audit_rows)
         # Badge ids are 60 random bits; a clash with a stored id is practically impossible,
         # and the primary key would refuse it (rolling back the whole import) anyway.
-        insert_rows(session, Badge.__table__, badge_rows)
-        insert_rows(session, StatusSlot.__table__, slot_rows)
+        insert_many(session, Badge.__table__, _BADGE_COLUMNS, _signed(badge_rows, signer, progress))
+        insert_many(session, StatusSlot.__table__, ("list_id", "idx", "purpose", "badge_id"), slot_rows)
         slots.save_counters()
-        self._audit.append_many(actor, audit_rows)
-        _logger.info("imported %d badges", len(issued))
         return issued
 
-    def _load_members(self, member_ids: dict[tuple[int, str], int], keys: list[tuple[int, str]]) -> None:
+    def _existing_members(self, keys: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
+        """Return the ids of members that already exist, by (branch id, name); the oldest wins."""
+        found: dict[tuple[int, str], int] = {}
         for branch_id in {b for b, _ in keys}:
-            names = [n for b, n in keys if b == branch_id]
+            names = sorted(n for b, n in keys if b == branch_id)
             for i in range(0, len(names), _CHUNK):
                 for mid, name in self._session.execute(
                     select(Member.id, Member.name).where(Member.branch_id == branch_id,
                                                          Member.name.in_(names[i:i + _CHUNK]))
                     .order_by(Member.id)
                 ).all():
-                    member_ids.setdefault((branch_id, name), mid)
+                    found.setdefault((branch_id, name), mid)
+        return found
 
 
-def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]], *, batch: int = 5000) -> None:
-    """Insert rows with executemany, in pages (measured: faster than multi-row VALUES on SQLite and psycopg 3)."""
-    for i in range(0, len(rows), batch):
-        session.execute(insert(table), rows[i:i + batch])
+_BADGE_COLUMNS = ("id", "shop_id", "branch_id", "state", "valid_from", "valid_until", "issued_at", "credential",
+                  "credential_id", "kid", "updated_at")
+
+
+def _signed(badge_rows: list[tuple[Any, ...]], signer: BatchSigner,
+            progress: Callable[[int], None] | None) -> Iterator[tuple[Any, ...]]:
+    """Yield the badge rows with their credentials, chunk by chunk as they are signed.
+
+    On PostgreSQL one COPY takes these as they come: the server stores a chunk while the next
+    one is signed.
+    """
+    done = 0
+    for credentials in signer.results():
+        for row, jws in zip(badge_rows[done:done + len(credentials)], credentials, strict=True):
+            yield (*row[:7], jws, *row[7:])
+        done += len(credentials)
+        if progress is not None:
+            progress(len(credentials))
 
 
 class _SlotAllocator:
@@ -302,6 +338,7 @@ class _SlotAllocator:
         self._current: dict[str, tuple[str, int, int]] = {}  # purpose -> (list id, size, used)
         self._taken: dict[str, set[int]] = {}
         self._added: dict[str, int] = {}
+        self._draws = IndexDraws()
 
     def _open(self, purpose: str) -> None:
         full = list(self._added)  # lists this import already filled (their counters are not saved yet)
@@ -323,7 +360,7 @@ class _SlotAllocator:
             self._open(purpose)
         list_id, size, used = self._current[purpose]
         taken = self._taken[list_id]
-        index = random_index(taken, size=size)
+        index = self._draws.random_index(taken, size=size)
         while index is None:  # practically unreachable below half full
             index = secrets.randbelow(size)
             index = None if index in taken else index

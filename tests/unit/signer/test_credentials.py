@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -13,11 +14,13 @@ from signer.credentials import (
     OB_CONTEXT,
     VC_CONTEXT,
     BadgeClaims,
+    CredentialEncoder,
     Issuer,
     StatusEntry,
     build_credential,
     parse_jws,
     sign_compact,
+    sign_encoded,
     sign_jws,
     verify_credential,
 )
@@ -186,3 +189,60 @@ def test_standard_base64_alphabet_refused(key):
     assert std != sig
     with pytest.raises(InvalidCredential, match="base64url"):
         verify_credential(f"{head}.{body}.{std}", issuer=ISSUER, resolve_key=_resolver(key))
+
+
+# -- the fast encoder used by bulk issuance -------------------------------------------------------
+def _reference(claims: BadgeClaims, issuer: Issuer, credential_id: str) -> bytes:
+    payload = build_credential(claims, issuer=issuer, credential_id=credential_id)
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+@pytest.mark.parametrize("overrides", [
+    {},
+    {"hosts": ()},
+    {"hosts": ("a.example", "xn--fsq.example", "b.example")},
+    {"holder_name": 'a "quoted" \\ name', "shop_name": "{braces} {0} {x}", "branch_name": "tab\there\nline"},
+    {"shop_name": "\u2028\u2029\x7f\x1f 😀", "shop_url": "https://x.example/?q=%7B%7D&a=1#frag"},
+    {"status_entries": ()},
+    {"valid_from": datetime(2026, 11, 25, 18, tzinfo=timezone(timedelta(hours=8))),  # Beijing time
+     "valid_until": datetime(2030, 1, 1)},  # naive: taken as UTC, as build_credential does
+])
+def test_encoder_gives_the_bytes_build_credential_gives(overrides):
+    claims = _claims(**overrides)
+    encoder = CredentialEncoder(ISSUER)
+    assert encoder.encode(claims, credential_id="urn:uuid:1234") == _reference(claims, ISSUER, "urn:uuid:1234")
+
+
+@pytest.mark.parametrize("issuer", [
+    Issuer(public_url="https://badge.example.cn"),
+    Issuer(public_url="http://127.0.0.1:8000", name='委员会 "{名}"'),
+])
+def test_encoded_and_signed_credential_is_the_one_sign_jws_makes(issuer, key):
+    claims = _claims()
+    kid_url = issuer.kid_url("K1")
+    fast = sign_encoded(CredentialEncoder(issuer).encode(claims, credential_id="urn:uuid:9"), kid_url=kid_url,
+                        private_key=key)
+    slow = sign_jws(build_credential(claims, issuer=issuer, credential_id="urn:uuid:9"), kid_url=kid_url,
+                    private_key=key)
+    assert fast == slow  # Ed25519 is deterministic: same bytes in, same token out
+    verified = verify_credential(fast, issuer=issuer, resolve_key=_resolver(key))
+    assert verified.credential_id == "urn:uuid:9"
+    assert verified.badge_id == claims.badge_id
+
+
+def test_encoder_falls_back_to_the_reference_when_its_template_disagrees(monkeypatch, caplog):
+    from signer import credentials
+
+    original = credentials.build_credential
+
+    def lowercasing(claims, **kwargs):  # a change the template cannot follow: it depends on the value
+        return original(replace(claims, shop_url=claims.shop_url.lower()), **kwargs)
+
+    monkeypatch.setattr(credentials, "build_credential", lowercasing)
+    encoder = CredentialEncoder(ISSUER)
+    assert "disagrees with build_credential" in caplog.text
+    claims = _claims(shop_url="https://X.example/A")
+    body = encoder.encode(claims, credential_id="urn:uuid:5")
+    assert json.loads(body)["credentialSubject"]["shop"]["url"] == "https://x.example/a"
+    assert body == json.dumps(lowercasing(claims, issuer=ISSUER, credential_id="urn:uuid:5"), ensure_ascii=False,
+                              separators=(",", ":")).encode("utf-8")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
+from signer import ids
 from signer.errors import MalformedId
 from signer.ids import ALPHABET, format_badge_id, new_badge_id, normalise_badge_id, parse_badge_id
 
@@ -17,8 +20,23 @@ def test_new_ids_are_12_crockford_symbols_and_not_sequential():
     assert shared < 5
 
 
-def test_format_groups_by_four():
-    assert format_badge_id("7K3M9QX2HT4B") == "7K3M-9QX2-HT4B"
+def _symbol_by_symbol(number: int) -> str:
+    """The formula ids were first made with, kept as the oracle."""
+    return "".join(ALPHABET[(number >> shift) & 31] for shift in range(55, -5, -5))
+
+
+def test_ids_spell_their_60_bits_symbol_by_symbol():
+    numbers = [0, 1, 31, 32, 1023, 1024, 2**59, 2**60 - 1] + [secrets.randbits(60) for _ in range(5000)]
+    assert [ids._from_number(n) for n in numbers] == [_symbol_by_symbol(n) for n in numbers]
+
+
+@pytest.mark.parametrize("canonical,shown", [
+    ("7K3M9QX2HT4B", "7K3M-9QX2-HT4B"),
+    ("7K3M9QX2", "7K3M-9QX2"),  # any length groups the same way
+    ("7K3M9QX2HT4B7", "7K3M-9QX2-HT4B-7"),
+])
+def test_format_groups_by_four(canonical, shown):
+    assert format_badge_id(canonical) == shown
 
 
 @pytest.mark.parametrize("raw", ["7k3m-9qx2-ht4b", "7K3M9QX2HT4B", " 7K3M 9QX2 HT4B ", "7K3M-9QX2-HT4B"])

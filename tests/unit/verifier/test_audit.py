@@ -87,3 +87,15 @@ def test_reordered_events_detected(app, issue_badge, act, run_cli):
         context.session().commit()
     assert _problems(app)
     assert run_cli("audit", "verify").exit_code == 1
+
+
+def test_canonical_form_is_sorted_compact_utf8_json():
+    import json
+
+    from verifier.services.audit import _canonical
+
+    fields = {"seq": 3, "at": "2026-11-25T10:00:00Z", "actor": "王", "after": {"z": 1, "a": [None, True, 1.5]},
+              "before": None, "target": 'a"b\\c\u2028'}
+    assert _canonical(fields) == json.dumps(fields, ensure_ascii=False, sort_keys=True,
+                                            separators=(",", ":")).encode("utf-8")
+    assert _canonical(fields).startswith(b'{"actor":"\xe7\x8e\x8b","after":{"a":[null,true,1.5],"z":1}')

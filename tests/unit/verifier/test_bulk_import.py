@@ -1,0 +1,134 @@
+"""BulkImporter: credentials signed in worker processes are the ones signing in process makes, and every
+imported badge is whole (credential, slots, audit event) whichever way it was signed."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import random
+import uuid
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from signer.batch import MIN_PARALLEL
+from signer.credentials import verify_credential
+from signer.statuslist import IndexDraws
+from tests.conftest import COMMITTEE
+from verifier import context
+from verifier.models import AuditEvent, AuditHead, Badge, Member, Shop, StatusList, StatusSlot
+from verifier.services import bulk
+from verifier.services.audit import AuditLog
+from verifier.services.badges import IssueRequest
+from verifier.services.bulk import BulkImporter
+
+
+@pytest.fixture
+def branches(make_branch):
+    make_branch("B01", "第一支部")
+    make_branch("B02", "第二支部")
+
+
+def _rows(count: int) -> list[tuple[int, IssueRequest]]:
+    return [(i + 2, IssueRequest(f"店主{i % 300}", f"店铺 \"{i}\"", f"https://s{i}.example.com/shop",
+                                 ("taobao", "jd", "tmall")[i % 3], ("B01", "B02")[i % 2], 30 + i % 5,
+                                 (f"s{i}.example.com", f"m.s{i}.example.com") if i % 4 else None))
+            for i in range(count)]
+
+
+def _import(app, rows, *, workers: int):
+    with app.app_context():
+        session = context.begin_write()
+        importer = BulkImporter(session, issuer=context.issuer(), keyring=context.keyring(), clock=context.clock(),
+                                audit=AuditLog(session, clock=context.clock()), sign_workers=workers)
+        report = importer.run(rows, actor=COMMITTEE)
+        session.commit()
+    assert report.ok, report.errors[:3]
+    return report
+
+
+def _credentials(app) -> dict[str, str]:
+    with app.app_context():
+        return dict(context.session().execute(select(Badge.id, Badge.credential)).all())
+
+
+def _forget_imports(app) -> None:
+    """Delete what an import wrote (the signing key and branches stay)."""
+    with app.app_context():
+        session = context.begin_write()
+        for model in (StatusSlot, Badge, Shop, Member, StatusList, AuditEvent, AuditHead):
+            session.execute(delete(model))
+        session.commit()
+
+
+@pytest.fixture
+def repeatable(monkeypatch):
+    """Make an import's random choices (ids, indexes, list ids, credential ids) repeat from a fixed seed."""
+
+    def reset() -> None:
+        ids = (f"{n:012d}" for n in itertools.count(1))
+        monkeypatch.setattr(bulk, "new_badge_id", lambda: next(ids))
+        counter = itertools.count(1)
+        monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=next(counter)))
+        seeded = random.Random(7)  # noqa: S311 - repeatable test data
+        monkeypatch.setattr(bulk, "IndexDraws", lambda: IndexDraws(read=seeded.randbytes))
+        lists = itertools.count(1)
+        monkeypatch.setattr("verifier.services.statuslists.secrets.token_hex", lambda n: f"{next(lists):0{2 * n}x}")
+
+    return reset
+
+
+def test_workers_sign_byte_for_byte_what_signing_in_process_signs(app, branches, repeatable, caplog):
+    caplog.set_level(logging.INFO, logger="verifier.services.bulk")
+    rows = _rows(MIN_PARALLEL)
+    repeatable()
+    _import(app, rows, workers=0)
+    in_process = _credentials(app)
+    _forget_imports(app)
+    repeatable()
+    _import(app, rows, workers=1)
+    in_workers = _credentials(app)
+    assert "signed in process" in caplog.text and "signed in worker processes" in caplog.text
+    assert len(in_workers) == MIN_PARALLEL
+    assert in_workers == in_process
+
+
+@pytest.mark.parametrize("workers,count", [(0, 40), (1, 40), (1, MIN_PARALLEL)])
+def test_every_imported_badge_is_whole_and_its_credential_verifies(app, branches, workers, count):
+    report = _import(app, _rows(count), workers=workers)
+    assert len(report.issued) == count
+    with app.app_context():
+        session = context.session()
+        keyring = context.keyring()
+        badges = session.execute(select(Badge)).scalars().all()
+        slots = {(s.badge_id, s.purpose): (s.list_id, s.idx) for s in session.execute(select(StatusSlot)).scalars()}
+        for badge in badges:
+            verified = verify_credential(badge.credential, issuer=context.issuer(), resolve_key=keyring.public_key)
+            assert verified.kid == badge.kid
+            assert verified.credential_id == badge.credential_id
+            assert verified.badge_id.replace("-", "") == badge.id
+            assert verified.valid_until == badge.valid_until
+            subject = verified.payload["credentialSubject"]
+            assert subject["shop"]["hosts"] == badge.shop.hosts and subject["shop"]["url"] == badge.shop.url
+            assert subject["holder"]["name"] == badge.shop.member.name
+            assert {(e.purpose, e.list_url.rsplit("/", 1)[1], e.index) for e in verified.status_entries} == {
+                (purpose, *slots[(badge.id, purpose)]) for purpose in ("revocation", "suspension")}
+        assert len(slots) == 2 * count
+        used = session.execute(select(func.sum(StatusList.used))).scalar_one()
+        assert used == 2 * count
+        issued = session.execute(select(func.count()).select_from(AuditEvent)
+                                 .where(AuditEvent.action == "issue")).scalar_one()
+        assert issued == count
+        assert AuditLog(session, clock=context.clock()).verify_chain() == []
+        assert session.execute(select(func.count()).select_from(Member)).scalar_one() == min(count, 300)
+
+
+def test_an_import_reuses_a_member_of_the_same_name_in_the_branch(app, branches):
+    _import(app, [(2, IssueRequest("店主1", "店", "https://first.example/", "jd", "B01"))], workers=0)
+    _import(app, [(2, IssueRequest("店主1", "店2", "https://second.example/", "jd", "B01")),
+                  (3, IssueRequest("店主1", "店3", "https://third.example/", "jd", "B02"))], workers=0)
+    with app.app_context():
+        members = context.session().execute(select(Member.name, Member.branch_id)).all()
+        shops = context.session().execute(select(Shop.member_id)).scalars().all()
+    assert len(members) == 2  # one in B01 (reused), one new in B02
+    assert len(set(shops)) == 2 and len(shops) == 3

@@ -1,0 +1,135 @@
+"""Driver-level bulk writes: insert_many stores what the ORM stores, inside the caller's transaction;
+reserve_ids hands out ids nothing else will use."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
+
+from verifier import context
+from verifier.db import insert_many, reserve_ids
+from verifier.models import Branch, Member, Shop
+
+BEIJING = timezone(timedelta(hours=8))
+WHEN = datetime(2026, 11, 25, 18, 30, 5, tzinfo=BEIJING)
+
+
+@pytest.fixture
+def branch_id(app, make_branch):
+    make_branch("B01", "第一支部")
+    with app.app_context():
+        return context.session().execute(select(Branch.id).where(Branch.code == "B01")).scalar_one()
+
+
+def _raw(session, table, column, row_id):
+    """Return a column as the database stores it (text), to compare the two ways of writing."""
+    return session.execute(text(f"SELECT CAST({column} AS TEXT) FROM {table} WHERE id = :id"),  # noqa: S608
+                           {"id": row_id}).scalar_one()
+
+
+def test_insert_many_stores_what_an_orm_insert_stores(app, branch_id):
+    with app.app_context():
+        session = context.begin_write()
+        by_orm = Member(name="王 \"小明\" 😀", branch_id=branch_id, contact=None, created_at=WHEN)
+        session.add(by_orm)
+        session.flush()
+        shop_by_orm = Shop(member_id=by_orm.id, platform="jd", name="店", url="https://a.example/",
+                           hosts=["a.example", "例子.example"], created_at=WHEN)
+        session.add(shop_by_orm)
+        session.flush()
+        member_id, shop_id = reserve_ids(session, Member.__table__, 1)[0], reserve_ids(session, Shop.__table__, 1)[0]
+        assert insert_many(session, Member.__table__, ("id", "name", "branch_id", "contact", "created_at"),
+                           [(member_id, by_orm.name, branch_id, None, WHEN)]) == 1
+        assert insert_many(session, Shop.__table__, ("id", "member_id", "platform", "name", "url", "hosts",
+                                                     "created_at"),
+                           [(shop_id, member_id, "jd", "店", "https://a.example/", ["a.example", "例子.example"],
+                             WHEN)]) == 1
+        for table, column, orm_id, bulk_id in [("members", "created_at", by_orm.id, member_id),
+                                               ("members", "name", by_orm.id, member_id),
+                                               ("shops", "hosts", shop_by_orm.id, shop_id),
+                                               ("shops", "created_at", shop_by_orm.id, shop_id)]:
+            assert _raw(session, table, column, bulk_id) == _raw(session, table, column, orm_id), (table, column)
+        session.commit()
+        session.expunge_all()
+        member = session.get(Member, member_id)
+        assert member.created_at == WHEN and member.created_at.tzinfo is not None  # aware UTC back
+        assert member.created_at.utcoffset() == timedelta(0)
+        assert session.get(Shop, shop_id).hosts == ["a.example", "例子.example"]
+
+
+def test_insert_many_writes_inside_the_callers_transaction(app, branch_id):
+    with app.app_context():
+        session = context.begin_write()
+        ids = reserve_ids(session, Member.__table__, 3)
+        insert_many(session, Member.__table__, ("id", "name", "branch_id", "created_at"),
+                    [(i, f"m{i}", branch_id, WHEN) for i in ids])
+        assert session.execute(select(func.count()).select_from(Member)).scalar_one() == 3
+        session.rollback()
+        assert session.execute(select(func.count()).select_from(Member)).scalar_one() == 0
+
+
+def test_insert_many_with_no_rows_writes_nothing(app, branch_id):
+    with app.app_context():
+        session = context.begin_write()
+        assert insert_many(session, Member.__table__, ("id", "name", "branch_id", "created_at"), []) == 0
+        assert session.execute(select(func.count()).select_from(Member)).scalar_one() == 0
+        session.rollback()
+
+
+def test_a_refused_row_raises_sqlalchemys_integrity_error(app, branch_id):
+    with app.app_context():
+        session = context.begin_write()
+        with pytest.raises(IntegrityError) as info:
+            insert_many(session, Member.__table__, ("id", "name", "branch_id", "created_at"),
+                        [(10_001, "m", branch_id + 999, datetime(2026, 1, 1, tzinfo=UTC))])  # no such branch
+        assert info.value.orig is not None  # the driver's own error is kept for the log
+        session.rollback()
+        assert session.execute(select(func.count()).select_from(Member)).scalar_one() == 0
+
+
+def test_reserved_ids_are_fresh_and_never_handed_out_again(app, branch_id):
+    with app.app_context():
+        session = context.begin_write()
+        session.add(Member(name="before", branch_id=branch_id, created_at=WHEN))
+        session.flush()
+        existing = session.execute(select(func.max(Member.id))).scalar_one()
+        reserved = reserve_ids(session, Member.__table__, 5)
+        assert len(set(reserved)) == 5 and min(reserved) > existing
+        insert_many(session, Member.__table__, ("id", "name", "branch_id", "created_at"),
+                    [(i, f"m{i}", branch_id, WHEN) for i in reserved])
+        after = Member(name="after", branch_id=branch_id, created_at=WHEN)
+        session.add(after)
+        session.flush()  # the ORM's next id does not collide with a reserved one
+        assert after.id not in reserved and after.id > existing
+        assert reserve_ids(session, Member.__table__, 0) == []
+        session.commit()
+
+
+def test_insert_many_takes_rows_from_a_generator(app, branch_id):
+    with app.app_context():
+        session = context.begin_write()
+        ids = reserve_ids(session, Member.__table__, 50)
+        made = insert_many(session, Member.__table__, ("id", "name", "branch_id", "created_at"),
+                           ((i, f"m{i}", branch_id, WHEN) for i in ids))
+        assert made == 50
+        session.commit()
+        assert sorted(session.execute(select(Member.id)).scalars()) == sorted(ids)
+
+
+def test_a_generator_that_fails_midway_leaves_nothing_after_rollback(app, branch_id):
+    def rows(ids):
+        for n, i in enumerate(ids):
+            if n == 30:
+                raise RuntimeError("signing failed")
+            yield (i, f"m{i}", branch_id, WHEN)
+
+    with app.app_context():
+        session = context.begin_write()
+        ids = reserve_ids(session, Member.__table__, 50)
+        with pytest.raises(RuntimeError, match="signing failed"):
+            insert_many(session, Member.__table__, ("id", "name", "branch_id", "created_at"), rows(ids))
+        session.rollback()
+        assert session.execute(select(func.count()).select_from(Member)).scalar_one() == 0
