@@ -207,6 +207,12 @@ def seed(env: dict[str, str], size: int) -> tuple[list[str], list[str], str]:
         elapsed = time.perf_counter() - started
         print(f"\r  seeded {fillers:,} filler badges in {elapsed:.1f} s ({fillers / elapsed:,.0f} badges/s)",
               file=sys.stderr)
+    if engine.dialect.name == "sqlite":
+        # Bulk seeding leaves the whole registry in the WAL; a live database would have had it
+        # checkpointed long ago. Without this the server's first write (the verification
+        # counter's flush) copies it back mid-measurement and stalls every reader for seconds.
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     app.extensions["liang.db"].dispose()
     ids = [format_badge_id(b) for b in real + sample[:SAMPLE]]
     random.shuffle(ids)

@@ -78,7 +78,9 @@ def _install_verification_counter(app: Flask) -> None:
             except Exception:  # noqa: BLE001 - counting must never break verification
                 return response
             if counter.hit(canonical, at=context.clock()()):
-                counter.flush(context.database().engine)
+                # In the background: a flush is a write transaction (an fsync), and a
+                # verification must never wait for one.
+                counter.flush_soon(context.database().engine)
         return response
 
 

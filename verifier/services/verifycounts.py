@@ -35,6 +35,7 @@ class VerificationCounter:
         self._lock = threading.Lock()
         self._pending: Counter[tuple[date, str]] = Counter()
         self._last_flush = monotonic()
+        self._flushing = False
 
     def hit(self, badge_id: str, *, at: datetime) -> bool:
         """Count one verification; return whether it is time to flush."""
@@ -42,6 +43,28 @@ class VerificationCounter:
         with self._lock:
             self._pending[(day, badge_id)] += 1
             return self._monotonic() - self._last_flush >= self._flush_seconds
+
+    def flush_soon(self, engine: Engine) -> threading.Thread | None:
+        """Flush in a background thread, one at a time, so that no verification waits for a write.
+
+        Returns the thread started, or None when a flush is already running.
+        """
+        with self._lock:
+            if self._flushing:
+                return None
+            self._flushing = True
+            self._last_flush = self._monotonic()  # hit() stops asking while this one runs
+
+        def run() -> None:
+            try:
+                self.flush(engine)
+            finally:
+                with self._lock:
+                    self._flushing = False
+
+        thread = threading.Thread(target=run, name="liang-verification-counts", daemon=True)
+        thread.start()
+        return thread
 
     def flush(self, engine: Engine) -> int:
         """Write pending counts (one UPSERT per day and branch); return how many hits were written."""

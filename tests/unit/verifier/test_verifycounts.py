@@ -39,3 +39,29 @@ def test_a_broken_database_drops_counts_without_raising(tmp_path):
     assert counter.flush(engine) == 0
     assert counter.flush(engine) == 0  # nothing left pending
     engine.dispose()
+
+
+def test_flush_soon_runs_one_background_flush_at_a_time(tmp_path):
+    import threading
+
+    counter = VerificationCounter(timezone="UTC", flush_seconds=0)
+    counter.hit("AAAAAAAAAAAA", at=datetime(2026, 11, 25, tzinfo=UTC))
+    engine = create_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    release = threading.Event()
+    real_flush = counter.flush
+    flushed: list[int] = []
+
+    def slow_flush(eng):
+        release.wait(5)
+        flushed.append(real_flush(eng))
+        return flushed[-1]
+
+    counter.flush = slow_flush  # type: ignore[method-assign]
+    first = counter.flush_soon(engine)
+    assert first is not None and first.name == "liang-verification-counts" and first.daemon
+    assert counter.flush_soon(engine) is None  # one already running
+    release.set()
+    first.join(5)
+    assert flushed == [0]  # ran (and, with no tables, dropped the count without raising)
+    assert counter.flush_soon(engine) is not None  # free again once it finished
+    engine.dispose()
