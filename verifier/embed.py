@@ -60,10 +60,6 @@ def _binary(data: bytes, mimetype: str, *, cache_control: str, filename: str | N
     return conditional(response)
 
 
-def _public_badge(raw_id: str) -> PublicBadge:
-    return context.public_badge(raw_id)
-
-
 def badge_face(badge: PublicBadge) -> BadgeFace:
     """Return what the badge image shows now, from the live record."""
     now = context.clock()()
@@ -92,7 +88,7 @@ def _size_arg() -> str:
 @read_limit("VERIFY_RATE_LIMIT", "300 per minute")
 def qr_code_svg(raw_id: str) -> Response:
     """Return the QR code of the badge's verify URL as SVG."""
-    url = context.issuer().verify_url(format_badge_id(_public_badge(raw_id).id))
+    url = context.issuer().verify_url(format_badge_id(context.public_badge(raw_id).id))
     data = render_cache().get_or_render(content_key("qr.svg", text=url), lambda: qr_svg(url))
     return _binary(data, "image/svg+xml", cache_control=IMMUTABLE)
 
@@ -101,7 +97,7 @@ def qr_code_svg(raw_id: str) -> Response:
 @read_limit("VERIFY_RATE_LIMIT", "300 per minute")
 def qr_code_png(raw_id: str) -> Response:
     """Return the QR code of the badge's verify URL as PNG."""
-    url = context.issuer().verify_url(format_badge_id(_public_badge(raw_id).id))
+    url = context.issuer().verify_url(format_badge_id(context.public_badge(raw_id).id))
     data = render_cache().get_or_render(content_key("qr.png", text=url), lambda: qr_png(url))
     return _binary(data, "image/png", cache_control=IMMUTABLE)
 
@@ -111,7 +107,7 @@ def qr_code_png(raw_id: str) -> Response:
 @read_limit("VERIFY_RATE_LIMIT", "300 per minute")
 def badge_svg(raw_id: str) -> Response:
     """Return the live badge as SVG with the credential baked in."""
-    badge = _public_badge(raw_id)
+    badge = context.public_badge(raw_id)
     face, credential = badge_face(badge), _credential(badge)
     key = content_key("badge.svg", face=asdict(face), credential=credential)
     data = render_cache().get_or_render(key, lambda: render_badge_svg(face, credential=credential))
@@ -123,7 +119,7 @@ def badge_svg(raw_id: str) -> Response:
 def badge_png(raw_id: str) -> Response:
     """Return the live badge as PNG (size s, m or l) with the credential baked in."""
     size = _size_arg()
-    badge = _public_badge(raw_id)
+    badge = context.public_badge(raw_id)
     face, credential = badge_face(badge), _credential(badge)
     key = content_key("badge.png", face=asdict(face), credential=credential, size=size)
     data = render_cache().get_or_render(key, lambda: render_badge_png(face, size=size, credential=credential))
@@ -134,7 +130,7 @@ def badge_png(raw_id: str) -> Response:
 @read_limit("VERIFY_RATE_LIMIT", "300 per minute")
 def credential_jws(raw_id: str) -> Response:
     """Return the badge's compact JWS as text/plain."""
-    credential = _credential(_public_badge(raw_id))
+    credential = _credential(context.public_badge(raw_id))
     response = Response(credential, mimetype="text/plain")
     response.set_etag(hashlib.sha256(credential.encode("ascii")).hexdigest()[:32])
     # Re-signing (renewal, key rotation) replaces the credential; revalidate every time.
@@ -157,7 +153,7 @@ def widget_js() -> Response:
 @read_limit("VERIFY_RATE_LIMIT", "300 per minute")
 def kit(raw_id: str) -> Response:
     """Render the embed kit: previews, downloads, snippets and a printable parcel card."""
-    badge = _public_badge(raw_id)
+    badge = context.public_badge(raw_id)
     body = status_json(badge, issuer=context.issuer(), now=context.clock()())
     public_url = current_app.config["PUBLIC_URL"]
     base = f"{public_url}/v/{body['id']}"

@@ -37,8 +37,7 @@ def etagged(response: Response, *, cache_control: str) -> Response:
     """Add a strong ETag over the body and answer If-None-Match with 304."""
     response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])
     response.headers["Cache-Control"] = cache_control
-    response.headers["Vary"] = "Accept-Language" if "Vary" not in response.headers else (
-        response.headers["Vary"] + ", Accept-Language")
+    response.vary.add("Accept-Language")
     return conditional(response)
 
 

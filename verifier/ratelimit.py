@@ -25,7 +25,7 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
 
-from verifier.extensions import client_key, limiter
+from verifier.extensions import client_key
 
 _logger = logging.getLogger(__name__)
 
@@ -129,8 +129,8 @@ def init_app(app: Flask) -> None:
 def _skip_ours(check: Callable[[], None]) -> Callable[[], None]:
     """Wrap Flask-Limiter's per-request check so that it does not run for our endpoints.
 
-    A request filter would do the same, but only after Flask-Limiter's own bookkeeping,
-    which was the cost to avoid.
+    (Flask-Limiter's request filters run only after its own bookkeeping, which was the cost
+    to avoid.)
     """
 
     @wraps(check)
@@ -141,7 +141,6 @@ def _skip_ours(check: Callable[[], None]) -> Callable[[], None]:
     return guarded
 
 
-@limiter.request_filter
 def _is_ours() -> bool:
     """Return whether this request's view is limited here (Flask-Limiter must leave it alone)."""
     view = current_app.view_functions.get(request.endpoint or "")
