@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +21,7 @@ from signer.lifecycle import Action, PublicStatus, State
 from verifier.models import Badge, Branch, Member, Shop, StatusSlot
 from verifier.services.audit import MAX_PAGE, Actor, AuditLog
 from verifier.services.publicread import PublicBadge
+from verifier.services.shops import foreign_hosts, normalise_host, url_key
 from verifier.services.statuslists import StatusListService, list_url
 
 _logger = logging.getLogger(__name__)
@@ -44,6 +44,8 @@ class IssueRequest:
     branch: str
     valid_days: int | None = None
     hosts: tuple[str, ...] | None = None
+    #: Hosts outside the shop URL's own host and its subdomains are refused unless confirmed.
+    confirm_foreign_hosts: bool = False
 
 
 def _text(value: Any, field: str, *, required: bool = True, limit: int = _MAX_TEXT) -> str:
@@ -59,26 +61,6 @@ def _text(value: Any, field: str, *, required: bool = True, limit: int = _MAX_TE
     if len(value) > limit:
         raise InvalidInput(f"{field} is longer than {limit} characters", field=field)
     return value
-
-
-# A DNS label: ASCII letters, digits and hyphens, 1 to 63 long, no hyphen at either end.
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
-
-
-def normalise_host(raw: str, *, field: str = "hosts") -> str:
-    """Return a lower-case IDNA host name or raise InvalidInput."""
-    host = raw.strip().lower().rstrip(".")
-    if host.isascii():
-        ascii_host = host  # IDNA keeps an ASCII name as it is (it only refuses empty or long labels, as we do)
-    else:
-        try:
-            ascii_host = host.encode("idna").decode("ascii")
-        except UnicodeError as exc:
-            raise InvalidInput(f"{raw[:80]!r} is not a host name", field=field) from exc
-    if len(ascii_host) > 253 or not _HOST.fullmatch(ascii_host):
-        raise InvalidInput(f"{raw[:80]!r} is not a host name", field=field)
-    return ascii_host
 
 
 def validate_shop_url(raw: Any) -> tuple[str, str]:
@@ -112,7 +94,12 @@ def validate_issue(req: IssueRequest, *, default_days: int) -> tuple[IssueReques
         if len(req.hosts) > _MAX_HOSTS or not all(isinstance(h, str) for h in req.hosts):
             raise InvalidInput(f"hosts must be at most {_MAX_HOSTS} host names", field="hosts")
         hosts = list(dict.fromkeys(normalise_host(h) for h in req.hosts))
-    cleaned = IssueRequest(holder, shop_name, shop_url, req.platform, branch, days, tuple(hosts))
+    strangers = foreign_hosts(hosts, url_host)
+    if strangers and req.confirm_foreign_hosts is not True:
+        raise InvalidInput(f"{', '.join(strangers)} is not the shop URL's host ({url_host}) or a subdomain of it; "
+                           "confirm foreign hosts explicitly to bind them", field="hosts")
+    cleaned = IssueRequest(holder, shop_name, shop_url, req.platform, branch, days, tuple(hosts),
+                           req.confirm_foreign_hosts is True)
     return cleaned, hosts
 
 
@@ -192,7 +179,7 @@ class BadgeService:
         new_state = lifecycle.transition(State.NEW, action)
         req, hosts = validate_issue(req, default_days=self._default_days)
         branch = self.branch(req.branch)
-        self._refuse_second_badge(req.platform, req.shop_url)
+        self._refuse_second_badge(req.platform, url_key(req.shop_url))
         if new_state is State.PENDING:
             member = Member(name=req.holder, branch=branch, contact=contact or None, created_at=self._clock())
             self._session.add(member)
@@ -210,8 +197,11 @@ class BadgeService:
         self._session.flush()
         if new_state is State.ACTIVE:
             self._sign(badge, self.status_lists.allocate(badge.id))
+        after = badge_snapshot(badge)
+        if req.confirm_foreign_hosts:
+            after["confirmed_foreign_hosts"] = foreign_hosts(hosts, validate_shop_url(req.shop_url)[1])
         self._audit.append(actor, action.value, target=format_badge_id(badge.id),
-                           branch_code=branch.code, before=None, after=badge_snapshot(badge))
+                           branch_code=branch.code, before=None, after=after)
         return badge
 
     def approve(self, raw_id: str, *, actor: Actor, valid_days: int | None = None) -> Badge:
@@ -219,7 +209,7 @@ class BadgeService:
         badge = self.get(raw_id, for_update=True)
         before = badge_snapshot(badge)
         badge.state = lifecycle.transition(badge.state, Action.APPROVE).value
-        self._refuse_second_badge(badge.shop.platform, badge.shop.url, besides=badge.id)
+        self._refuse_second_badge(badge.shop.platform, badge.shop.url_key, besides=badge.id)
         now = self._clock()
         days = self._days(valid_days) if valid_days is not None else max(
             1, round((badge.valid_until - badge.valid_from).total_seconds() / 86400))
@@ -324,26 +314,28 @@ class BadgeService:
         """Return the member's shop exactly as requested, or a new one (an existing row never changes)."""
         if member.id is not None:
             for shop in self._session.execute(
-                select(Shop).where(Shop.member_id == member.id, Shop.url == req.shop_url).order_by(Shop.id.desc())
+                select(Shop).where(Shop.member_id == member.id, Shop.url_key == url_key(req.shop_url))
+                .order_by(Shop.id.desc())
             ).scalars():
-                if (shop.name, shop.platform, list(shop.hosts)) == (req.shop_name, req.platform, hosts):
+                if (shop.url, shop.name, shop.platform, list(shop.hosts)) == (req.shop_url, req.shop_name,
+                                                                              req.platform, hosts):
                     return shop
         return self._new_shop(member, req, hosts)
 
     def _new_shop(self, member: Member, req: IssueRequest, hosts: list[str]) -> Shop:
         shop = Shop(member=member, platform=req.platform, name=req.shop_name, url=req.shop_url,
-                    hosts=hosts, created_at=self._clock())
+                    url_key=url_key(req.shop_url), hosts=hosts, created_at=self._clock())
         self._session.add(shop)
         return shop
 
-    def _refuse_second_badge(self, platform: str, url: str, *, besides: str | None = None) -> None:
+    def _refuse_second_badge(self, platform: str, key: str, *, besides: str | None = None) -> None:
         """Raise Conflict when a shop with this URL already has a live badge (one badge per shop).
 
         Pending applications do not count: anyone may apply, and an application must not be
         able to block the branch from issuing; approval checks again.
         """
         query = (select(func.count()).select_from(Badge).join(Badge.shop)
-                 .where(Shop.platform == platform, Shop.url == url,
+                 .where(Shop.platform == platform, Shop.url_key == key,
                         Badge.state.in_((State.ACTIVE.value, State.SUSPENDED.value))))
         if besides is not None:
             query = query.where(Badge.id != besides)
