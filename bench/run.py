@@ -141,10 +141,10 @@ def seed(env: dict[str, str], size: int) -> tuple[list[str], list[str], str]:
     from signer.ids import format_badge_id, new_badge_id
     from verifier import context
     from verifier.app import create_app
-    from verifier.models import Badge, Member, Shop, StatusList
-    from verifier.services.audit import Actor, AuditLog
-    from verifier.services.badges import IssueRequest
-    from verifier.services.org import OrgService
+    from verifier.audit.service import Actor, AuditLog
+    from verifier.badges.service import IssueRequest
+    from verifier.organisation.service import OrgService
+    from verifier.storage.models import Badge, Member, Shop, StatusList
 
     actor = Actor(name="bench", role="committee", client="bench")
     app = create_app({"INSTANCE_DIR": env["LIANG_INSTANCE_DIR"], "DATABASE_URL": env["LIANG_DATABASE_URL"],
@@ -401,7 +401,7 @@ def growth(results: list[dict[str, Any]]) -> str:
 def bench_import(args: argparse.Namespace) -> str:
     """Run bench/bench_import.py when it and `liang badge import` exist."""
     script = ROOT / "bench" / "bench_import.py"
-    if not script.exists() or importlib.util.find_spec("verifier.import_cli") is None:
+    if not script.exists() or importlib.util.find_spec("verifier.cli.imports") is None:
         return "Bulk import: not available on this branch (`liang badge import` / bench/bench_import.py absent)."
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=1800,
                             check=False, cwd=ROOT)

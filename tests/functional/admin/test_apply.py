@@ -53,7 +53,7 @@ def test_pending_badge_is_not_public(org, client, app):
     from sqlalchemy import select
 
     from verifier import context
-    from verifier.models import Badge
+    from verifier.storage.models import Badge
 
     _apply(client)
     with app.app_context():

@@ -1,4 +1,4 @@
-"""Tests for verifier.services.uploads: sniffing, safe decoding, QR scanning, URL checks."""
+"""Tests for verifier.web.uploads: sniffing, safe decoding, QR scanning, URL checks."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import qrcode
 from PIL import ExifTags, Image, ImageDraw, ImageFilter
 
 from signer.errors import BadgeError, InvalidImage
-from verifier.services import uploads
-from verifier.services.uploads import (
+from verifier.web import uploads
+from verifier.web.uploads import (
     UploadFindings,
     classify_verify_url,
     extract_from_upload,
