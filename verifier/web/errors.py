@@ -20,9 +20,15 @@ from signer.errors import (
     InvalidCredential,
     InvalidImage,
     InvalidInput,
+    InvalidRenderRequest,
+    KeyStoreError,
     KeyUnavailable,
     MalformedId,
 )
+from verifier.accounts.logins import LoginRefused
+from verifier.accounts.service import AuthError
+from verifier.complaints.service import ComplaintNotFound
+from verifier.verification.client import ClientError
 
 _logger = logging.getLogger(__name__)
 
@@ -37,21 +43,39 @@ class ApiError(Exception):
         self.message = message
 
 
-_DOMAIN_STATUS: list[tuple[type[BadgeError], int]] = [
-    (MalformedId, 400),
-    (BadgeNotFound, 404),
-    (IllegalTransition, 409),
-    (Conflict, 409),
-    (InvalidInput, 400),
-    (InvalidCredential, 400),
-    (InvalidImage, 400),
-    (KeyUnavailable, 503),
-]
+#: Every domain error class and its HTTP status. Each class is listed itself (a test walks the
+#: hierarchy and fails on one that is not): a server fault must never fall through to "bad request".
+DOMAIN_STATUS: dict[type[BadgeError], int] = {
+    BadgeError: 500,  # the bare root is never raised on purpose: treat it as a fault
+    MalformedId: 400,
+    InvalidInput: 400,
+    InvalidCredential: 400,
+    InvalidImage: 400,
+    InvalidRenderRequest: 400,
+    AuthError: 401,
+    LoginRefused: 401,
+    BadgeNotFound: 404,
+    ComplaintNotFound: 404,
+    IllegalTransition: 409,
+    Conflict: 409,
+    KeyStoreError: 500,  # the node cannot load or decrypt its keys: an operator must act
+    ClientError: 502,  # an upstream service did not answer as it should
+    KeyUnavailable: 503,  # no private key here (public-only node, none created yet)
+}
+
+
+def status_for(exc: BadgeError) -> int:
+    """Return the HTTP status for a domain error: its own class's entry, else its nearest mapped base."""
+    for cls in type(exc).__mro__:
+        status = DOMAIN_STATUS.get(cls)  # type: ignore[call-overload]
+        if status is not None:
+            return status
+    return 500
 
 _HTTP_CODES = {
     400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
-    429: "rate_limited", 503: "unavailable",
+    429: "rate_limited", 500: "internal_error", 502: "bad_gateway", 503: "unavailable",
 }
 
 
@@ -106,11 +130,16 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(BadgeError)
     def _domain(exc: BadgeError) -> Response:
-        status = next((s for cls, s in _DOMAIN_STATUS if isinstance(exc, cls)), 400)
+        status = status_for(exc)
+        if status >= 500:
+            # A fault on our side: log it whole, tell the caller only that it is ours.
+            _logger.error("%s answered %d", type(exc).__name__, status, exc_info=exc)
+            message = exc.message if status == 503 else _("服务器内部错误，已记录，请稍后再试。")
+            return error_response(status, exc.code, message)
         extra: dict[str, Any] = {}
         if isinstance(exc, InvalidInput) and exc.field:
             extra["field"] = exc.field
-        if isinstance(exc, (InvalidCredential, InvalidImage)):
+        if isinstance(exc, (InvalidCredential, InvalidImage, InvalidRenderRequest)):
             extra["reason"] = exc.reason
         message = exc.message if status != 404 else _friendly("not_found", exc.message)
         if isinstance(exc, MalformedId):
