@@ -27,7 +27,7 @@ from verifier import context
 from verifier.app import create_app
 from verifier.audit.service import Actor
 from verifier.badges.service import IssueRequest
-from verifier.storage.db import make_engine
+from verifier.storage.engine import make_engine
 from verifier.storage.migrate import upgrade
 from verifier.storage.models import Base
 
@@ -161,7 +161,7 @@ class CliResult:
 @pytest.fixture
 def run_cli(cli_env: dict[str, str], clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
     """Run ``liang`` in-process (sharing the test clock) and return its exit code and output."""
-    from verifier.cli import main as cli_module
+    from verifier.cli import common as cli_module
     from verifier.cli.main import main
 
     real_make_app = cli_module.make_app

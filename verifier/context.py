@@ -14,7 +14,7 @@ from verifier.audit.service import Actor, AuditLog
 from verifier.badges.service import BadgeService
 from verifier.keys.service import KeyService
 from verifier.storage.db import Database
-from verifier.verification.publicread import PublicBadge, PublicReader
+from verifier.storage.publicread import PublicBadge, PublicReader
 
 
 def database() -> Database:

@@ -27,7 +27,7 @@ from sqlalchemy import text
 from tests.conftest import TEST_KEK
 from verifier import context
 from verifier.app import create_app
-from verifier.storage.db import make_engine
+from verifier.storage.engine import make_engine
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -36,7 +36,7 @@ ROUNDS = 20
 ISSUE_LOOP = textwrap.dedent("""
     import sys
     from verifier import context
-    from verifier.cli.main import cli_actor, make_app
+    from verifier.cli.common import cli_actor, make_app
     from verifier.badges.service import IssueRequest
 
     tag = sys.argv[1]

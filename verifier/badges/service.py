@@ -22,7 +22,7 @@ from signer.lifecycle import Action, PublicStatus, State
 from verifier.audit.service import MAX_PAGE, Actor, AuditLog
 from verifier.badges.statuslists import StatusListService, list_url
 from verifier.storage.models import Badge, Branch, Member, Shop, StatusSlot
-from verifier.verification.publicread import PublicBadge
+from verifier.storage.publicread import PublicBadge
 
 _logger = logging.getLogger(__name__)
 

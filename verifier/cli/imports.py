@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from verifier import context
+from verifier.cli.common import CliError, cli_actor, writing
 
 
 def _importer():  # type: ignore[no-untyped-def]
@@ -34,7 +35,6 @@ def _importer():  # type: ignore[no-untyped-def]
 def badge_import(csv_file: Path, dry_run: bool) -> None:
     """Issue badges from a CSV file: holder,shop_name,shop_url,platform,branch,valid_days[,hosts]."""
     from verifier.badges.bulk import parse_csv
-    from verifier.cli.main import CliError, cli_actor, writing
 
     try:
         text = csv_file.read_text(encoding="utf-8-sig")
@@ -56,10 +56,3 @@ def badge_import(csv_file: Path, dry_run: bool) -> None:
         click.echo(f"{report.rows} row(s) checked, all good; nothing imported (dry run)")
     else:
         click.echo(f"imported {len(report.issued)} badge(s)")
-
-
-def register(cli: click.Group) -> None:
-    """Add ``import`` to the ``badge`` group."""
-    group = cli.commands["badge"]
-    if isinstance(group, click.Group) and "import" not in group.commands:
-        group.add_command(badge_import)

@@ -21,7 +21,7 @@ from signer.qr import qr_png, qr_svg
 from verifier import context
 from verifier.badges.service import status_json
 from verifier.extensions import limiter
-from verifier.verification.publicread import PublicBadge
+from verifier.storage.publicread import PublicBadge
 from verifier.verification.views import PLATFORM_NAMES, conditional
 from verifier.web.cache import CACHE_BYTES, CACHE_ENTRIES, RenderCache, content_key
 from verifier.web.errors import ApiError

@@ -7,51 +7,21 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, create_engine, event, func, insert, select
-from sqlalchemy.engine import Dialect, Engine, make_url
+from sqlalchemy import Table, func, insert, select
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
-    from verifier.verification.publicread import PublicReader
+    from verifier.storage.publicread import PublicReader
+
+from verifier.storage.engine import IMMEDIATE as _IMMEDIATE
+from verifier.storage.engine import make_engine
 
 _logger = logging.getLogger(__name__)
 
-_IMMEDIATE = "liang_sqlite_immediate"
-
-
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite connections get WAL, synchronous=FULL and foreign keys."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, future=True, **kwargs)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, future=True, connect_args={"timeout": 30}, **kwargs)
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        # Take transaction control from pysqlite so BEGIN IMMEDIATE is possible.
-        dbapi_conn.isolation_level = None
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        # FULL: a committed revocation survives power loss, not just a crash.
-        cur.execute("PRAGMA synchronous=FULL")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        # Writers take the write lock up front: a deferred transaction that read
-        # first and writes later can fail with SQLITE_BUSY_SNAPSHOT in WAL mode.
-        immediate = conn.get_execution_options().get(_IMMEDIATE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-    return engine
 
 
 class Database:
@@ -69,7 +39,7 @@ class Database:
     def reader(self) -> PublicReader:
         """Return the public read path (its own autocommit connections, made on first use)."""
         if self._reader is None:
-            from verifier.verification.publicread import PublicReader
+            from verifier.storage.publicread import PublicReader
 
             with self._reader_lock:
                 if self._reader is None:

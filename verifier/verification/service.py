@@ -11,7 +11,7 @@ from signer.credentials import Issuer, verify_credential
 from signer.errors import BadgeNotFound, InvalidCredential, MalformedId
 from signer.keys import Keyring
 from verifier.badges.service import status_json
-from verifier.verification.publicread import PublicBadge
+from verifier.storage.publicread import PublicBadge
 
 _logger = logging.getLogger(__name__)
 

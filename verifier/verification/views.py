@@ -17,7 +17,7 @@ from verifier import context
 from verifier.badges.service import status_json
 from verifier.keys.service import in_use_kids
 from verifier.storage.models import StatusList
-from verifier.verification.publicread import PublicBadge
+from verifier.storage.publicread import PublicBadge
 from verifier.web.cache import RenderCache
 from verifier.web.errors import ApiError
 from verifier.web.ratelimit import read_limit, unlimited

@@ -13,7 +13,7 @@ from signer.ids import parse_badge_id
 from verifier import context
 from verifier.badges.service import status_json
 from verifier.storage.models import Badge
-from verifier.verification.publicread import PublicBadge, PublicReader
+from verifier.storage.publicread import PublicBadge, PublicReader
 
 
 def _orm_view(app, badge_id):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from verifier.storage.db import make_engine
+from verifier.storage.engine import make_engine
 from verifier.storage.models import Base
 
 config = context.config

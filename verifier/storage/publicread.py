@@ -25,7 +25,7 @@ from signer.clock import ensure_utc
 from signer.errors import BadgeNotFound
 from signer.ids import format_badge_id, parse_badge_id
 from signer.lifecycle import State
-from verifier.storage.db import make_engine
+from verifier.storage.engine import make_engine
 from verifier.storage.models import Badge, Branch, Member, Shop, StatusList
 
 _HIDDEN = frozenset({State.PENDING.value, State.REJECTED.value})
