@@ -34,11 +34,12 @@ ENV_KEYS = (
     "VERIFY_RATE_LIMIT",
     "RATELIMIT_KEY_PREFIX",
     "IMPORT_SIGN_WORKERS",
+    "HEALTH_MIN_FREE_BYTES",
 )
 
 _BOOL_KEYS = {"PUBLIC_ONLY", "REQUIRE_TOTP_FOR_COMMITTEE"}
 _INT_KEYS = {"STATUS_LIST_TTL", "DEFAULT_VALID_DAYS", "COMPLAINT_RETENTION_DAYS", "TRUSTED_PROXIES",
-             "IMPORT_SIGN_WORKERS"}
+             "IMPORT_SIGN_WORKERS", "HEALTH_MIN_FREE_BYTES"}
 
 
 def defaults() -> dict[str, Any]:
@@ -62,6 +63,7 @@ def defaults() -> dict[str, Any]:
         "ISSUER_NAME": "网商党委",
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         "IMPORT_SIGN_WORKERS": None,  # `liang badge import`: the idle cores but one (signer.batch)
+        "HEALTH_MIN_FREE_BYTES": 16 * 1024 * 1024,  # /healthz: 503 when the SQLite disk has less free
     }
 
 

@@ -60,10 +60,7 @@ def apply() -> Any:
     badge = context.badge_service().issue(
         IssueRequest(form.get("holder", ""), form.get("shop_name", ""), form.get("shop_url", ""),
                      form.get("platform", ""), form.get("branch", "")),
-        actor=context.public_actor(), state=State.PENDING)
-    member = badge.shop.member
-    if not member.contact:  # never overwrite what the branch recorded
-        member.contact = contact
+        actor=context.public_actor(), state=State.PENDING, contact=contact)
     context.session().commit()
     link = context.issuer().public_url + url_for("apply.status", token=status_token(badge.id))
     response = Response(render_template("apply/submitted.html", link=link), status=201)

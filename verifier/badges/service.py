@@ -71,7 +71,11 @@ class BadgeService:
             joinedload(Badge.shop).joinedload(Shop.member), joinedload(Badge.branch)
         )
         if for_update:
-            query = query.with_for_update(of=Badge)
+            # populate_existing: a badge this session loaded before the lock (a view's
+            # permission check, say) is refreshed from the locked row. Without it the identity
+            # map hands back the stale object and the transition is decided on the state read
+            # before the lock: a concurrent revocation could be silently undone.
+            query = query.with_for_update(of=Badge).execution_options(populate_existing=True)
         badge = self._session.execute(query).unique().scalar_one_or_none()
         if badge is None:
             raise BadgeNotFound(f"no badge {format_badge_id(canonical)}", badge_id=format_badge_id(canonical))
@@ -97,14 +101,26 @@ class BadgeService:
 
     # -- lifecycle ------------------------------------------------------------
     def issue(self, req: IssueRequest, *, actor: Actor, state: State = State.ACTIVE,
-              valid_from: datetime | None = None) -> Badge:
-        """Validate and issue a badge (or record an application when ``state`` is pending)."""
+              valid_from: datetime | None = None, contact: str | None = None) -> Badge:
+        """Validate and issue a badge (or record an application when ``state`` is pending).
+
+        An application (pending) never touches an existing member or shop: it proposes a new
+        member and a new shop, seen by nobody but the branch until it approves them. An issue
+        reuses a shop only as it is; a changed name, platform or host list is a new shop row,
+        so no earlier badge's public record ever changes.
+        """
         action = Action.ISSUE if state is State.ACTIVE else Action.APPLY
         new_state = lifecycle.transition(State.NEW, action)
         req, hosts = validate_issue(req, default_days=self._default_days)
         branch = self.branch(req.branch)
-        member = self._member(req.holder, branch)
-        shop = self._shop(member, req, hosts)
+        self._refuse_second_badge(req.platform, req.shop_url)
+        if new_state is State.PENDING:
+            member = Member(name=req.holder, branch=branch, contact=contact or None, created_at=self._clock())
+            self._session.add(member)
+            shop = self._new_shop(member, req, hosts)
+        else:
+            member = self._member(req.holder, branch)
+            shop = self._shop(member, req, hosts)
         now = self._clock()
         start = valid_from or now
         days = self._days(req.valid_days)
@@ -124,6 +140,7 @@ class BadgeService:
         badge = self.get(raw_id, for_update=True)
         before = badge_snapshot(badge)
         badge.state = lifecycle.transition(badge.state, Action.APPROVE).value
+        self._refuse_second_badge(badge.shop.platform, badge.shop.url, besides=badge.id)
         now = self._clock()
         days = self._days(valid_days) if valid_days is not None else max(
             1, round((badge.valid_until - badge.valid_from).total_seconds() / 86400))
@@ -225,26 +242,34 @@ class BadgeService:
         return member
 
     def _shop(self, member: Member, req: IssueRequest, hosts: list[str]) -> Shop:
-        shop = None
+        """Return the member's shop exactly as requested, or a new one (an existing row never changes)."""
         if member.id is not None:
-            shop = self._session.execute(
-                select(Shop).where(Shop.member_id == member.id, Shop.url == req.shop_url).limit(1)
-            ).scalar_one_or_none()
-        if shop is not None:
-            live = self._session.execute(
-                select(func.count()).select_from(Badge).where(
-                    Badge.shop_id == shop.id,
-                    Badge.state.in_((State.PENDING.value, State.ACTIVE.value, State.SUSPENDED.value)),
-                )
-            ).scalar_one()
-            if live:
-                raise Conflict("this shop already has a badge; renew it instead")
-            shop.name, shop.platform, shop.hosts = req.shop_name, req.platform, hosts
-            return shop
+            for shop in self._session.execute(
+                select(Shop).where(Shop.member_id == member.id, Shop.url == req.shop_url).order_by(Shop.id.desc())
+            ).scalars():
+                if (shop.name, shop.platform, list(shop.hosts)) == (req.shop_name, req.platform, hosts):
+                    return shop
+        return self._new_shop(member, req, hosts)
+
+    def _new_shop(self, member: Member, req: IssueRequest, hosts: list[str]) -> Shop:
         shop = Shop(member=member, platform=req.platform, name=req.shop_name, url=req.shop_url,
                     hosts=hosts, created_at=self._clock())
         self._session.add(shop)
         return shop
+
+    def _refuse_second_badge(self, platform: str, url: str, *, besides: str | None = None) -> None:
+        """Raise Conflict when a shop with this URL already has a live badge (one badge per shop).
+
+        Pending applications do not count: anyone may apply, and an application must not be
+        able to block the branch from issuing; approval checks again.
+        """
+        query = (select(func.count()).select_from(Badge).join(Badge.shop)
+                 .where(Shop.platform == platform, Shop.url == url,
+                        Badge.state.in_((State.ACTIVE.value, State.SUSPENDED.value))))
+        if besides is not None:
+            query = query.where(Badge.id != besides)
+        if self._session.execute(query).scalar_one():
+            raise Conflict("this shop already has a badge; renew it instead")
 
     def _entries(self, badge_id: str) -> tuple[StatusEntry, ...]:
         slots = self._session.execute(

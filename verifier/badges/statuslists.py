@@ -44,7 +44,8 @@ class StatusListService:
         for purpose in PURPOSES:
             status_list, index = self._free_slot(purpose)
             self._session.add(StatusSlot(list_id=status_list.id, idx=index, purpose=purpose, badge_id=badge_id))
-            status_list.used += 1
+            # Counted in SQL (used = used + 1): concurrent issuers never overwrite each other's count.
+            status_list.used = StatusList.used + 1  # type: ignore[assignment]
             entries.append(StatusEntry(purpose, list_url(self._issuer, status_list.id), index))
         self._session.flush()
         return tuple(entries)

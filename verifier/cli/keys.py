@@ -68,13 +68,18 @@ def audit() -> None:
 
 @audit.command("verify")
 def audit_verify() -> None:
-    """Check the hash chain of the audit log."""
+    """Check the hash chain of the audit log, and that badges, status lists and the log agree."""
+    from verifier.audit.consistency import check_consistency
+
     with app_context():
         log = AuditLog(context.session(), clock=context.clock())
         problems = log.verify_chain()
         head = log.recent(page=1, per_page=1)
-    if problems:
-        for problem in problems:
-            click.echo(f"liang: audit: {problem}", err=True)
+        disagreements = check_consistency(context.session())
+    for problem in problems:
+        click.echo(f"liang: audit: {problem}", err=True)
+    for problem in disagreements:
+        click.echo(f"liang: record: {problem}", err=True)
+    if problems or disagreements:
         raise SystemExit(1)
-    click.echo(f"audit log intact: {head[0].seq if head else 0} event(s)")
+    click.echo(f"audit log intact: {head[0].seq if head else 0} event(s); badges, status lists and log agree")

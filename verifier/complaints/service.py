@@ -87,6 +87,22 @@ class Filing:
     merged: bool
 
 
+def _content_hash(badge_id: str, form: ComplaintForm) -> str:
+    """Return the hash that makes a repeat a repeat: every field the shopper filled in.
+
+    Only a true double submission merges. Two shoppers behind one address (a campus, a
+    mobile carrier's NAT) who write the same words but leave another contact, category,
+    order number or photo are two complaints: nothing either of them gave is dropped.
+    """
+    digest = hashlib.sha256()
+    for part in (badge_id, str(form.category or ""), str(form.order_number or ""), str(form.contact or ""),
+                 normalise_text(str(form.description))):
+        digest.update(part.encode("utf-8") + b"\x00")
+    for data in form.evidence:
+        digest.update(hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
 def normalise_text(text: str) -> str:
     """Return ``text`` folded for duplicate detection (NFKC, case, whitespace)."""
     folded = unicodedata.normalize("NFKC", text).casefold()
@@ -151,8 +167,7 @@ class ComplaintService:
         """File a complaint about ``badge`` (or return the one it repeats)."""
         form = validate(form)
         now = self._clock()
-        content_hash = hashlib.sha256(
-            f"{badge.id}\n{normalise_text(str(form.description))}".encode()).hexdigest()
+        content_hash = _content_hash(badge.id, form)
         client_hash = self.client_hash(client)
         if client_hash is not None:
             earlier = self._session.execute(

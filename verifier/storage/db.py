@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, func, insert, select
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -66,9 +68,41 @@ class Database:
             session.close()
 
     def begin_write(self, session: Session) -> None:
-        """Start ``session``'s transaction as a writer (SQLite: BEGIN IMMEDIATE)."""
-        if self.is_sqlite and not session.in_transaction():
-            session.connection(execution_options={_IMMEDIATE: True})
+        """Start ``session``'s transaction as a writer (SQLite: BEGIN IMMEDIATE).
+
+        A request usually reads before it writes (the token or user, the badge for the
+        permission check), and that read opened a deferred SQLite transaction. Upgrading it
+        to a writer later fails at once with SQLITE_BUSY(_SNAPSHOT) while another writer is
+        active, instead of waiting. So a read-only transaction is ended here (commit: nothing
+        to write, loaded objects stay) and the writer starts with BEGIN IMMEDIATE, which waits
+        for the lock (busy_timeout). Anything read before is re-read under the lock where it
+        decides something (BadgeService.get(for_update=True) refreshes the row).
+        """
+        if not self.is_sqlite:
+            return
+        if session.in_transaction():
+            if session.connection().info.get(_IMMEDIATE):
+                return
+            if session.new or session.dirty or session.deleted:
+                raise RuntimeError("begin_write() after unsaved changes: start the write first")
+            session.commit()
+        session.connection(execution_options={_IMMEDIATE: True})
+
+    def writable(self, *, min_free_bytes: int) -> bool:
+        """Return whether writes can land: on SQLite, the database's disk has room left.
+
+        A full disk lets every read succeed while every write fails; a health check that
+        only reads would keep a node in rotation that can take no revocation.
+        """
+        if not self.is_sqlite:
+            return True  # the server reports its own storage trouble on the write itself
+        path = make_url(self.url).database
+        if not path or path == ":memory:":
+            return True
+        try:
+            return shutil.disk_usage(Path(path).parent).free >= min_free_bytes
+        except OSError:
+            return False
 
     def dispose(self) -> None:
         """Close pooled connections."""

@@ -39,5 +39,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # first and writes later can fail with SQLITE_BUSY_SNAPSHOT in WAL mode.
         immediate = conn.get_execution_options().get(IMMEDIATE, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        conn.info[IMMEDIATE] = immediate
 
     return engine

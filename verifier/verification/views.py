@@ -134,10 +134,13 @@ def status_list(list_id: str) -> Response:
 @bp.get("/healthz")
 @unlimited
 def healthz() -> Response:
-    """Answer 200 when the database answers, else 503."""
+    """Answer 200 when the database answers and can take writes, else 503."""
     try:
         context.reader().ping()
+        healthy = context.database().writable(min_free_bytes=int(current_app.config["HEALTH_MIN_FREE_BYTES"]))
     except Exception:  # noqa: BLE001 - any failure means "not healthy"
+        healthy = False
+    if not healthy:
         response = jsonify({"status": "unavailable"})
         response.status_code = 503
         response.headers["Cache-Control"] = "no-store"

@@ -9,7 +9,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from signer.errors import (
@@ -112,6 +112,8 @@ _MESSAGES = {
     "malformed_id": _l("徽章编号格式不正确：编号为 12 位字母数字，如 7K3M-9QX2-HT4B。"),
     "rate_limited": _l("请求过于频繁，请稍后再试。"),
     "unavailable": _l("暂时无法核验，请稍后再试。此时请不要相信任何“有效”的说法。"),
+    "write_unavailable": _l("暂时无法保存，什么也没有改变，请稍后再试。"),
+    "write_conflict": _l("这条记录刚被别人修改，您的操作没有执行。请刷新后再试。"),
     "too_large": _l("上传的内容太大。"),
     "method_not_allowed": _l("不支持这种请求方式。"),
     "unauthorized": _l("请先登录。"),
@@ -174,11 +176,21 @@ def register_error_handlers(app: Flask) -> None:
         _logger.info("database refused a request value: %s", type(exc).__name__)
         return error_response(400, "invalid_request", "a request value is not acceptable")
 
+    @app.errorhandler(IntegrityError)
+    def _integrity(exc: Exception) -> Response:
+        # Two writers raced for one unique thing (two approvals of one application, one shop
+        # issued twice): the loser's transaction was rolled back, nothing changed.
+        _logger.info("write refused by a constraint: %s", type(exc.__cause__ or exc).__name__)
+        return error_response(409, "conflict", _friendly("write_conflict", "changed by someone else; reload"))
+
     @app.errorhandler(OperationalError)
     @app.errorhandler(DBAPIError)
     def _database(exc: Exception) -> Response:
-        # Fail closed: with no database we cannot know a badge's state, so we say so.
+        # Fail closed: with no database we cannot know a badge's state, so we say so. A write
+        # that failed says it saved nothing, not the shopper's "cannot verify now".
         _logger.error("database unavailable: %s", type(exc).__name__)
+        if request.method not in ("GET", "HEAD", "OPTIONS") and request.path != "/api/v1/verify":
+            return error_response(503, "unavailable", _friendly("write_unavailable", "nothing was saved; try later"))
         return error_response(503, "unavailable", _friendly("unavailable", "cannot verify now"))
 
     @app.errorhandler(Exception)

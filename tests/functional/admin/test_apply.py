@@ -113,3 +113,73 @@ def limited(app_config):
 def test_applications_are_rate_limited(limited, org, client):
     statuses = [_apply(client, shop_url=f"https://s{i}.taobao.com").status_code for i in range(6)]
     assert statuses == [201] * 5 + [429]
+
+
+def _rows(app):
+    """Return every member, shop and badge row as plain values, keyed by table."""
+    from sqlalchemy import select
+
+    from verifier import context
+    from verifier.storage.models import Badge, Member, Shop
+
+    with app.app_context():
+        out = {}
+        for model in (Member, Shop, Badge):
+            table = model.__table__
+            out[table.name] = {row[0]: tuple(row) for row in context.session().execute(select(table)).all()}
+        return out
+
+
+def test_an_application_never_rewrites_an_existing_badge_member_or_shop(org, client, app, issue_badge, act):
+    # The attacker knows only public facts: holder, branch and shop URL of a revoked badge.
+    badge = issue_badge(holder=FORM["holder"], branch="B01", shop_name="吴十饰品", shop_url=FORM["shop_url"])
+    act("revoke", badge, reason="misconduct")
+    before_rows = _rows(app)
+    before_public = [client.get(f"/v/{badge}").get_data(), client.get(f"/api/v1/badges/{badge}").get_json(),
+                     client.get(f"/v/{badge}/badge.png?size=m").get_data()]
+    response = _apply(client, shop_name="该店已恢复营业·官方认证 请加微信 fake123", platform="jd",
+                      contact="wechat:fake123")
+    assert response.status_code == 201
+    after_rows = _rows(app)
+    for table, rows in before_rows.items():
+        for key, row in rows.items():
+            assert after_rows[table][key] == row, f"{table} row {key} changed"
+    after_public = [client.get(f"/v/{badge}").get_data(), client.get(f"/api/v1/badges/{badge}").get_json(),
+                    client.get(f"/v/{badge}/badge.png?size=m").get_data()]
+    for before_item, after_item in zip(before_public, after_public, strict=True):
+        if isinstance(before_item, dict):
+            before_item = {k: v for k, v in before_item.items() if k != "checked_at"}
+            after_item = {k: v for k, v in after_item.items() if k != "checked_at"}
+        assert after_item == before_item
+    # The proposal is its own pending member and shop, waiting for the branch.
+    new_members = set(after_rows["members"]) - set(before_rows["members"])
+    new_shops = set(after_rows["shops"]) - set(before_rows["shops"])
+    assert len(new_members) == 1 and len(new_shops) == 1
+
+
+def test_an_application_is_audited(org, client, app):
+    from sqlalchemy import select
+
+    from verifier import context
+    from verifier.storage.models import AuditEvent
+
+    _apply(client)
+    with app.app_context():
+        actions = [(e.action, e.role) for e in context.session().execute(select(AuditEvent)).scalars()]
+    assert ("apply", "public") in actions
+
+
+def test_an_application_for_a_shop_with_a_live_badge_is_refused(org, client, issue_badge):
+    issue_badge(holder="别人", branch="B01", shop_url=FORM["shop_url"])
+    response = _apply(client)
+    assert response.status_code == 409
+    assert "already has a badge" in response.get_data(as_text=True)
+
+
+def test_approval_is_refused_once_the_shop_has_another_live_badge(org, client, login, issue_badge):
+    _apply(client)
+    issue_badge(holder="另一位党员", branch="B01", shop_url=FORM["shop_url"])  # applications never block issuing
+    console = login("sec1")
+    page = console.get("/admin/applications").get_data(as_text=True)
+    url = [u.split('"')[0] for u in page.split('action="')[1:] if u.split('"')[0].endswith("/approve")][0]
+    assert post_form(console, url, {"confirm": "yes"}).status_code == 409

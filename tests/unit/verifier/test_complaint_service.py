@@ -130,6 +130,26 @@ def test_merge_same_text_same_client(service_ctx, badge):
     assert b.merged and b.complaint.id == a.complaint.id
 
 
+@pytest.mark.parametrize("other", [{"contact": "13911112222"}, {"category": "refund"}, {"order_number": "TB-42"}])
+def test_two_shoppers_behind_one_address_are_two_complaints(service_ctx, badge, other):
+    # A campus or a carrier's NAT: same words, same address, but another contact, category or order.
+    a = service_ctx.file(badge, _form(description="假货", contact="13900001111"), client="1.2.3.4", actor=COMMITTEE)
+    b = service_ctx.file(badge, _form(description="假货", **{"contact": "13900001111", **other}),
+                         client="1.2.3.4", actor=COMMITTEE)
+    assert not b.merged and b.complaint.id != a.complaint.id
+    for key, value in other.items():
+        assert getattr(b.complaint, key) == value
+
+
+def test_a_repeat_with_a_photo_is_a_new_complaint_that_keeps_the_photo(service_ctx, badge):
+    from tests.functional.complaints_support import png_bytes
+
+    a = service_ctx.file(badge, _form(description="假货"), client="1.2.3.4", actor=COMMITTEE)
+    b = service_ctx.file(badge, _form(description="假货", evidence=(png_bytes(),)), client="1.2.3.4", actor=COMMITTEE)
+    assert not b.merged and b.complaint.id != a.complaint.id
+    assert len(b.complaint.evidence) == 1
+
+
 def test_every_transition_in_the_table_works_and_others_are_refused(service_ctx, badge):
     from verifier.complaints.service import STATES
 
