@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from verifier.wsgi import gunicorn_options
+from verifier.cli.serve import gunicorn_options
 
 
 def create_bare() -> Flask:

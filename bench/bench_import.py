@@ -24,10 +24,10 @@ from sqlalchemy.engine import make_url
 from signer.batch import MIN_PARALLEL, default_workers
 from verifier import context
 from verifier.app import create_app
-from verifier.migrate import upgrade
-from verifier.services.audit import SYSTEM, AuditLog
-from verifier.services.bulk import BulkImporter, parse_csv
-from verifier.services.org import OrgService
+from verifier.audit.service import SYSTEM, AuditLog
+from verifier.badges.bulk import BulkImporter, parse_csv
+from verifier.organisation.service import OrgService
+from verifier.storage.migrate import upgrade
 
 
 def make_csv(rows: int) -> str:

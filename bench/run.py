@@ -21,7 +21,6 @@ Only 127.0.0.1 is ever contacted.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import platform
 import random
@@ -141,10 +140,10 @@ def seed(env: dict[str, str], size: int) -> tuple[list[str], list[str], str]:
     from signer.ids import format_badge_id, new_badge_id
     from verifier import context
     from verifier.app import create_app
-    from verifier.models import Badge, Member, Shop, StatusList
-    from verifier.services.audit import Actor, AuditLog
-    from verifier.services.badges import IssueRequest
-    from verifier.services.org import OrgService
+    from verifier.audit.service import Actor, AuditLog
+    from verifier.badges.service import IssueRequest
+    from verifier.organisation.service import OrgService
+    from verifier.storage.models import Badge, Member, Shop, StatusList
 
     actor = Actor(name="bench", role="committee", client="bench")
     app = create_app({"INSTANCE_DIR": env["LIANG_INSTANCE_DIR"], "DATABASE_URL": env["LIANG_DATABASE_URL"],
@@ -399,10 +398,8 @@ def growth(results: list[dict[str, Any]]) -> str:
 
 
 def bench_import(args: argparse.Namespace) -> str:
-    """Run bench/bench_import.py when it and `liang badge import` exist."""
+    """Run bench/bench_import.py."""
     script = ROOT / "bench" / "bench_import.py"
-    if not script.exists() or importlib.util.find_spec("verifier.import_cli") is None:
-        return "Bulk import: not available on this branch (`liang badge import` / bench/bench_import.py absent)."
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=1800,
                             check=False, cwd=ROOT)
     return "Bulk import:\n\n" + (result.stdout.strip() or result.stderr.strip())

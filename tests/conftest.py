@@ -25,11 +25,11 @@ from sqlalchemy.engine import make_url
 from signer.keys import b64url
 from verifier import context
 from verifier.app import create_app
-from verifier.db import make_engine
-from verifier.migrate import upgrade
-from verifier.models import Base
-from verifier.services.audit import Actor
-from verifier.services.badges import IssueRequest
+from verifier.audit.service import Actor
+from verifier.badges.service import IssueRequest
+from verifier.storage.engine import make_engine
+from verifier.storage.migrate import upgrade
+from verifier.storage.models import Base
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -161,8 +161,8 @@ class CliResult:
 @pytest.fixture
 def run_cli(cli_env: dict[str, str], clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
     """Run ``liang`` in-process (sharing the test clock) and return its exit code and output."""
-    from verifier import cli as cli_module
-    from verifier.cli import main
+    from verifier.cli import common as cli_module
+    from verifier.cli.main import main
 
     real_make_app = cli_module.make_app
     monkeypatch.setattr(cli_module, "make_app", lambda **kw: real_make_app(**{"CLOCK": clock, **kw}))
@@ -185,8 +185,8 @@ def run_cli(cli_env: dict[str, str], clock: FrozenClock, monkeypatch: pytest.Mon
 @pytest.fixture
 def make_branch(app: Flask) -> Callable[..., str]:
     """Create a branch and return its code."""
-    from verifier.services.audit import AuditLog
-    from verifier.services.org import OrgService
+    from verifier.audit.service import AuditLog
+    from verifier.organisation.service import OrgService
 
     def make(code: str = "B01", name: str = "第一支部") -> str:
         with app.app_context():
@@ -213,7 +213,7 @@ def issue_badge(app: Flask, make_branch: Callable[..., str]) -> Callable[..., st
             with app.app_context():
                 from sqlalchemy import select
 
-                from verifier.models import Branch
+                from verifier.storage.models import Branch
 
                 exists = context.session().execute(select(Branch).where(Branch.code == branch)).first()
             if not exists:

@@ -1,5 +1,5 @@
 """Allow ``python -m verifier``."""
 
-from verifier.cli import main
+from verifier.cli.main import main
 
 main()

@@ -14,17 +14,34 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from signer.clock import ensure_utc, utcnow
 from signer.credentials import Issuer
 from signer.keys import KeyEncryptor, load_or_create_kek
-from verifier import context, i18n, ratelimit
-from verifier.auth import init_auth
+from verifier import context, i18n
+from verifier.accounts.auth import init_auth
+from verifier.badges import api as badges_api
+from verifier.badges import apply as badges_apply
+from verifier.complaints import admin as complaints_admin
+from verifier.complaints import views as complaints_views
 from verifier.config import ensure_secret_key, kek_path, load_config
-from verifier.db import Database
+from verifier.console import views as console_views
+from verifier.embedding import views as embedding_views
 from verifier.extensions import babel, csrf, limiter, login_manager
-from verifier.httperrors import register_error_handlers
-from verifier.jsonsafe import SafeJSONProvider
-from verifier.security import install_security_headers
-from verifier.sessions import LeanSessionInterface
+from verifier.storage.db import Database
+from verifier.verification import api as verification_api
+from verifier.verification import views as verification_views
+from verifier.web import openapi, ops, ratelimit
+from verifier.web.errors import register_error_handlers
+from verifier.web.jsonsafe import SafeJSONProvider
+from verifier.web.security import install_security_headers
+from verifier.web.sessions import LeanSessionInterface
 
 _logger = logging.getLogger(__name__)
+
+# The routes each audience reaches, registered in this order. Nothing is discovered at run
+# time: a module that moves or disappears breaks the import here, loudly.
+#: Shoppers, shop owners, platforms and operators: every node serves these.
+PUBLIC_PACKAGES: tuple[Any, ...] = (verification_views, verification_api, openapi, embedding_views,
+                                    complaints_views, ops)
+#: Administrators and applicants: a ``--public-only`` node does not register these.
+ADMIN_PACKAGES: tuple[Any, ...] = (console_views, badges_api, complaints_admin, badges_apply)
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
@@ -110,23 +127,8 @@ def _install_template_helpers(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from verifier import api, openapi, public
-
-    app.register_blueprint(public.bp)
-    public.install_page_cache(app)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(openapi.bp)
-    for name in ("embed", "complaints", "admin", "admin_api", "apply", "ops"):
-        module = _optional(name)
-        if module is not None and not (app.config["PUBLIC_ONLY"] and getattr(module, "PRIVATE", False)):
-            module.register(app)
-
-
-def _optional(name: str) -> Any:
-    """Import a feature module if present (lets features land one at a time)."""
-    import importlib
-    import importlib.util
-
-    if importlib.util.find_spec(f"verifier.{name}") is None:
-        return None
-    return importlib.import_module(f"verifier.{name}")
+    """Register every package's routes from the explicit lists; a public-only node skips the administrative ones."""
+    packages = PUBLIC_PACKAGES if app.config["PUBLIC_ONLY"] else PUBLIC_PACKAGES + ADMIN_PACKAGES
+    for package in packages:
+        package.register(app)
+    app.extensions["liang.openapi_packages"] = packages

@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 from signer.clock import Clock
 from signer.credentials import Issuer
 from signer.keys import KeyEncryptor, Keyring
-from verifier.db import Database
-from verifier.services.audit import Actor, AuditLog
-from verifier.services.badges import BadgeService
-from verifier.services.keys import KeyService
-from verifier.services.publicread import PublicBadge, PublicReader
+from verifier.audit.service import Actor, AuditLog
+from verifier.badges.service import BadgeService
+from verifier.keys.service import KeyService
+from verifier.storage.db import Database
+from verifier.storage.publicread import PublicBadge, PublicReader
 
 
 def database() -> Database:

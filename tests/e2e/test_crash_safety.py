@@ -27,7 +27,7 @@ from sqlalchemy import text
 from tests.conftest import TEST_KEK
 from verifier import context
 from verifier.app import create_app
-from verifier.db import make_engine
+from verifier.storage.engine import make_engine
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -36,8 +36,8 @@ ROUNDS = 20
 ISSUE_LOOP = textwrap.dedent("""
     import sys
     from verifier import context
-    from verifier.cli import cli_actor, make_app
-    from verifier.services.badges import IssueRequest
+    from verifier.cli.common import cli_actor, make_app
+    from verifier.badges.service import IssueRequest
 
     tag = sys.argv[1]
     app = make_app()
@@ -179,15 +179,8 @@ def test_killed_cli_issue_loses_nothing(instance):
         _check_database(db, env)
 
 
-def _has_import(env: dict[str, str]) -> bool:
-    result = _liang(env, "badge", "import", "--help", check=False)
-    return result.returncode == 0
-
-
 def test_killed_import_is_all_or_nothing(instance, tmp_path):
     path, env = instance
-    if not _has_import(env):
-        pytest.skip("pending merge: `liang badge import` (bulk import) is not on this branch yet")
     db = path / "liang.sqlite3"
     rng = random.Random()  # noqa: S311
     rows = 150
@@ -235,8 +228,6 @@ def _alive(pid: int) -> bool:
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc to find the workers")
 def test_killed_parallel_import_is_all_or_nothing_and_leaves_no_signing_worker(instance, tmp_path):
     path, env = instance
-    if not _has_import(env):
-        pytest.skip("pending merge: `liang badge import` (bulk import) is not on this branch yet")
     db = path / "liang.sqlite3"
     rng = random.Random()  # noqa: S311
     rows = 3000  # above signer.batch.MIN_PARALLEL: credentials are signed in worker processes

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from PIL import ExifTags, Image
 
 from verifier import context
-from verifier.services.accounts import AccountService
+from verifier.accounts.service import AccountService
 
 PASSWORD = "correct horse battery staple 42"
 
@@ -42,7 +42,7 @@ def make_admin(app: Flask, make_branch: Callable[..., str]) -> Callable[..., Adm
             if branch is not None:
                 from sqlalchemy import select
 
-                from verifier.models import Branch
+                from verifier.storage.models import Branch
 
                 if context.session().execute(select(Branch).where(Branch.code == branch)).first() is None:
                     make_branch(branch, f"{branch}支部")

@@ -95,8 +95,8 @@ def requests_for(app: Flask, world: World) -> Iterator[tuple[Rule, str, str]]:
 
 def make_world(app: Flask, issue_badge: Callable[..., str]) -> World:
     """Issue a badge and create a committee administrator with an API token."""
-    from verifier.models import StatusSlot
-    from verifier.services.accounts import AccountService
+    from verifier.accounts.service import AccountService
+    from verifier.storage.models import StatusSlot
 
     badge_id = issue_badge(hosts=("shop.example.com",))
     with app.app_context():

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import free_port
-from verifier.db import Database
+from verifier.storage.db import Database
 
 
 def _status_list_url(client: FlaskClient, badge: str, purpose: str = "revocation") -> str:
@@ -82,7 +82,7 @@ def test_status_list_cache_never_outlives_the_row(app: Flask, client: FlaskClien
     from sqlalchemy import update
 
     from verifier import context
-    from verifier.models import StatusList
+    from verifier.storage.models import StatusList
 
     badge = issue_badge()
     url = _status_list_url(client, badge)
@@ -170,7 +170,7 @@ def test_public_answers_set_no_cookie_and_do_not_vary_on_it(app, client, issue_b
     from sqlalchemy import select
 
     from verifier import context
-    from verifier.models import StatusList
+    from verifier.storage.models import StatusList
 
     badge_id = issue_badge()
     with app.app_context():

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from tests.functional.complaints_support import csrf_token, file_json, jpeg_with_gps, png_bytes, token_of
 from verifier import context
-from verifier.models import AuditEvent, Complaint, ComplaintEvidence
+from verifier.storage.models import AuditEvent, Complaint, ComplaintEvidence
 
 MARKUP = '<script>alert("x")</script><b onmouseover="y">粗体</b>'
 
@@ -163,7 +163,7 @@ def test_pending_badge_takes_no_complaints(client, app, make_branch):
     from signer.ids import format_badge_id
     from signer.lifecycle import State
     from tests.conftest import COMMITTEE
-    from verifier.services.badges import IssueRequest
+    from verifier.badges.service import IssueRequest
 
     make_branch()
     with app.app_context():

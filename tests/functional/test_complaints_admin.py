@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from tests.functional.complaints_support import file_json, jpeg_with_gps, login, make_admin, token_of  # noqa: F401
 from verifier import context
-from verifier.models import AuditEvent, Complaint
+from verifier.storage.models import AuditEvent, Complaint
 
 
 @pytest.fixture
@@ -194,7 +194,7 @@ def test_one_click_suspend_links_the_badge_history_to_the_complaint(client, setu
         assert [e.action for e in history][-2:] == ["suspend", "complaint_suspend_badge"]
         assert history[-1].after == {"complaint": number, "state": "suspended"}
         from signer.ids import parse_badge_id
-        from verifier.models import Badge
+        from verifier.storage.models import Badge
 
         assert context.session().get(Badge, parse_badge_id(badge_id)).state_note == f"complaint {number}"
     # the public status and page say "suspended" and nothing about the complaint

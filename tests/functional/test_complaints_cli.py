@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from tests.functional.complaints_support import file_json, jpeg_with_gps
 from verifier import context
-from verifier.models import AuditEvent, Complaint, ComplaintEvidence
+from verifier.storage.models import AuditEvent, Complaint, ComplaintEvidence
 
 
 def _close_all(app, *, days_ago: int, clock) -> None:

@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from verifier import context
-from verifier.demo import BADGES, BRANCHES, load_demo
-from verifier.models import Badge, Branch, PartyGroup
+from verifier.cli.demo import BADGES, BRANCHES, load_demo
+from verifier.storage.models import Badge, Branch, PartyGroup
 
 
 def test_demo_reports_each_badge_in_its_real_state(app, clock):

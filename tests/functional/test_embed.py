@@ -49,7 +49,7 @@ def _pending_badge(app) -> str:
     from signer.ids import format_badge_id
     from signer.lifecycle import State
     from verifier import context
-    from verifier.services.badges import IssueRequest
+    from verifier.badges.service import IssueRequest
 
     with app.app_context():
         context.begin_write()
@@ -162,7 +162,7 @@ def test_badge_image_etag_304_and_short_cache(client, issue_badge, path):
 
 
 def test_repeat_requests_do_no_rendering_work(client, issue_badge, monkeypatch):
-    import verifier.embed as embed
+    import verifier.embedding.views as embed
 
     calls = {"png": 0, "svg": 0, "qr": 0}
     real_png, real_svg, real_qr = embed.render_badge_png, embed.render_badge_svg, embed.qr_png
@@ -187,7 +187,7 @@ def test_repeat_requests_do_no_rendering_work(client, issue_badge, monkeypatch):
 
 
 def _capture_faces(monkeypatch):
-    import verifier.embed as embed
+    import verifier.embedding.views as embed
 
     faces = []
     real = embed.render_badge_png

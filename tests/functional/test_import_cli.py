@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from verifier import context
-from verifier.models import Badge, Member, StatusList, StatusSlot
+from verifier.storage.models import Badge, Member, StatusList, StatusSlot
 
 HEADER = "holder,shop_name,shop_url,platform,branch,valid_days,hosts\n"
 
@@ -135,7 +135,7 @@ def test_liang_import_sign_workers_choose_where_a_large_import_signs(app, branch
     from signer.batch import MIN_PARALLEL
     from signer.credentials import verify_credential
 
-    caplog.set_level(logging.INFO, logger="verifier.services.bulk")
+    caplog.set_level(logging.INFO, logger="verifier.badges.bulk")
     monkeypatch.setenv("LIANG_IMPORT_SIGN_WORKERS", workers)
     result = run_cli("badge", "import", _write(tmp_path, [_row(i) for i in range(MIN_PARALLEL)]))
     assert result.exit_code == 0, result.stderr

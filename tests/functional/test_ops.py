@@ -11,8 +11,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from verifier import metrics
 from verifier.app import create_app
+from verifier.web import metrics
 
 TOKEN = "m" * 40
 

@@ -15,10 +15,10 @@ from sqlalchemy import func, select, text
 
 from tests.functional.admin.conftest import login, make_token, make_user  # noqa: F401 - fixtures
 from verifier import context
-from verifier.models import ApiToken, Base, Member, PartyGroup
-from verifier.policy import READ_ACTIONS, WRITE_ACTIONS
-from verifier.services.audit import SYSTEM, AuditLog
-from verifier.services.org import OrgService
+from verifier.accounts.policy import READ_ACTIONS, WRITE_ACTIONS
+from verifier.audit.service import SYSTEM, AuditLog
+from verifier.organisation.service import OrgService
+from verifier.storage.models import ApiToken, Base, Member, PartyGroup
 
 ROLES = ("committee", "branch-own", "branch-foreign", "auditor", "anonymous")
 USERS = {"committee": "boss", "branch-own": "sec1", "branch-foreign": "sec2", "auditor": "eye"}
@@ -69,8 +69,8 @@ def world(app, make_branch, make_user, make_token, issue_badge, login):  # noqa:
 def _complaint(app, badge_id: str) -> tuple[str, int]:
     """File a complaint (with one evidence photo) against the own-branch badge."""
     from tests.functional.complaints_support import jpeg_with_gps
-    from verifier.complaints import complaint_service
-    from verifier.services.complaints import ComplaintForm
+    from verifier.complaints.service import ComplaintForm
+    from verifier.complaints.views import complaint_service
 
     with app.test_request_context():
         context.begin_write()
@@ -203,8 +203,8 @@ def test_matrix_notices_new_routes(app_config, world):
     """The generator itself: a new unguarded route, or one with an unknown parameter, is reported."""
     from flask import Blueprint
 
+    from verifier.accounts.guards import console
     from verifier.app import create_app
-    from verifier.guards import console
 
     fresh = create_app(app_config)
     extra = Blueprint("extra_for_test", __name__)

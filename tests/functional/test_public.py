@@ -133,7 +133,7 @@ def test_pending_badge_is_not_public(client, app, make_branch):
     from signer.lifecycle import State
     from tests.conftest import COMMITTEE
     from verifier import context
-    from verifier.services.badges import IssueRequest
+    from verifier.badges.service import IssueRequest
 
     make_branch()
     with app.app_context():
@@ -167,7 +167,7 @@ def test_api_cors_open_for_get(client, issue_badge):
 
 
 def test_every_platform_has_a_display_name():
-    from verifier.public import PLATFORM_NAMES
-    from verifier.services.badges import PLATFORMS
+    from verifier.badges.service import PLATFORMS
+    from verifier.verification.views import PLATFORM_NAMES
 
     assert set(PLATFORM_NAMES) == set(PLATFORMS)

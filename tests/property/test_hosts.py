@@ -8,7 +8,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from signer.errors import InvalidInput
-from verifier.services.badges import normalise_host
+from verifier.badges.service import normalise_host
 
 
 def _label_by_label(raw: str) -> str | None:

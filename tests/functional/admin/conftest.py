@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from verifier import context
-from verifier.services.accounts import AccountService
+from verifier.accounts.service import AccountService
 
 PASSWORD = "correct-horse-battery-9"
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tests.functional.admin.conftest import PASSWORD, csrf_from
 from verifier import context
-from verifier.models import User
+from verifier.storage.models import User
 
 
 def _login_page(client):
@@ -215,7 +215,7 @@ def test_cannot_revoke_someone_elses_token(client, login, make_user, make_token,
     make_user("sec2", "committee")
     other = make_token("boss")
     console = login("sec2")
-    from verifier.models import ApiToken
+    from verifier.storage.models import ApiToken
 
     with app.app_context():
         token_id = context.session().execute(select(ApiToken.id)).scalar_one()

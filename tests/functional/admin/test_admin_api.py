@@ -164,8 +164,8 @@ def test_revoked_token_is_refused(client, tokens, app):
     from sqlalchemy import select
 
     from verifier import context
-    from verifier.models import ApiToken
-    from verifier.services.accounts import hash_token
+    from verifier.accounts.service import hash_token
+    from verifier.storage.models import ApiToken
 
     with app.app_context():
         context.begin_write()

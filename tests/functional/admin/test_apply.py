@@ -53,7 +53,7 @@ def test_pending_badge_is_not_public(org, client, app):
     from sqlalchemy import select
 
     from verifier import context
-    from verifier.models import Badge
+    from verifier.storage.models import Badge
 
     _apply(client)
     with app.app_context():
@@ -120,7 +120,7 @@ def _rows(app):
     from sqlalchemy import select
 
     from verifier import context
-    from verifier.models import Badge, Member, Shop
+    from verifier.storage.models import Badge, Member, Shop
 
     with app.app_context():
         out = {}
@@ -161,7 +161,7 @@ def test_an_application_is_audited(org, client, app):
     from sqlalchemy import select
 
     from verifier import context
-    from verifier.models import AuditEvent
+    from verifier.storage.models import AuditEvent
 
     _apply(client)
     with app.app_context():

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from tests.functional.admin.conftest import csrf_from, post_form
 from verifier import context
-from verifier.models import Badge, Member, VerificationCount
+from verifier.storage.models import Badge, Member, VerificationCount
 
 
 @pytest.fixture
@@ -139,8 +139,8 @@ def test_dashboard_is_scoped_for_branches(org, login, issue_badge):
 
 
 def test_member_contact_only_for_own_branch_and_committee(org, login, app):
-    from verifier.services.audit import SYSTEM, AuditLog
-    from verifier.services.org import OrgService
+    from verifier.audit.service import SYSTEM, AuditLog
+    from verifier.organisation.service import OrgService
 
     with app.app_context():
         context.begin_write()

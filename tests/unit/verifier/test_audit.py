@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import delete, select, update
 
 from verifier import context
-from verifier.models import AuditEvent
+from verifier.storage.models import AuditEvent
 
 
 def _problems(app):
-    from verifier.services.audit import AuditLog
+    from verifier.audit.service import AuditLog
 
     with app.app_context():
         return AuditLog(context.session(), clock=context.clock()).verify_chain()
@@ -92,7 +92,7 @@ def test_reordered_events_detected(app, issue_badge, act, run_cli):
 def test_canonical_form_is_sorted_compact_utf8_json():
     import json
 
-    from verifier.services.audit import _canonical
+    from verifier.audit.service import _canonical
 
     fields = {"seq": 3, "at": "2026-11-25T10:00:00Z", "actor": "王", "after": {"z": 1, "a": [None, True, 1.5]},
               "before": None, "target": 'a"b\\c\u2028'}

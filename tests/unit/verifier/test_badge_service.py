@@ -11,7 +11,7 @@ from signer.credentials import parse_jws
 from signer.errors import Conflict, IllegalTransition, InvalidInput
 from signer.ids import parse_badge_id
 from verifier import context
-from verifier.models import AuditEvent, Badge, StatusSlot
+from verifier.storage.models import AuditEvent, Badge, StatusSlot
 
 
 def _row(app, badge_id):
@@ -104,7 +104,7 @@ def test_issue_validation(issue_badge, field, kwargs, message):
 def test_unknown_branch(app, issue_badge):
     issue_badge()  # creates B01
     from tests.conftest import COMMITTEE
-    from verifier.services.badges import IssueRequest
+    from verifier.badges.service import IssueRequest
 
     with app.app_context(), pytest.raises(InvalidInput, match="no branch with code 'ZZ'"):
         context.badge_service().issue(IssueRequest("a", "b", "https://c.example", "taobao", "ZZ"), actor=COMMITTEE)

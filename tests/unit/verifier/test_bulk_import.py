@@ -16,11 +16,11 @@ from signer.credentials import verify_credential
 from signer.statuslist import IndexDraws
 from tests.conftest import COMMITTEE
 from verifier import context
-from verifier.models import AuditEvent, AuditHead, Badge, Member, Shop, StatusList, StatusSlot
-from verifier.services import bulk
-from verifier.services.audit import AuditLog
-from verifier.services.badges import IssueRequest
-from verifier.services.bulk import BulkImporter
+from verifier.audit.service import AuditLog
+from verifier.badges import bulk
+from verifier.badges.bulk import BulkImporter
+from verifier.badges.service import IssueRequest
+from verifier.storage.models import AuditEvent, AuditHead, Badge, Member, Shop, StatusList, StatusSlot
 
 
 @pytest.fixture
@@ -73,13 +73,13 @@ def repeatable(monkeypatch):
         seeded = random.Random(7)  # noqa: S311 - repeatable test data
         monkeypatch.setattr(bulk, "IndexDraws", lambda: IndexDraws(read=seeded.randbytes))
         lists = itertools.count(1)
-        monkeypatch.setattr("verifier.services.statuslists.secrets.token_hex", lambda n: f"{next(lists):0{2 * n}x}")
+        monkeypatch.setattr("verifier.badges.statuslists.secrets.token_hex", lambda n: f"{next(lists):0{2 * n}x}")
 
     return reset
 
 
 def test_workers_sign_byte_for_byte_what_signing_in_process_signs(app, branches, repeatable, caplog):
-    caplog.set_level(logging.INFO, logger="verifier.services.bulk")
+    caplog.set_level(logging.INFO, logger="verifier.badges.bulk")
     rows = _rows(MIN_PARALLEL)
     repeatable()
     _import(app, rows, workers=0)

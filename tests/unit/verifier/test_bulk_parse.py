@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from verifier.services.bulk import RowError, parse_csv
+from verifier.badges.bulk import RowError, parse_csv
 
 HEAD = "holder,shop_name,shop_url,platform,branch,valid_days,hosts\n"
 

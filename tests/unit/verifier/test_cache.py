@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from verifier.cache import RenderCache, content_key
+from verifier.web.cache import RenderCache, content_key
 
 
 def test_miss_renders_once_then_hits():

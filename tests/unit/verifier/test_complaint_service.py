@@ -10,9 +10,8 @@ from sqlalchemy import select
 from signer.errors import IllegalTransition, InvalidImage, InvalidInput
 from tests.conftest import COMMITTEE
 from verifier import context
-from verifier.models import Badge, Complaint
-from verifier.services.audit import AuditLog
-from verifier.services.complaints import (
+from verifier.audit.service import AuditLog
+from verifier.complaints.service import (
     TRANSITIONS,
     ComplaintForm,
     ComplaintNotFound,
@@ -21,6 +20,7 @@ from verifier.services.complaints import (
     validate,
     working_days_between,
 )
+from verifier.storage.models import Badge, Complaint
 
 
 @pytest.fixture
@@ -151,7 +151,7 @@ def test_a_repeat_with_a_photo_is_a_new_complaint_that_keeps_the_photo(service_c
 
 
 def test_every_transition_in_the_table_works_and_others_are_refused(service_ctx, badge):
-    from verifier.services.complaints import STATES
+    from verifier.complaints.service import STATES
 
     for start in STATES:
         for target in STATES:

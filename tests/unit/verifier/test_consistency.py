@@ -8,8 +8,8 @@ from sqlalchemy import select, update
 from signer.ids import parse_badge_id
 from signer.statuslist import set_bit
 from verifier import context
-from verifier.models import Badge, StatusList, StatusSlot
-from verifier.services.consistency import check_consistency
+from verifier.audit.consistency import check_consistency
+from verifier.storage.models import Badge, StatusList, StatusSlot
 
 
 @pytest.fixture

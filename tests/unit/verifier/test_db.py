@@ -10,8 +10,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from verifier import context
-from verifier.db import insert_many, reserve_ids
-from verifier.models import Branch, Member, Shop
+from verifier.storage.db import insert_many, reserve_ids
+from verifier.storage.models import Branch, Member, Shop
 
 BEIJING = timezone(timedelta(hours=8))
 WHEN = datetime(2026, 11, 25, 18, 30, 5, tzinfo=BEIJING)

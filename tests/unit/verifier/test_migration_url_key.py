@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from alembic import command
 from sqlalchemy import text
 
-from verifier.db import make_engine
-from verifier.migrate import alembic_config
+from verifier.storage.db import make_engine
+from verifier.storage.migrate import alembic_config
 
 
 def test_existing_shops_get_their_key(tmp_path):

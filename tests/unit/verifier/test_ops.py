@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
-from verifier import ops
+from verifier.web import ops
 
 
 def _record(msg: str = "hello %s", args: tuple[object, ...] = ("world",), **extra: object) -> logging.LogRecord:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from verifier import context
-from verifier.services.audit import AuditLog
+from verifier.audit.service import AuditLog
 
 
 @pytest.mark.parametrize("page", [10**23, 2**63, -(10**30), 0])

@@ -11,9 +11,9 @@ from sqlalchemy.exc import OperationalError
 from signer.errors import BadgeNotFound, MalformedId
 from signer.ids import parse_badge_id
 from verifier import context
-from verifier.models import Badge
-from verifier.services.badges import status_json
-from verifier.services.publicread import PublicBadge, PublicReader
+from verifier.badges.service import status_json
+from verifier.storage.models import Badge
+from verifier.storage.publicread import PublicBadge, PublicReader
 
 
 def _orm_view(app, badge_id):
@@ -73,7 +73,7 @@ def test_status_list_version_and_missing_list(app, issue_badge):
         assert context.reader().status_list_version("nosuchlist") is None
         from sqlalchemy import select
 
-        from verifier.models import StatusList
+        from verifier.storage.models import StatusList
         list_id, version = context.session().execute(select(StatusList.id, StatusList.version)).first()
         assert context.reader().status_list_version(list_id) == version
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from limits import parse
 
-from verifier.ratelimit import MemoryWindows, ReadLimits
+from verifier.web.ratelimit import MemoryWindows, ReadLimits
 
 
 class _Clock:

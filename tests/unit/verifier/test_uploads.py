@@ -1,4 +1,4 @@
-"""Tests for verifier.services.uploads: sniffing, safe decoding, QR scanning, URL checks."""
+"""Tests for verifier.web.uploads: sniffing, safe decoding, QR scanning, URL checks."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import pytest
 import qrcode
 from PIL import ExifTags, Image, ImageDraw, ImageFilter
 
+from signer import baking
 from signer.errors import BadgeError, InvalidImage
-from verifier.services import uploads
-from verifier.services.uploads import (
+from verifier.web import uploads
+from verifier.web.uploads import (
     UploadFindings,
     classify_verify_url,
     extract_from_upload,
@@ -413,13 +414,11 @@ def test_extract_from_upload_refuses_non_image() -> None:
 
 
 def test_extract_from_upload_png_without_credential_scans_qr(qr_png: bytes) -> None:
-    pytest.importorskip("signer.baking")
     findings = extract_from_upload(qr_png, max_bytes=1024 * 1024)
     assert findings == UploadFindings(kind="png", credential=None, qr_texts=(VERIFY_URL,))
 
 
 def test_extract_from_upload_png_with_credential_skips_qr(monkeypatch: pytest.MonkeyPatch, qr_png: bytes) -> None:
-    baking = pytest.importorskip("signer.baking")
     monkeypatch.setattr(baking, "extract_png", lambda data: "header.payload.sig")
     monkeypatch.setattr(uploads, "_scan_qr", pytest.fail)
     findings = extract_from_upload(qr_png, max_bytes=1024 * 1024)
@@ -427,14 +426,12 @@ def test_extract_from_upload_png_with_credential_skips_qr(monkeypatch: pytest.Mo
 
 
 def test_extract_from_upload_reads_baked_png(qr_png: bytes) -> None:
-    baking = pytest.importorskip("signer.baking")
     baked = baking.bake_png(qr_png, "header.payload.sig")
     findings = extract_from_upload(baked, max_bytes=1024 * 1024)
     assert findings == UploadFindings(kind="png", credential="header.payload.sig", qr_texts=())
 
 
 def test_extract_from_upload_svg_never_scans_qr(monkeypatch: pytest.MonkeyPatch) -> None:
-    baking = pytest.importorskip("signer.baking")
     monkeypatch.setattr(baking, "extract_svg", lambda data: "header.payload.sig")
     monkeypatch.setattr(uploads, "_scan_qr", pytest.fail)
     findings = extract_from_upload(b"<svg xmlns='http://www.w3.org/2000/svg'/>", max_bytes=1024)
@@ -442,14 +439,12 @@ def test_extract_from_upload_svg_never_scans_qr(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_extract_from_upload_xml_that_is_not_svg() -> None:
-    pytest.importorskip("signer.baking")
     with pytest.raises(InvalidImage) as info:
         extract_from_upload(b'<?xml version="1.0"?><html/>', max_bytes=1024)
     assert info.value.reason == "not_an_image"
 
 
 def test_extract_from_upload_svg_entity_bomb_is_unsafe() -> None:
-    pytest.importorskip("signer.baking")
     svg = (
         b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa">'
         b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><svg xmlns="http://www.w3.org/2000/svg">&b;</svg>'

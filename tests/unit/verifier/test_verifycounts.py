@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import create_engine
 
-from verifier.services.verifycounts import VerificationCounter
+from verifier.verification.counts import VerificationCounter
 
 
 class _Tick:

@@ -1,0 +1,142 @@
+"""The tree keeps its shape: no import cycles among the project's modules, no module over 400 lines."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+PACKAGES = ("signer", "verifier", "widget")
+MAX_LINES = 400
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            found[".".join(parts)] = path
+    return found
+
+
+def _type_checking_only(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+
+
+def _imports(tree: ast.AST, module: str, is_package: bool) -> set[str]:
+    """Return every module name ``tree`` imports, at any depth, except under ``if TYPE_CHECKING:``."""
+    names: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and _type_checking_only(node):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = module.split(".")
+                anchor = anchor[: len(anchor) - node.level + (1 if is_package else 0)]
+                base = ".".join([*anchor, base] if base else anchor)
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return names
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Return module → the project modules it imports (a name that is not a module counts as its module)."""
+    modules = _modules()
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        targets = {t for t in _imports(tree, name, path.name == "__init__.py") if t in modules}
+        # "from verifier import context" names the module verifier.context, not the package.
+        graph[name] = {t for t in targets if not any(o != t and o.startswith(t + ".") and o in targets
+                                                     for o in targets) or t not in PACKAGES} - {name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Return the strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    counter = 0
+
+    def connect(node: str) -> None:
+        nonlocal counter
+        index[node] = low[node] = counter
+        counter += 1
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                connect(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            connect(node)
+    return found
+
+
+def test_no_import_cycles():
+    found = cycles(import_graph())
+    assert not found, "import cycles among project modules:\n" + "\n".join(" ↔ ".join(c) for c in found)
+
+
+def test_cycle_detection_finds_a_cycle_and_ignores_type_checking_imports():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert cycles(graph) == [["a", "b", "c"]]
+    tree = ast.parse("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from verifier import db\n"
+                     "def f():\n    from verifier.storage import models\n")
+    assert _imports(tree, "verifier.x", False) >= {"verifier.storage.models"}
+    assert "verifier.db" not in _imports(tree, "verifier.x", False)
+
+
+def test_graph_sees_the_real_edges():
+    graph = import_graph()
+    assert "verifier.context" in graph["verifier.app"]
+    assert "signer.errors" in graph["verifier.web.errors"]
+
+
+#: Over the limit on purpose for now, and only these: the images and interop branches rewrite
+#: them in parallel, so they are split when those land. Strict: once split, this entry must go.
+_SPLIT_AFTER_MERGE = {"signer.credentials", "signer.images"}
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="split after the images/interop merges"))
+    if n in _SPLIT_AFTER_MERGE else n
+    for n in sorted(n for n, p in _modules().items() if "migrations" not in p.parts)
+])
+def test_module_is_at_most_400_lines(name):
+    path = _modules()[name]
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    assert lines <= MAX_LINES, f"{path.relative_to(ROOT)} has {lines} lines (at most {MAX_LINES}): split it by concern"

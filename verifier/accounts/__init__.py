@@ -1,0 +1,1 @@
+"""Administrator accounts: users, tokens, logins, TOTP, and the policy that decides who may do what."""

@@ -1,0 +1,136 @@
+"""Administrator accounts and API tokens (plain Python; the session is injected)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from datetime import datetime
+from functools import lru_cache
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from signer.clock import Clock
+from signer.errors import BadgeError, Conflict, InvalidInput
+from verifier.storage.models import ApiToken, Branch, User
+
+_logger = logging.getLogger(__name__)
+
+ROLES = ("committee", "branch", "auditor")
+MIN_PASSWORD = 12
+TOKEN_PREFIX = "liang_"  # noqa: S105 - a prefix that marks our tokens, not a secret
+# A hash to compare against when the user does not exist, so that a login for
+# an unknown name takes as long as one for a known name.
+# Made on first use, not at import: scrypt costs ~0.2 s and would delay every start-up.
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return generate_password_hash("not-a-real-password-0000", method="scrypt")
+
+
+class AuthError(BadgeError):
+    """Authentication failed."""
+
+    code = "unauthorized"
+
+
+def hash_password(password: str) -> str:
+    """Return an scrypt hash of ``password``."""
+    return generate_password_hash(password, method="scrypt")
+
+
+def hash_token(token: str) -> str:
+    """Return the stored form of an API token (SHA-256: tokens are long and random)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def check_password_strength(password: str, *, username: str = "") -> None:
+    """Raise InvalidInput if ``password`` is too short or too common."""
+    from verifier.accounts.passwords import is_common
+
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"the password must have at least {MIN_PASSWORD} characters", field="password")
+    if is_common(password) or (username and username.lower() in password.lower()):
+        raise InvalidInput("this password is too common or contains the user name; choose another",
+                           field="password")
+
+
+class AccountService:
+    """Create accounts, check passwords, issue and check API tokens."""
+
+    def __init__(self, session: Session, *, clock: Clock) -> None:
+        self._session = session
+        self._clock = clock
+
+    def create(self, username: str, password: str, *, role: str, branch_code: str | None = None) -> User:
+        """Create an administrator account."""
+        username = (username or "").strip()
+        if not username or len(username) > 64 or not all(c.isalnum() or c in "._-" for c in username):
+            raise InvalidInput("user names use letters, digits, '.', '_' or '-' (at most 64)", field="username")
+        if role not in ROLES:
+            raise InvalidInput(f"role must be one of {', '.join(ROLES)}", field="role")
+        branch = None
+        if role == "branch":
+            if not branch_code:
+                raise InvalidInput("a branch administrator needs --branch CODE", field="branch")
+            branch = self._session.execute(select(Branch).where(Branch.code == branch_code)).scalar_one_or_none()
+            if branch is None:
+                raise InvalidInput(f"no branch with code {branch_code!r}", field="branch")
+        elif branch_code:
+            raise InvalidInput("only branch administrators belong to a branch", field="branch")
+        check_password_strength(password, username=username)
+        if self._session.execute(select(User).where(User.username == username)).scalar_one_or_none():
+            raise Conflict(f"user {username!r} already exists")
+        user = User(username=username, password_hash=hash_password(password), role=role, branch=branch,
+                    session_nonce=secrets.token_hex(16), failed_logins=0, active=1, created_at=self._clock())
+        self._session.add(user)
+        self._session.flush()
+        return user
+
+    def set_password(self, user: User, password: str) -> None:
+        """Replace a user's password and end their sessions."""
+        check_password_strength(password, username=user.username)
+        user.password_hash = hash_password(password)
+        user.session_nonce = secrets.token_hex(16)
+
+    def by_username(self, username: str) -> User | None:
+        """Return the user with this name, if any."""
+        return self._session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+
+    def check_password(self, username: str, password: str) -> User | None:
+        """Return the user if the password matches (constant work whether or not the user exists)."""
+        user = self.by_username(username) if isinstance(username, str) and len(username) <= 64 else None
+        if user is None or not user.active:
+            check_password_hash(_dummy_hash(), password or "")
+            return None
+        return user if check_password_hash(user.password_hash, password or "") else None
+
+    def issue_token(self, username: str, *, label: str | None = None) -> str:
+        """Create an API token for ``username`` and return it (shown once, stored hashed)."""
+        user = self.by_username(username)
+        if user is None:
+            raise InvalidInput(f"no user {username!r}", field="username")
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        self._session.add(ApiToken(user=user, token_hash=hash_token(token), label=label, created_at=self._clock()))
+        self._session.flush()
+        return token
+
+    def user_for_token(self, token: str) -> User | None:
+        """Return the active user owning this unrevoked token, or None."""
+        if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+            return None
+        digest = hash_token(token)
+        row = self._session.execute(select(ApiToken).where(ApiToken.token_hash == digest)).scalar_one_or_none()
+        if row is None or row.revoked_at is not None or not hmac.compare_digest(row.token_hash, digest):
+            return None
+        user = row.user
+        return user if user.active else None
+
+    def revoke_token(self, token_id: int, *, at: datetime) -> None:
+        """Revoke an API token."""
+        row = self._session.get(ApiToken, token_id)
+        if row is None:
+            raise InvalidInput(f"no token {token_id}", field="token")
+        row.revoked_at = at

@@ -1,0 +1,141 @@
+"""Console pages for one's own account: sign in and out, TOTP enrolment, API tokens."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import login_user, logout_user
+from sqlalchemy import select
+
+from verifier import context
+from verifier.accounts import guards
+from verifier.accounts.auth import principal_for
+from verifier.accounts.logins import LoginRefused, LoginService, new_totp_secret, totp_uri
+from verifier.accounts.service import AccountService
+from verifier.console.blueprint import audit_log, bp
+from verifier.extensions import limiter
+from verifier.storage.models import ApiToken, User
+from verifier.web.errors import ApiError
+
+_logger = logging.getLogger(__name__)
+
+
+# -- accounts ---------------------------------------------------------------------------------
+def _login_limit() -> str:
+    return str(current_app.config.get("LOGIN_RATE_LIMIT", "20 per minute"))
+
+
+def _login_breach(limit: Any) -> None:
+    _logger.warning("login rate limit hit by client %s (%s)", context.client_address(), limit.limit)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], on_breach=_login_breach,
+               error_message="登录尝试过于频繁，请一分钟后再试。")
+@guards.console(guards.PUBLIC)
+def login() -> Any:
+    """Sign in with user name, password and (if enrolled) a TOTP code."""
+    nxt = guards.safe_next(request.values.get("next"))
+    if request.method == "GET":
+        return render_template("admin/login.html", next=nxt, error=None)
+    context.begin_write()
+    service = LoginService(context.session(), clock=context.clock(), audit=audit_log())
+    try:
+        user = service.attempt(request.form.get("username", ""), request.form.get("password", ""),
+                               request.form.get("totp"), client=context.client_address())
+    except LoginRefused as exc:
+        context.session().commit()  # the failure count must stick
+        locked = exc.reason == "locked"
+        message = _("登录失败次数过多，账户已临时锁定，请 15 分钟后再试。") if locked else _(
+            "用户名、密码或动态验证码不正确。")
+        return render_template("admin/login.html", next=nxt, error=message), 429 if locked else 401
+    context.session().commit()
+    session.clear()  # a fresh session at login: nothing from before survives
+    login_user(principal_for(user, via="session"))
+    session.permanent = True
+    return redirect(nxt or url_for("admin.dashboard"))
+
+
+@bp.post("/logout")
+@guards.console(guards.SELF)
+def logout() -> Response:
+    """Sign out everywhere: the session nonce changes, so every copy of the cookie stops working."""
+    context.begin_write()
+    LoginService(context.session(), clock=context.clock(), audit=audit_log()).logout(guards.principal().user_id)
+    audit_log().append(guards.principal().actor(), "logout", target=guards.principal().username)
+    context.session().commit()
+    logout_user()
+    session.clear()
+    return redirect(url_for("admin.login"))
+
+
+@bp.route("/totp", methods=["GET", "POST"])
+@guards.console(guards.SELF)
+def totp() -> Any:
+    """Enrol a TOTP second factor for the signed-in account."""
+    who = guards.principal()
+    user = context.session().get(User, who.user_id)
+    if request.method == "POST":
+        context.begin_write()
+        secret = session.get("totp_pending", "")
+        LoginService(context.session(), clock=context.clock(), audit=audit_log()).enrol_totp(
+            who.user_id, secret, request.form.get("code", ""), actor=who.actor())
+        context.session().commit()
+        user = context.session().get(User, who.user_id)
+        if user is None:  # deleted in the meantime
+            raise ApiError(401, "unauthorized", _("请先登录。"))
+        session.pop("totp_pending", None)
+        login_user(principal_for(user, via="session"))  # the nonce changed: other sessions ended
+        session.permanent = True
+        flash(_("已启用动态验证码。"))
+        return redirect(url_for("admin.dashboard"))
+    secret = session.get("totp_pending") or new_totp_secret()
+    session["totp_pending"] = secret
+    uri = totp_uri(secret, username=who.username)
+    from base64 import b64encode
+
+    from signer.qr import qr_svg
+
+    qr = "data:image/svg+xml;base64," + b64encode(qr_svg(uri)).decode("ascii")
+    return render_template("admin/totp.html", secret=secret, uri=uri, qr=qr,
+                           enrolled=bool(user and user.totp_secret),
+                           required=guards._totp_missing(who))  # noqa: SLF001
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@guards.console("token.read")
+def tokens() -> Any:
+    """List the signed-in user's API tokens; create one (shown once)."""
+    who = guards.principal()
+    shown = None
+    if request.method == "POST":
+        guards.allow("token.write", branch_code=None)
+        context.begin_write()
+        label = (request.form.get("label") or "").strip()[:100] or None
+        shown = AccountService(context.session(), clock=context.clock()).issue_token(who.username, label=label)
+        audit_log().append(who.actor(), "token_create", target=who.username, branch_code=who.branch_code,
+                        after={"label": label})
+        context.session().commit()
+    rows = context.session().execute(
+        select(ApiToken).where(ApiToken.user_id == who.user_id).order_by(ApiToken.id.desc())).scalars().all()
+    response = Response(render_template("admin/tokens.html", tokens=rows, shown=shown))
+    response.headers["Cache-Control"] = "no-store"  # the new token must not linger in caches
+    return response
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@guards.console("token.write")
+def token_revoke(token_id: int) -> Response:
+    """Revoke one of the signed-in user's API tokens."""
+    who = guards.principal()
+    context.begin_write()
+    row = context.session().get(ApiToken, token_id)
+    if row is None or row.user_id != who.user_id:
+        raise ApiError(404, "not_found", _("没有这个令牌。"))
+    AccountService(context.session(), clock=context.clock()).revoke_token(token_id, at=context.clock()())
+    audit_log().append(who.actor(), "token_revoke", target=f"token:{token_id}", branch_code=who.branch_code)
+    context.session().commit()
+    return redirect(url_for("admin.tokens"))

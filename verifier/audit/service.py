@@ -1,0 +1,150 @@
+"""The tamper-evident audit log: every event hashes the one before it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from signer.clock import Clock, isoformat_z
+from verifier.storage.models import AuditEvent, AuditHead
+
+_logger = logging.getLogger(__name__)
+
+GENESIS = "0" * 64
+_EVENT_COLUMNS = ("seq", "at", "actor", "role", "client", "action", "target", "branch_code", "before", "after",
+                  "prev_hash", "hash")
+#: Pages past this are empty anyway; the cap keeps OFFSET a small integer.
+MAX_PAGE = 1_000_000
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who does something, and from where."""
+
+    name: str
+    role: str  # committee | branch | auditor | system | public
+    client: str | None = None
+    branch_code: str | None = None
+    user_id: int | None = None
+
+
+SYSTEM = Actor(name="system", role="system", client="cli")
+
+
+# What json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":")) uses,
+# made once: json.dumps builds a new encoder on every call with non-default arguments.
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _canonical(fields: dict[str, Any]) -> bytes:
+    return _CANONICAL.encode(fields).encode("utf-8")
+
+
+def event_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    """Return SHA-256 over the previous hash and the event's canonical JSON."""
+    return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + _canonical(fields)).hexdigest()
+
+
+def _fields(seq: int, at_z: str, actor: str, role: str, client: str | None, action: str,
+            target: str | None, branch_code: str | None, before: Any, after: Any) -> dict[str, Any]:
+    return {
+        "seq": seq, "at": at_z, "actor": actor, "role": role, "client": client,
+        "action": action, "target": target, "branch": branch_code, "before": before, "after": after,
+    }
+
+
+class AuditLog:
+    """Append to and check the audit chain; the caller owns the transaction."""
+
+    def __init__(self, session: Session, *, clock: Clock) -> None:
+        self._session = session
+        self._clock = clock
+
+    def _locked_head(self) -> AuditHead:
+        # The head row is locked so concurrent writers (many instances on one
+        # PostgreSQL) extend the chain one at a time instead of forking it.
+        head = self._session.execute(
+            select(AuditHead).where(AuditHead.id == 1).with_for_update()
+        ).scalar_one_or_none()
+        if head is None:
+            head = AuditHead(id=1, seq=0, hash=GENESIS)
+            self._session.add(head)
+            self._session.flush()
+        return head
+
+    def append(self, actor: Actor, action: str, *, target: str | None = None,
+               branch_code: str | None = None, before: Any = None, after: Any = None) -> AuditEvent:
+        """Append one event in the current transaction."""
+        head = self._locked_head()
+        seq, at = head.seq + 1, self._clock()
+        fields = _fields(seq, isoformat_z(at), actor.name, actor.role, actor.client, action, target, branch_code,
+                         before, after)
+        digest = event_hash(head.hash, fields)
+        event = AuditEvent(seq=seq, at=at, actor=actor.name, role=actor.role, client=actor.client,
+                           action=action, target=target, branch_code=branch_code, before=before,
+                           after=after, prev_hash=head.hash, hash=digest)
+        self._session.add(event)
+        head.seq, head.hash = seq, digest
+        self._session.flush()
+        return event
+
+    def append_many(self, actor: Actor, events: list[dict[str, Any]]) -> int:
+        """Append many events at once (bulk import): one head lock, one driver-level insert.
+
+        Each item has ``action`` and optionally ``target``, ``branch_code``, ``before``, ``after``.
+        The chain is extended exactly as :meth:`append` would, one event after another.
+        """
+        if not events:
+            return 0
+        from verifier.storage.db import insert_many
+
+        head = self._locked_head()
+        seq, prev, at = head.seq, head.hash, self._clock()
+        at_z, name, role, client = isoformat_z(at), actor.name, actor.role, actor.client
+        rows = []
+        for item in events:
+            seq += 1
+            action, target, branch = item["action"], item.get("target"), item.get("branch_code")
+            before, after = item.get("before"), item.get("after")
+            digest = event_hash(prev, _fields(seq, at_z, name, role, client, action, target, branch, before, after))
+            rows.append((seq, at, name, role, client, action, target, branch, before, after, prev, digest))
+            prev = digest
+        insert_many(self._session, AuditEvent.__table__, _EVENT_COLUMNS, rows)
+        head.seq, head.hash = seq, prev
+        self._session.flush()
+        return len(rows)
+
+    def verify_chain(self) -> list[str]:
+        """Return a list of problems found in the chain (empty when intact)."""
+        problems: list[str] = []
+        prev, expected_seq = GENESIS, 1
+        rows = self._session.execute(select(AuditEvent).order_by(AuditEvent.seq)).scalars()
+        for event in rows:
+            if event.seq != expected_seq:
+                problems.append(f"event {expected_seq} is missing (next is {event.seq})")
+            if event.prev_hash != prev:
+                problems.append(f"event {event.seq} does not follow the event before it")
+            fields = _fields(event.seq, isoformat_z(event.at), event.actor, event.role, event.client, event.action,
+                             event.target, event.branch_code, event.before, event.after)
+            if event_hash(event.prev_hash, fields) != event.hash:
+                problems.append(f"event {event.seq} was modified")
+            prev, expected_seq = event.hash, event.seq + 1
+        head = self._session.get(AuditHead, 1)
+        if head is not None and (head.seq != expected_seq - 1 or head.hash != prev):
+            problems.append(f"the log ends at event {expected_seq - 1} but {head.seq} were written")
+        return problems
+
+    def recent(self, *, page: int = 1, per_page: int = 50, branch_code: str | None = None) -> list[AuditEvent]:
+        """Return events newest first."""
+        query = select(AuditEvent).order_by(AuditEvent.seq.desc())
+        if branch_code is not None:
+            query = query.where(AuditEvent.branch_code == branch_code)
+        # Clamp: a page number from a query string can exceed a 64-bit OFFSET (a 500 on SQLite).
+        query = query.offset((min(max(page, 1), MAX_PAGE) - 1) * per_page).limit(per_page)
+        return list(self._session.execute(query).scalars())

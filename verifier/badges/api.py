@@ -1,0 +1,296 @@
+"""The admin JSON API under ``/api/v1/admin/``: bearer tokens only, every call through the policy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, Response, jsonify, request
+
+from verifier import context
+from verifier.accounts import guards
+from verifier.accounts.policy import branch_scope
+from verifier.audit.service import AuditLog
+from verifier.badges.service import IssueRequest, status_json
+from verifier.extensions import csrf
+from verifier.storage.models import Badge
+from verifier.verification.api import json_body
+from verifier.web.errors import ApiError
+from verifier.web.openapi import BADGE_ID_PATTERN
+
+PRIVATE = True
+MAX_PER_PAGE = 100
+#: The ``status`` filter of the badge list: public statuses and stored states (``new`` is never stored).
+STATUS_FILTERS = ("valid", "expired", "not_yet_valid", "pending", "rejected", "active", "suspended", "revoked")
+
+bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
+# Bearer tokens are not sent by browsers on their own, so there is no CSRF to guard against here;
+# a console session cookie never authorises these endpoints (see guards.api).
+csrf.exempt(bp)
+
+
+def register(app: Flask) -> None:
+    """Mount the admin API."""
+    app.register_blueprint(bp)
+
+
+def page_args() -> tuple[int, int]:
+    """Return (page, per_page) from the query string or raise 400."""
+    try:
+        page = int(request.args.get("page", "1"))
+        per_page = int(request.args.get("per_page", "50"))
+    except ValueError as exc:
+        raise ApiError(400, "invalid_request", "page and per_page must be whole numbers") from exc
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise ApiError(400, "invalid_request", f"page starts at 1; per_page is 1 to {MAX_PER_PAGE}")
+    return page, per_page
+
+
+def _days(value: Any) -> Any:
+    """Return ``valid_days`` with a whole JSON number such as ``30.0`` read as ``30`` (JSON Schema's integer)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _optional_body() -> dict[str, Any]:
+    return json_body() if request.get_data(cache=True) else {}
+
+
+def _status(badge: Badge) -> dict[str, Any]:
+    return status_json(badge, issuer=context.issuer(), now=context.clock()())
+
+
+def _badge_for(action: str, raw_id: str) -> Badge:
+    """Load a badge (as a writer if ``action`` writes) and check the policy against its branch."""
+    if not action.endswith(".read"):
+        context.begin_write()
+    badge = context.badge_service().get(raw_id)
+    guards.allow(action, branch_code=badge.branch.code)
+    return badge
+
+
+def _done(badge: Badge, status: int = 200) -> Response:
+    context.session().commit()
+    response = jsonify(_status(badge))
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/badges")
+@guards.api("badge.issue")
+def issue() -> Response:
+    """Issue a badge: 201 and its JSON status."""
+    data = json_body()
+    hosts = data.get("hosts")
+    if hosts is not None and (not isinstance(hosts, list) or not all(isinstance(h, str) for h in hosts)):
+        raise ApiError(400, "invalid_request", "hosts must be a list of host names")
+    branch = data.get("branch")
+    if not isinstance(branch, str):
+        raise ApiError(400, "invalid_request", "branch (a branch code) is required")
+    confirm = data.get("confirm_foreign_hosts", False)
+    if not isinstance(confirm, bool):
+        raise ApiError(400, "invalid_request", "confirm_foreign_hosts must be true or false")
+    guards.allow("badge.issue", branch_code=branch)
+    context.begin_write()
+    badge = context.badge_service().issue(
+        IssueRequest(data.get("holder"), data.get("shop_name"), data.get("shop_url"),  # type: ignore[arg-type]
+                     data.get("platform"), branch, _days(data.get("valid_days")),  # type: ignore[arg-type]
+                     tuple(hosts) if hosts else None, confirm),
+        actor=guards.principal().actor())
+    return _done(badge, 201)
+
+
+@bp.get("/badges")
+@guards.api("badge.read")
+def badges() -> Response:
+    """List badges (JSON statuses), filtered and paginated; branch administrators see their branch."""
+    page, per_page = page_args()
+    if any("\x00" in request.args.get(name, "") for name in ("branch", "q")):
+        raise ApiError(400, "invalid_request", "branch and q must not contain NUL characters")
+    wanted = request.args.get("branch") or None
+    if wanted is not None:
+        guards.allow("badge.read", branch_code=wanted)
+    scope = branch_scope(guards.principal()) or wanted
+    status = request.args.get("status")
+    if status is not None and status not in STATUS_FILTERS:  # an empty ?status= is refused too
+        raise ApiError(400, "invalid_request", f"status must be one of {', '.join(STATUS_FILTERS)}")
+    rows, total = context.badge_service().search(branch=scope, status=status,
+                                                 q=request.args.get("q") or None, page=page, per_page=per_page)
+    response = jsonify({"items": [_status(b) for b in rows], "page": page, "per_page": per_page, "total": total})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/badges/<badge_id>")
+@guards.api("badge.read")
+def badge(badge_id: str) -> Response:
+    """Return one badge's JSON status (any state, pending included)."""
+    row = _badge_for("badge.read", badge_id)
+    response = jsonify(_status(row))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/badges/<badge_id>/revoke")
+@guards.api("badge.revoke")
+def revoke(badge_id: str) -> Response:
+    """Revoke a badge for good: ``{"reason", "note"?}``."""
+    data = json_body()
+    row = _badge_for("badge.revoke", badge_id)
+    row = context.badge_service().revoke(row.id, actor=guards.principal().actor(),
+                                         reason=data.get("reason"), note=data.get("note"))  # type: ignore[arg-type]
+    return _done(row)
+
+
+@bp.post("/badges/<badge_id>/suspend")
+@guards.api("badge.suspend")
+def suspend(badge_id: str) -> Response:
+    """Suspend a badge: ``{"note"?}``."""
+    data = _optional_body()
+    row = _badge_for("badge.suspend", badge_id)
+    row = context.badge_service().suspend(row.id, actor=guards.principal().actor(), note=data.get("note"))
+    return _done(row)
+
+
+@bp.post("/badges/<badge_id>/reinstate")
+@guards.api("badge.reinstate")
+def reinstate(badge_id: str) -> Response:
+    """Lift a suspension: ``{"note"?}``."""
+    data = _optional_body()
+    row = _badge_for("badge.reinstate", badge_id)
+    row = context.badge_service().reinstate(row.id, actor=guards.principal().actor(), note=data.get("note"))
+    return _done(row)
+
+
+@bp.post("/badges/<badge_id>/renew")
+@guards.api("badge.renew")
+def renew(badge_id: str) -> Response:
+    """Extend a badge's validity: ``{"valid_days"?}``."""
+    data = _optional_body()
+    row = _badge_for("badge.renew", badge_id)
+    row = context.badge_service().renew(row.id, actor=guards.principal().actor(),
+                                        valid_days=_days(data.get("valid_days")))
+    return _done(row)
+
+
+def event_json(event: Any) -> dict[str, Any]:
+    """Return an audit event as JSON."""
+    from signer.clock import isoformat_z
+
+    return {"seq": event.seq, "at": isoformat_z(event.at), "actor": event.actor, "role": event.role,
+            "client": event.client, "action": event.action, "target": event.target, "branch": event.branch_code,
+            "before": event.before, "after": event.after, "hash": event.hash}
+
+
+@bp.get("/audit")
+@guards.api("audit.read")
+def audit() -> Response:
+    """Return audit events, newest first (branch administrators: their branch's)."""
+    page, per_page = page_args()
+    log = AuditLog(context.session(), clock=context.clock())
+    scope = branch_scope(guards.principal())
+    events = log.recent(page=page, per_page=per_page, branch_code=scope)
+    response = jsonify({"items": [event_json(e) for e in events], "page": page, "per_page": per_page,
+                        "total": _count_events(scope)})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _count_events(branch_code: str | None) -> int:
+    from sqlalchemy import func, select
+
+    from verifier.storage.models import AuditEvent
+
+    query = select(func.count()).select_from(AuditEvent)
+    if branch_code is not None:
+        query = query.where(AuditEvent.branch_code == branch_code)
+    return int(context.session().execute(query).scalar_one())
+
+
+# -- OpenAPI ----------------------------------------------------------------------------------
+_SEC = [{"bearer": []}]
+_ERR = {"$ref": "#/components/schemas/Error"}
+_STATUS = {"$ref": "#/components/schemas/BadgeStatus"}
+_ID = {"name": "badge_id", "in": "path", "required": True,
+       "schema": {"type": "string", "maxLength": 64, "pattern": BADGE_ID_PATTERN}}
+#: No NUL characters (no branch code or stored text holds one; PostgreSQL cannot compare them).
+_NO_NUL = "^[^\\x00]*$"
+_PAGE = {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}
+_PER_PAGE = {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    return {str(c): {"description": "error", "content": {"application/json": {"schema": _ERR}}} for c in codes}
+
+
+def _json(schema: dict[str, Any], description: str = "ok") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _body(props: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {"required": bool(required), "content": {"application/json": {"schema": {
+        "type": "object", "required": required, "properties": props}}}}
+
+
+def _action(op_id: str, summary: str, body: dict[str, Any]) -> dict[str, Any]:
+    return {"post": {"operationId": op_id, "summary": summary, "security": _SEC, "parameters": [_ID],
+                     "requestBody": body,
+                     "responses": {"200": _json(_STATUS), **_errors(400, 401, 403, 404, 409)}}}
+
+
+OPENAPI_SCHEMAS: dict[str, Any] = {
+    "BadgeList": {"type": "object", "required": ["items", "page", "per_page", "total"], "properties": {
+        "items": {"type": "array", "items": _STATUS}, "page": {"type": "integer"},
+        "per_page": {"type": "integer"}, "total": {"type": "integer"}}},
+    "AuditEvent": {"type": "object", "required": ["seq", "at", "actor", "role", "action"], "properties": {
+        "seq": {"type": "integer"}, "at": {"type": "string", "format": "date-time"}, "actor": {"type": "string"},
+        "role": {"type": "string"}, "client": {"type": ["string", "null"]}, "action": {"type": "string"},
+        "target": {"type": ["string", "null"]}, "branch": {"type": ["string", "null"]},
+        "before": {}, "after": {}, "hash": {"type": "string"}}},
+    "AuditList": {"type": "object", "required": ["items", "page", "per_page", "total"], "properties": {
+        "items": {"type": "array", "items": {"$ref": "#/components/schemas/AuditEvent"}},
+        "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"}}},
+}
+
+_REASONS = ["membership_ended", "misconduct", "shop_closed", "holder_request", "issued_in_error", "key_compromise",
+            "superseded"]
+_NOTE = {"note": {"type": "string", "maxLength": 2000}}
+
+OPENAPI_PATHS: dict[str, Any] = {
+    "/api/v1/admin/badges": {
+        "post": {"operationId": "adminIssueBadge", "summary": "Issue a badge", "security": _SEC,
+                 "requestBody": _body({
+                     "holder": {"type": "string"}, "shop_name": {"type": "string"},
+                     "shop_url": {"type": "string", "format": "uri"},
+                     "platform": {"type": "string", "enum": ["taobao", "tmall", "1688", "jd", "pinduoduo", "douyin",
+                                                             "wechat", "independent", "other"]},
+                     "branch": {"type": "string"}, "valid_days": {"type": "integer", "minimum": 1, "maximum": 3650},
+                     "hosts": {"type": "array", "items": {"type": "string"}}},
+                     ["holder", "shop_name", "shop_url", "platform", "branch"]),
+                 "responses": {"201": _json(_STATUS, "issued"), **_errors(400, 401, 403, 409, 415)}},
+        "get": {"operationId": "adminListBadges", "summary": "List badges (paginated)", "security": _SEC,
+                "parameters": [{"name": "branch", "in": "query", "schema": {"type": "string", "pattern": _NO_NUL}},
+                               {"name": "status", "in": "query",
+                                "schema": {"type": "string", "enum": list(STATUS_FILTERS)}},
+                               {"name": "q", "in": "query", "schema": {"type": "string", "pattern": _NO_NUL}},
+                               _PAGE, _PER_PAGE],
+                "responses": {"200": _json({"$ref": "#/components/schemas/BadgeList"}), **_errors(400, 401, 403)}},
+    },
+    "/api/v1/admin/badges/{badge_id}": {"get": {
+        "operationId": "adminGetBadge", "summary": "One badge, any state", "security": _SEC, "parameters": [_ID],
+        "responses": {"200": _json(_STATUS), **_errors(400, 401, 403, 404)}}},
+    "/api/v1/admin/badges/{badge_id}/revoke": _action(
+        "adminRevokeBadge", "Revoke a badge (final)",
+        _body({"reason": {"type": "string", "enum": _REASONS}, **_NOTE}, ["reason"])),
+    "/api/v1/admin/badges/{badge_id}/suspend": _action("adminSuspendBadge", "Suspend a badge", _body(_NOTE, [])),
+    "/api/v1/admin/badges/{badge_id}/reinstate": _action("adminReinstateBadge", "Lift a suspension",
+                                                         _body(_NOTE, [])),
+    "/api/v1/admin/badges/{badge_id}/renew": _action(
+        "adminRenewBadge", "Extend validity; the id stays",
+        _body({"valid_days": {"type": "integer", "minimum": 1, "maximum": 3650}}, [])),
+    "/api/v1/admin/audit": {"get": {
+        "operationId": "adminAuditLog", "summary": "Audit events, newest first", "security": _SEC,
+        "parameters": [_PAGE, _PER_PAGE],
+        "responses": {"200": _json({"$ref": "#/components/schemas/AuditList"}), **_errors(400, 401, 403)}}},
+}

@@ -1,0 +1,108 @@
+"""What a badge request must satisfy before anything is issued: text limits, shop URL, hosts, validity."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from signer.errors import InvalidInput
+from verifier.badges.shops import foreign_hosts
+
+PLATFORMS = ("taobao", "tmall", "1688", "jd", "pinduoduo", "douyin", "wechat", "independent", "other")
+MAX_VALID_DAYS = 3650
+_MAX_TEXT = 200
+MAX_NOTE = 2000
+_MAX_HOSTS = 10
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    """What it takes to issue a badge, as plain values."""
+
+    holder: str
+    shop_name: str
+    shop_url: str
+    platform: str
+    branch: str
+    valid_days: int | None = None
+    hosts: tuple[str, ...] | None = None
+    #: Hosts outside the shop URL's own host and its subdomains are refused unless confirmed.
+    confirm_foreign_hosts: bool = False
+
+
+def clean_text(value: Any, field: str, *, required: bool = True, limit: int = _MAX_TEXT) -> str:
+    """Return ``value`` stripped, or raise InvalidInput (not text, NUL, missing, too long)."""
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be text", field=field)
+    value = value.strip()
+    if "\x00" in value:
+        raise InvalidInput(f"{field} must not contain NUL characters", field=field)
+    if required and not value:
+        raise InvalidInput(f"{field} is required", field=field)
+    if len(value) > limit:
+        raise InvalidInput(f"{field} is longer than {limit} characters", field=field)
+    return value
+
+
+# A DNS label: ASCII letters, digits and hyphens, 1 to 63 long, no hyphen at either end.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
+
+
+def normalise_host(raw: str, *, field: str = "hosts") -> str:
+    """Return a lower-case IDNA host name or raise InvalidInput."""
+    host = raw.strip().lower().rstrip(".")
+    if host.isascii():
+        ascii_host = host  # IDNA keeps an ASCII name as it is (it only refuses empty or long labels, as we do)
+    else:
+        try:
+            ascii_host = host.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise InvalidInput(f"{raw[:80]!r} is not a host name", field=field) from exc
+    if len(ascii_host) > 253 or not _HOST.fullmatch(ascii_host):
+        raise InvalidInput(f"{raw[:80]!r} is not a host name", field=field)
+    return ascii_host
+
+
+def validate_shop_url(raw: Any) -> tuple[str, str]:
+    """Return (url, host) for an http(s) shop URL or raise InvalidInput."""
+    url = clean_text(raw, "shop_url", limit=2000)
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises ValueError on a bad port
+    except ValueError as exc:
+        raise InvalidInput("shop_url is not a valid URL", field="shop_url") from exc
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.username or parts.password:
+        raise InvalidInput("shop_url must be an http(s) URL with a host", field="shop_url")
+    del port
+    return url, normalise_host(parts.hostname, field="shop_url")
+
+
+def validate_issue(req: IssueRequest, *, default_days: int) -> tuple[IssueRequest, list[str]]:
+    """Return the cleaned request and bound hosts, or raise InvalidInput."""
+    holder = clean_text(req.holder, "holder")
+    shop_name = clean_text(req.shop_name, "shop_name")
+    shop_url, url_host = validate_shop_url(req.shop_url)
+    if req.platform not in PLATFORMS:
+        raise InvalidInput(f"platform must be one of {', '.join(PLATFORMS)}", field="platform")
+    branch = clean_text(req.branch, "branch", limit=32)
+    days = default_days if req.valid_days is None else req.valid_days
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_VALID_DAYS:
+        raise InvalidInput(f"valid_days must be a whole number from 1 to {MAX_VALID_DAYS}", field="valid_days")
+    if req.hosts is None or len(req.hosts) == 0:
+        hosts = [url_host]
+    else:
+        if len(req.hosts) > _MAX_HOSTS or not all(isinstance(h, str) for h in req.hosts):
+            raise InvalidInput(f"hosts must be at most {_MAX_HOSTS} host names", field="hosts")
+        hosts = list(dict.fromkeys(normalise_host(h) for h in req.hosts))
+    strangers = foreign_hosts(hosts, url_host)
+    if strangers and req.confirm_foreign_hosts is not True:
+        raise InvalidInput(f"{', '.join(strangers)} is not the shop URL's host ({url_host}) or a subdomain of it; "
+                           "confirm foreign hosts explicitly to bind them", field="hosts")
+    cleaned = IssueRequest(holder, shop_name, shop_url, req.platform, branch, days, tuple(hosts),
+                           req.confirm_foreign_hosts is True)
+    return cleaned, hosts

@@ -1,0 +1,373 @@
+"""Badge issuance and lifecycle: validate, transition, sign, record, audit."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from signer import lifecycle
+from signer.clock import Clock, isoformat_z
+from signer.credentials import BadgeClaims, Issuer, StatusEntry, build_credential, sign_jws
+from signer.errors import BadgeNotFound, Conflict, InvalidInput
+from signer.ids import format_badge_id, new_badge_id, parse_badge_id
+from signer.keys import Keyring
+from signer.lifecycle import Action, PublicStatus, State
+from verifier.audit.service import MAX_PAGE, Actor, AuditLog
+from verifier.badges.rules import (
+    MAX_NOTE,
+    MAX_VALID_DAYS,
+    PLATFORMS,
+    IssueRequest,
+    clean_text,
+    normalise_host,
+    validate_issue,
+    validate_shop_url,
+)
+from verifier.badges.shops import foreign_hosts, url_key
+from verifier.badges.statuslists import StatusListService, list_url
+from verifier.storage.models import Badge, Branch, Member, Shop, StatusSlot
+from verifier.storage.publicread import PublicBadge
+
+_logger = logging.getLogger(__name__)
+
+__all__ = ["MAX_VALID_DAYS", "PLATFORMS", "BadgeService", "IssueRequest", "badge_snapshot", "normalise_host",
+           "status_json", "validate_issue", "validate_shop_url"]  # the rules are re-exported for callers
+
+
+def badge_snapshot(badge: Badge) -> dict[str, Any]:
+    """Return the audit before/after view of a badge (no private notes)."""
+    return {
+        "state": badge.state,
+        "valid_from": isoformat_z(badge.valid_from),
+        "valid_until": isoformat_z(badge.valid_until),
+        "revocation_reason": badge.revocation_reason,
+        "kid": badge.kid,
+    }
+
+
+class BadgeService:
+    """Issue badges and move them through the lifecycle; the caller owns the transaction."""
+
+    def __init__(self, session: Session, *, issuer: Issuer, keyring: Keyring, clock: Clock,
+                 audit: AuditLog, status_ttl: int = 300, default_days: int = 365) -> None:
+        self._session = session
+        self._issuer = issuer
+        self._keyring = keyring
+        self._clock = clock
+        self._audit = audit
+        self._default_days = default_days
+        self.status_lists = StatusListService(session, issuer=issuer, keyring=keyring, clock=clock,
+                                              ttl_seconds=status_ttl)
+        self._branches: dict[str, Branch] = {}
+
+    # -- look-ups -------------------------------------------------------------
+    def get(self, raw_id: str, *, for_update: bool = False) -> Badge:
+        """Return the badge with this id (any state) or raise BadgeNotFound / MalformedId."""
+        canonical = parse_badge_id(raw_id)
+        query = select(Badge).where(Badge.id == canonical).options(
+            joinedload(Badge.shop).joinedload(Shop.member), joinedload(Badge.branch)
+        )
+        if for_update:
+            # populate_existing: a badge this session loaded before the lock (a view's
+            # permission check, say) is refreshed from the locked row. Without it the identity
+            # map hands back the stale object and the transition is decided on the state read
+            # before the lock: a concurrent revocation could be silently undone.
+            query = query.with_for_update(of=Badge).execution_options(populate_existing=True)
+        badge = self._session.execute(query).unique().scalar_one_or_none()
+        if badge is None:
+            raise BadgeNotFound(f"no badge {format_badge_id(canonical)}", badge_id=format_badge_id(canonical))
+        return badge
+
+    def get_public(self, raw_id: str) -> Badge:
+        """Return a badge shoppers may see; pending and rejected ones are not found."""
+        badge = self.get(raw_id)
+        if badge.state in (State.PENDING.value, State.REJECTED.value):
+            raise BadgeNotFound(f"no badge {format_badge_id(badge.id)}", badge_id=format_badge_id(badge.id))
+        return badge
+
+    def branch(self, code: str) -> Branch:
+        """Return the branch with this code or raise InvalidInput."""
+        cached = self._branches.get(code)
+        if cached is not None:
+            return cached
+        branch = self._session.execute(select(Branch).where(Branch.code == code)).scalar_one_or_none()
+        if branch is None:
+            raise InvalidInput(f"no branch with code {code!r}", field="branch")
+        self._branches[code] = branch
+        return branch
+
+    # -- lifecycle ------------------------------------------------------------
+    def issue(self, req: IssueRequest, *, actor: Actor, state: State = State.ACTIVE,
+              valid_from: datetime | None = None, contact: str | None = None) -> Badge:
+        """Validate and issue a badge (or record an application when ``state`` is pending).
+
+        An application (pending) never touches an existing member or shop: it proposes a new
+        member and a new shop, seen by nobody but the branch until it approves them. An issue
+        reuses a shop only as it is; a changed name, platform or host list is a new shop row,
+        so no earlier badge's public record ever changes.
+        """
+        action = Action.ISSUE if state is State.ACTIVE else Action.APPLY
+        new_state = lifecycle.transition(State.NEW, action)
+        req, hosts = validate_issue(req, default_days=self._default_days)
+        branch = self.branch(req.branch)
+        self._refuse_second_badge(req.platform, url_key(req.shop_url))
+        if new_state is State.PENDING:
+            member = Member(name=req.holder, branch=branch, contact=contact or None, created_at=self._clock())
+            self._session.add(member)
+            shop = self._new_shop(member, req, hosts)
+        else:
+            member = self._member(req.holder, branch)
+            shop = self._shop(member, req, hosts)
+        now = self._clock()
+        start = valid_from or now
+        days = self._days(req.valid_days)
+        badge = Badge(id=self._fresh_id(), shop=shop, branch=branch, state=new_state.value,
+                      valid_from=start, valid_until=start + timedelta(days=days),
+                      issued_at=now if new_state is State.ACTIVE else None, updated_at=now)
+        self._session.add(badge)
+        self._session.flush()
+        if new_state is State.ACTIVE:
+            self._sign(badge, self.status_lists.allocate(badge.id))
+        after = badge_snapshot(badge)
+        if req.confirm_foreign_hosts:
+            after["confirmed_foreign_hosts"] = foreign_hosts(hosts, validate_shop_url(req.shop_url)[1])
+        self._audit.append(actor, action.value, target=format_badge_id(badge.id),
+                           branch_code=branch.code, before=None, after=after)
+        return badge
+
+    def approve(self, raw_id: str, *, actor: Actor, valid_days: int | None = None) -> Badge:
+        """Approve a pending application: the badge is signed and becomes active."""
+        badge = self.get(raw_id, for_update=True)
+        before = badge_snapshot(badge)
+        badge.state = lifecycle.transition(badge.state, Action.APPROVE).value
+        self._refuse_second_badge(badge.shop.platform, badge.shop.url_key, besides=badge.id)
+        now = self._clock()
+        days = self._days(valid_days) if valid_days is not None else max(
+            1, round((badge.valid_until - badge.valid_from).total_seconds() / 86400))
+        badge.valid_from, badge.valid_until, badge.issued_at = now, now + timedelta(days=days), now
+        self._sign(badge, self.status_lists.allocate(badge.id))
+        return self._record(badge, actor, Action.APPROVE, before)
+
+    def reject(self, raw_id: str, *, actor: Actor, note: str) -> Badge:
+        """Reject a pending application with a reason."""
+        badge = self.get(raw_id, for_update=True)
+        before = badge_snapshot(badge)
+        badge.state = lifecycle.transition(badge.state, Action.REJECT).value
+        badge.state_note = clean_text(note, "note", limit=MAX_NOTE)
+        return self._record(badge, actor, Action.REJECT, before)
+
+    def suspend(self, raw_id: str, *, actor: Actor, note: str | None = None) -> Badge:
+        """Suspend a badge (reversible) and set its suspension bit."""
+        badge = self.get(raw_id, for_update=True)
+        before = badge_snapshot(badge)
+        badge.state = lifecycle.transition(badge.state, Action.SUSPEND).value
+        badge.suspended_at = self._clock()
+        badge.state_note = clean_text(note, "note", required=False, limit=MAX_NOTE) or None
+        self.status_lists.set_bit(badge.id, "suspension", True)
+        return self._record(badge, actor, Action.SUSPEND, before)
+
+    def reinstate(self, raw_id: str, *, actor: Actor, note: str | None = None) -> Badge:
+        """Lift a suspension and clear its bit."""
+        badge = self.get(raw_id, for_update=True)
+        before = badge_snapshot(badge)
+        badge.state = lifecycle.transition(badge.state, Action.REINSTATE).value
+        badge.suspended_at = None
+        badge.state_note = clean_text(note, "note", required=False, limit=MAX_NOTE) or None
+        self.status_lists.set_bit(badge.id, "suspension", False)
+        return self._record(badge, actor, Action.REINSTATE, before)
+
+    def revoke(self, raw_id: str, *, actor: Actor, reason: str, note: str | None = None) -> Badge:
+        """Revoke a badge for good: the timestamp is set once and never changes."""
+        if reason not in lifecycle.REVOCATION_REASONS:
+            raise InvalidInput(f"reason must be one of {', '.join(lifecycle.REVOCATION_REASONS)}", field="reason")
+        badge = self.get(raw_id, for_update=True)
+        before = badge_snapshot(badge)
+        badge.state = lifecycle.transition(badge.state, Action.REVOKE).value
+        badge.revoked_at = self._clock()
+        badge.revocation_reason = reason
+        badge.revocation_note = clean_text(note, "note", required=False, limit=MAX_NOTE) or None
+        self.status_lists.set_bit(badge.id, "revocation", True)
+        return self._record(badge, actor, Action.REVOKE, before)
+
+    def renew(self, raw_id: str, *, actor: Actor, valid_days: int | None = None) -> Badge:
+        """Extend validity from now (or from the current end if later); the id stays."""
+        badge = self.get(raw_id, for_update=True)
+        before = badge_snapshot(badge)
+        badge.state = lifecycle.transition(badge.state, Action.RENEW).value
+        days = self._days(valid_days)
+        now = self._clock()
+        start = max(now, badge.valid_until) if badge.valid_from <= now else badge.valid_from
+        if badge.valid_until <= now:
+            badge.valid_from = now
+        badge.valid_until = start + timedelta(days=days)
+        self._sign(badge, self._entries(badge.id))
+        return self._record(badge, actor, Action.RENEW, before)
+
+    def resign(self, raw_id: str, *, actor: Actor) -> Badge:
+        """Re-sign a badge's credential with the current key; id and dates stay."""
+        badge = self.get(raw_id, for_update=True)
+        before = badge_snapshot(badge)
+        badge.state = lifecycle.transition(badge.state, Action.RESIGN).value
+        self._sign(badge, self._entries(badge.id))
+        return self._record(badge, actor, Action.RESIGN, before)
+
+    # -- helpers --------------------------------------------------------------
+    def _days(self, valid_days: int | None) -> int:
+        days = self._default_days if valid_days is None else valid_days
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_VALID_DAYS:
+            raise InvalidInput(f"valid_days must be a whole number from 1 to {MAX_VALID_DAYS}", field="valid_days")
+        return days
+
+    def _record(self, badge: Badge, actor: Actor, action: Action, before: dict[str, Any]) -> Badge:
+        badge.updated_at = self._clock()
+        self._session.flush()
+        self._audit.append(actor, action.value, target=format_badge_id(badge.id),
+                           branch_code=badge.branch.code, before=before, after=badge_snapshot(badge))
+        return badge
+
+    def _fresh_id(self) -> str:
+        for _ in range(8):
+            candidate = new_badge_id()
+            if self._session.get(Badge, candidate) is None:
+                return candidate
+        raise Conflict("could not draw a free badge id")  # 2^60 ids: practically unreachable
+
+    def _member(self, name: str, branch: Branch) -> Member:
+        member = self._session.execute(
+            select(Member).where(Member.name == name, Member.branch_id == branch.id).limit(1)
+        ).scalar_one_or_none()
+        if member is None:
+            member = Member(name=name, branch=branch, created_at=self._clock())
+            self._session.add(member)
+        return member
+
+    def _shop(self, member: Member, req: IssueRequest, hosts: list[str]) -> Shop:
+        """Return the member's shop exactly as requested, or a new one (an existing row never changes)."""
+        if member.id is not None:
+            for shop in self._session.execute(
+                select(Shop).where(Shop.member_id == member.id, Shop.url_key == url_key(req.shop_url))
+                .order_by(Shop.id.desc())
+            ).scalars():
+                if (shop.url, shop.name, shop.platform, list(shop.hosts)) == (req.shop_url, req.shop_name,
+                                                                              req.platform, hosts):
+                    return shop
+        return self._new_shop(member, req, hosts)
+
+    def _new_shop(self, member: Member, req: IssueRequest, hosts: list[str]) -> Shop:
+        shop = Shop(member=member, platform=req.platform, name=req.shop_name, url=req.shop_url,
+                    url_key=url_key(req.shop_url), hosts=hosts, created_at=self._clock())
+        self._session.add(shop)
+        return shop
+
+    def _refuse_second_badge(self, platform: str, key: str, *, besides: str | None = None) -> None:
+        """Raise Conflict when a shop with this URL already has a live badge (one badge per shop).
+
+        Pending applications do not count: anyone may apply, and an application must not be
+        able to block the branch from issuing; approval checks again.
+        """
+        query = (select(func.count()).select_from(Badge).join(Badge.shop)
+                 .where(Shop.platform == platform, Shop.url_key == key,
+                        Badge.state.in_((State.ACTIVE.value, State.SUSPENDED.value))))
+        if besides is not None:
+            query = query.where(Badge.id != besides)
+        if self._session.execute(query).scalar_one():
+            raise Conflict("this shop already has a badge; renew it instead")
+
+    def _entries(self, badge_id: str) -> tuple[StatusEntry, ...]:
+        slots = self._session.execute(
+            select(StatusSlot).where(StatusSlot.badge_id == badge_id).order_by(StatusSlot.purpose)
+        ).scalars()
+        by_purpose = {s.purpose: s for s in slots}
+        return tuple(
+            StatusEntry(p, list_url(self._issuer, by_purpose[p].list_id), by_purpose[p].idx)
+            for p in ("revocation", "suspension")
+        )
+
+    def _sign(self, badge: Badge, entries: tuple[StatusEntry, ...]) -> None:
+        kid, private = self._keyring.signing_key()
+        shop = badge.shop
+        claims = BadgeClaims(
+            badge_id=format_badge_id(badge.id), holder_name=shop.member.name, shop_name=shop.name,
+            shop_url=shop.url, platform=shop.platform, hosts=tuple(shop.hosts),
+            branch_code=badge.branch.code, branch_name=badge.branch.name,
+            valid_from=badge.valid_from, valid_until=badge.valid_until, status_entries=entries,
+        )
+        payload = build_credential(claims, issuer=self._issuer)
+        badge.credential = sign_jws(payload, kid_url=self._issuer.kid_url(kid), private_key=private)
+        badge.credential_id = payload["id"]
+        badge.kid = kid
+
+    # -- lists ----------------------------------------------------------------
+    def search(self, *, branch: str | None = None, status: str | None = None, q: str | None = None,
+               page: int = 1, per_page: int = 50) -> tuple[list[Badge], int]:
+        """Return (badges, total) matching the filters, newest first."""
+        query = select(Badge).join(Badge.shop).join(Shop.member).join(Badge.branch)
+        if branch:
+            query = query.where(Branch.code == branch)
+        if status:
+            query = query.where(*self._status_filter(status))
+        if q:
+            like = f"%{q.strip()[:100]}%"
+            canonical = "".join(ch for ch in q.upper() if ch.isalnum())
+            query = query.where(or_(Shop.name.like(like), Member.name.like(like), Shop.url.like(like),
+                                    Badge.id == canonical))
+        total = self._session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        rows = self._session.execute(
+            query.options(joinedload(Badge.shop).joinedload(Shop.member), joinedload(Badge.branch))
+            .order_by(Badge.updated_at.desc(), Badge.id)
+            .offset((min(max(page, 1), MAX_PAGE) - 1) * per_page).limit(per_page)
+        ).unique().scalars()
+        return list(rows), total
+
+    def _status_filter(self, status: str) -> list[Any]:
+        now = self._clock()
+        if status == PublicStatus.VALID.value:
+            return [Badge.state == "active", Badge.valid_from <= now, Badge.valid_until > now]
+        if status == PublicStatus.EXPIRED.value:
+            return [Badge.state == "active", Badge.valid_until <= now]
+        if status == PublicStatus.NOT_YET_VALID.value:
+            return [Badge.state == "active", Badge.valid_from > now]
+        if status in {s.value for s in State if s is not State.NEW}:
+            return [Badge.state == status]
+        raise InvalidInput("unknown status filter", field="status")
+
+    def expiring(self, *, days: int, branch: str | None = None) -> list[Badge]:
+        """Return live badges whose validity ends within ``days``, soonest first."""
+        now = self._clock()
+        query = (select(Badge).join(Badge.branch)
+                 .where(Badge.state.in_(("active", "suspended")), Badge.valid_until > now,
+                        Badge.valid_until <= now + timedelta(days=days))
+                 .options(joinedload(Badge.shop).joinedload(Shop.member), joinedload(Badge.branch))
+                 .order_by(Badge.valid_until))
+        if branch:
+            query = query.where(Branch.code == branch)
+        return list(self._session.execute(query).unique().scalars())
+
+
+def status_json(badge: Badge | PublicBadge, *, issuer: Issuer, now: datetime) -> dict[str, Any]:
+    """Return the public JSON status of a badge (the contract's shape)."""
+    view = badge if isinstance(badge, PublicBadge) else PublicBadge.from_badge(badge)
+    shown = format_badge_id(view.id)
+    public = lifecycle.public_status(view.state, valid_from=view.valid_from, valid_until=view.valid_until, now=now)
+    verify_url = issuer.verify_url(shown)
+    return {
+        "id": shown,
+        "status": public.value if public else view.state,
+        "checked_at": isoformat_z(now),
+        "holder": {"display_name": view.holder},
+        "shop": {"name": view.shop_name, "platform": view.platform, "url": view.shop_url, "hosts": list(view.hosts)},
+        "branch": {"code": view.branch_code, "name": view.branch_name},
+        "valid_from": isoformat_z(view.valid_from),
+        "valid_until": isoformat_z(view.valid_until),
+        "revocation": (
+            {"reason": view.revocation_reason, "at": isoformat_z(view.revoked_at)}
+            if view.state == State.REVOKED.value and view.revoked_at else None
+        ),
+        "verify_url": verify_url,
+        "complaint_url": f"{verify_url}/complain",
+        "credential": view.credential,
+    }

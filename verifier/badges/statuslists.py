@@ -1,0 +1,134 @@
+"""Status-list slots and signed status-list credentials in the database."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from signer.clock import Clock
+from signer.credentials import Issuer, StatusEntry, sign_jws
+from signer.keys import Keyring
+from signer.statuslist import LIST_SIZE, PURPOSES, build_list_credential, empty_bits, random_index, set_bit
+from verifier.storage.models import StatusList, StatusSlot
+
+_logger = logging.getLogger(__name__)
+
+# Fill a list only half way: random indexes stay cheap to find and every
+# badge keeps a large crowd of unused entries around it.
+_FILL_LIMIT = LIST_SIZE // 2
+
+
+def list_url(issuer: Issuer, list_id: str) -> str:
+    """Return the public URL of a status list."""
+    return f"{issuer.public_url}/status/{list_id}"
+
+
+class StatusListService:
+    """Allocate random slots and flip bits in the caller's transaction."""
+
+    def __init__(self, session: Session, *, issuer: Issuer, keyring: Keyring, clock: Clock,
+                 ttl_seconds: int) -> None:
+        self._session = session
+        self._issuer = issuer
+        self._keyring = keyring
+        self._clock = clock
+        self._ttl = ttl_seconds
+        self._open: dict[str, StatusList] = {}
+
+    def allocate(self, badge_id: str) -> tuple[StatusEntry, ...]:
+        """Give ``badge_id`` a random slot in a revocation and a suspension list."""
+        entries = []
+        for purpose in PURPOSES:
+            status_list, index = self._free_slot(purpose)
+            self._session.add(StatusSlot(list_id=status_list.id, idx=index, purpose=purpose, badge_id=badge_id))
+            # Counted in SQL (used = used + 1): concurrent issuers never overwrite each other's count.
+            status_list.used = StatusList.used + 1  # type: ignore[assignment]
+            entries.append(StatusEntry(purpose, list_url(self._issuer, status_list.id), index))
+        self._session.flush()
+        return tuple(entries)
+
+    def _free_slot(self, purpose: str) -> tuple[StatusList, int]:
+        status_list = self._open.get(purpose)
+        if status_list is None or status_list.used >= _FILL_LIMIT:
+            status_list = self._session.execute(
+                select(StatusList)
+                .where(StatusList.purpose == purpose, StatusList.used < _FILL_LIMIT)
+                .order_by(StatusList.used.desc())
+                .limit(1)
+            ).scalar_one_or_none() or self._create(purpose)
+            self._open[purpose] = status_list
+        taken = _TakenProbe(self._session, status_list.id)
+        index = random_index(taken, size=status_list.size)
+        if index is None:  # vanishingly unlikely below half full; start a new list
+            status_list = self._create(purpose)
+            self._open[purpose] = status_list
+            index = secrets.randbelow(status_list.size)
+        return status_list, index
+
+    def _create(self, purpose: str) -> StatusList:
+        now = self._clock()
+        status_list = StatusList(id=secrets.token_hex(8), purpose=purpose, size=LIST_SIZE, used=0,
+                                 bits=bytes(empty_bits()), version=1, updated_at=now)
+        status_list.credential = self._sign(status_list)
+        self._session.add(status_list)
+        self._session.flush()
+        return status_list
+
+    def set_bit(self, badge_id: str, purpose: str, value: bool) -> None:
+        """Set the badge's bit in its ``purpose`` list and re-sign the list."""
+        slot = self._session.execute(
+            select(StatusSlot).where(StatusSlot.badge_id == badge_id, StatusSlot.purpose == purpose)
+        ).scalar_one()
+        # Lock the list row: two revocations at once must not overwrite each other's bit.
+        status_list = self._session.execute(
+            select(StatusList).where(StatusList.id == slot.list_id).with_for_update()
+        ).scalar_one()
+        self._session.refresh(status_list)
+        bits = bytearray(status_list.bits)
+        set_bit(bits, slot.idx, value)
+        status_list.bits = bytes(bits)
+        status_list.version += 1
+        status_list.updated_at = self._clock()
+        status_list.credential = self._sign(status_list)
+        self._session.flush()
+
+    def resign_all(self) -> int:
+        """Re-sign every list credential with the current key (after key rotation)."""
+        count = 0
+        for status_list in self._session.execute(select(StatusList)).scalars():
+            status_list.credential = self._sign(status_list)
+            status_list.version += 1
+            count += 1
+        self._session.flush()
+        return count
+
+    def _sign(self, status_list: StatusList) -> str:
+        kid, private = self._keyring.signing_key()
+        payload = build_list_credential(
+            issuer=self._issuer, list_url=list_url(self._issuer, status_list.id),
+            purpose=status_list.purpose, bits=status_list.bits, valid_from=status_list.updated_at,
+            ttl_seconds=self._ttl,
+        )
+        return sign_jws(payload, kid_url=self._issuer.kid_url(kid), private_key=private)
+
+
+class _TakenProbe:
+    """A container that asks the database whether an index is used."""
+
+    def __init__(self, session: Session, list_id: str) -> None:
+        self._session = session
+        self._list_id = list_id
+
+    def __contains__(self, index: object) -> bool:
+        return self._session.execute(
+            select(StatusSlot.idx).where(StatusSlot.list_id == self._list_id, StatusSlot.idx == index)
+        ).first() is not None
+
+
+def bits_for(session: Session, list_id: str) -> bytes | None:
+    """Return a list's raw bits (for tests and offline checks)."""
+    return session.execute(select(StatusList.bits).where(StatusList.id == list_id)).scalar_one_or_none()
+

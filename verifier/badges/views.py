@@ -1,0 +1,242 @@
+"""Console pages for badges: list, issue, act on one, renew many, decide applications, import a CSV."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from signer.ids import format_badge_id
+from signer.lifecycle import State, allowed_actions
+from verifier import context
+from verifier.accounts import guards
+from verifier.accounts.policy import branch_scope
+from verifier.badges.service import PLATFORMS, IssueRequest, status_json
+from verifier.console.blueprint import (
+    ACTIONS,
+    PER_PAGE,
+    audit_log,
+    badge_for,
+    bp,
+    page_arg,
+    require_confirmation,
+    visible_branches,
+)
+from verifier.console.dashboard import STATES
+from verifier.storage.models import AuditEvent
+from verifier.web.errors import ApiError
+
+_logger = logging.getLogger(__name__)
+
+
+# -- badges -------------------------------------------------------------------------------------
+@bp.get("/badges")
+@guards.console("badge.read")
+def badges() -> str:
+    """Badge list with search (q), filters (branch, status) and pagination."""
+    page = page_arg()
+    wanted = request.args.get("branch") or None
+    if wanted:
+        guards.allow("badge.read", branch_code=wanted)
+    status = request.args.get("status") or None
+    q = (request.args.get("q") or "").strip()[:100] or None
+    rows, total = context.badge_service().search(branch=branch_scope(guards.principal()) or wanted,
+                                                 status=status, q=q, page=page, per_page=PER_PAGE)
+    now = context.clock()()
+    items = [(b, status_json(b, issuer=context.issuer(), now=now)) for b in rows]
+    return render_template("admin/badges.html", items=items, total=total, page=page, per_page=PER_PAGE,
+                           branches=visible_branches(), q=q or "", status=status or "", branch=wanted or "",
+                           states=STATES)
+
+
+@bp.route("/badges/new", methods=["GET", "POST"])
+@guards.console("badge.issue")
+def badge_new() -> Any:
+    """Issue a badge (form with a required confirmation)."""
+    if request.method == "GET":
+        return render_template("admin/badge_new.html", branches=visible_branches(), platforms=PLATFORMS)
+    form = request.form
+    guards.allow("badge.issue", branch_code=form.get("branch", ""))
+    require_confirmation()
+    days = form.get("valid_days", "").strip()
+    if days and not days.isdigit():
+        raise ApiError(400, "invalid_request", _("有效天数须为整数。"))
+    hosts = tuple(form.get("hosts", "").split()) or None
+    context.begin_write()
+    badge = context.badge_service().issue(
+        IssueRequest(form.get("holder", ""), form.get("shop_name", ""), form.get("shop_url", ""),
+                     form.get("platform", ""), form.get("branch", ""), int(days) if days else None, hosts,
+                     form.get("confirm_foreign_hosts") == "yes"),
+        actor=guards.principal().actor())
+    context.session().commit()
+    flash(_("徽章已签发。"))
+    return redirect(url_for("admin.badge", badge_id=format_badge_id(badge.id)))
+
+
+@bp.get("/badges/<badge_id>")
+@guards.console("badge.read")
+def badge(badge_id: str) -> str:
+    """A badge with its history (audit events) and the actions its state allows."""
+    row = badge_for("badge.read", badge_id)
+    shown = format_badge_id(row.id)
+    history = context.session().execute(
+        select(AuditEvent).where(AuditEvent.target == shown).order_by(AuditEvent.seq.desc()).limit(200)
+    ).scalars().all()
+    allowed = [a.value for a in allowed_actions(row.state) if a.value in ACTIONS]
+    return render_template("admin/badge.html", badge=row, body=status_json(row, issuer=context.issuer(),
+                                                                           now=context.clock()()),
+                           history=history, actions=allowed)
+
+
+@bp.route("/badges/<badge_id>/act/<action>", methods=["GET", "POST"])
+@guards.console("badge.read")
+def badge_action(badge_id: str, action: str) -> Any:
+    """Confirm (GET) and take (POST) one lifecycle action on a badge."""
+    if action not in ACTIONS:
+        raise ApiError(404, "not_found", _("没有这个操作。"))
+    policy_action = f"badge.{action}"
+    row = badge_for(policy_action, badge_id)
+    if request.method == "GET":
+        return render_template("admin/confirm.html", badge=row, action=action)
+    require_confirmation()
+    service, actor, form = context.badge_service(), guards.principal().actor(), request.form
+    note = form.get("note") or None
+    if action == "suspend":
+        service.suspend(row.id, actor=actor, note=note)
+    elif action == "reinstate":
+        service.reinstate(row.id, actor=actor, note=note)
+    elif action == "renew":
+        days = form.get("valid_days", "").strip()
+        if days and not days.isdigit():
+            raise ApiError(400, "invalid_request", _("有效天数须为整数。"))
+        service.renew(row.id, actor=actor, valid_days=int(days) if days else None)
+    else:
+        service.revoke(row.id, actor=actor, reason=form.get("reason", ""), note=note)
+    context.session().commit()
+    flash(_("操作已完成。"))
+    return redirect(url_for("admin.badge", badge_id=format_badge_id(row.id)))
+
+
+# -- applications -------------------------------------------------------------------------------
+@bp.get("/applications")
+@guards.console("application.read")
+def applications() -> str:
+    """Pending applications in the user's branch (the committee sees every branch)."""
+    rows, total = context.badge_service().search(branch=branch_scope(guards.principal()),
+                                                 status=State.PENDING.value, page=page_arg(), per_page=PER_PAGE)
+    return render_template("admin/applications.html", rows=rows, total=total)
+
+
+@bp.post("/applications/<badge_id>/<decision>")
+@guards.console("application.decide")
+def application_decide(badge_id: str, decision: str) -> Response:
+    """Approve (the badge is signed) or reject (with a reason) an application."""
+    if decision not in {"approve", "reject"}:
+        raise ApiError(404, "not_found", _("没有这个操作。"))
+    row = badge_for("application.decide", badge_id)
+    require_confirmation()
+    actor = guards.principal().actor()
+    if decision == "approve":
+        context.badge_service().approve(row.id, actor=actor)
+    else:
+        context.badge_service().reject(row.id, actor=actor, note=request.form.get("reason", ""))
+    context.session().commit()
+    flash(_("已批准，徽章已签发。") if decision == "approve" else _("已驳回。"))
+    return redirect(url_for("admin.applications"))
+
+
+
+
+@bp.post("/renewals")
+@guards.console("badge.renew")
+def renew_many() -> Response:
+    """Renew every selected badge in one action (all or none)."""
+    require_confirmation()
+    ids = request.form.getlist("badge")
+    if not ids or len(ids) > 1000:
+        raise ApiError(400, "invalid_request", _("请至少选择一枚徽章（一次最多 1000 枚）。"))
+    context.begin_write()
+    service = context.badge_service()
+    badges = [service.get(raw) for raw in ids]
+    for badge in badges:  # check them all first: one refusal and nothing is renewed
+        guards.allow("badge.renew", branch_code=badge.branch.code)
+    for badge in badges:
+        service.renew(badge.id, actor=guards.principal().actor())
+    context.session().commit()
+    flash(_("已续期 %(n)d 枚徽章。", n=len(badges)))
+    return redirect(url_for("admin.dashboard"))
+
+
+# -- bulk import --------------------------------------------------------------------------------
+def _import_dir() -> Path:
+    path = Path(current_app.instance_path) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _importer() -> Any:
+    from verifier.badges.bulk import BulkImporter
+
+    return BulkImporter(context.session(), issuer=context.issuer(), keyring=context.keyring(),
+                        clock=context.clock(), audit=audit_log(),
+                        status_ttl=int(current_app.config["STATUS_LIST_TTL"]),
+                        default_days=int(current_app.config["DEFAULT_VALID_DAYS"]))
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@guards.console("import.read")
+def import_page() -> Any:
+    """Upload a CSV and preview it: every rejected row with its line number and reason."""
+    from verifier.badges.bulk import parse_csv
+
+    if request.method == "GET":
+        return render_template("admin/import.html", report=None, token=None)
+    guards.allow("import.run", branch_code=None)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ApiError(400, "invalid_request", _("请选择一个 CSV 文件。"))
+    try:
+        text = upload.read().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, "invalid_request", _("文件必须是 UTF-8 编码的 CSV。")) from exc
+    rows, parse_errors = parse_csv(text)
+    report = _importer().run(rows, actor=guards.principal().actor(), dry_run=True,
+                             branch_scope=branch_scope(guards.principal()), parse_errors=parse_errors)
+    token = None
+    if report.ok and rows:
+        token = secrets.token_urlsafe(16)
+        (_import_dir() / f"{token}.csv").write_text(text, encoding="utf-8")
+        session["import_token"] = token
+    return render_template("admin/import.html", report=report, token=token)
+
+
+@bp.post("/import/commit")
+@guards.console("import.run")
+def import_commit() -> Response:
+    """Import the previewed file: all rows or none, in one transaction."""
+    from verifier.badges.bulk import parse_csv
+
+    require_confirmation()
+    token = request.form.get("token", "")
+    if not token or token != session.get("import_token") or not token.replace("-", "").replace("_", "").isalnum():
+        raise ApiError(400, "invalid_request", _("预览已失效，请重新上传文件。"))
+    path = _import_dir() / f"{token}.csv"
+    if not path.exists():
+        raise ApiError(400, "invalid_request", _("预览已失效，请重新上传文件。"))
+    rows, parse_errors = parse_csv(path.read_text(encoding="utf-8"))
+    context.begin_write()
+    report = _importer().run(rows, actor=guards.principal().actor(), branch_scope=branch_scope(guards.principal()),
+                             parse_errors=parse_errors)
+    if not report.ok:
+        context.session().rollback()
+        return Response(render_template("admin/import.html", report=report, token=None), status=400)
+    context.session().commit()
+    path.unlink(missing_ok=True)
+    session.pop("import_token", None)
+    flash(_("已导入 %(n)d 枚徽章。", n=len(report.issued)))
+    return redirect(url_for("admin.badges"))

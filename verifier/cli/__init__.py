@@ -1,0 +1,1 @@
+"""The ``liang`` command line."""

@@ -1,0 +1,163 @@
+"""``liang badge``: issue badges, change their state, export them, import a CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from typing import Any
+
+import click
+
+from signer.clock import isoformat_z
+from signer.ids import format_badge_id
+from signer.lifecycle import REVOCATION_REASONS
+from verifier import context
+from verifier.badges.service import PLATFORMS, IssueRequest, status_json
+from verifier.cli.common import app_context, cli_actor, writing
+from verifier.cli.imports import badge_import
+
+
+# -- badges -----------------------------------------------------------------------------------
+@click.group()
+def badge() -> None:
+    """Issue badges and change their state."""
+
+
+def _print_status(body: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(body, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{body['id']}  {body['status']}")
+    click.echo(f"  shop:    {body['shop']['name']} ({body['shop']['platform']}) {body['shop']['url']}")
+    click.echo(f"  hosts:   {' '.join(body['shop']['hosts'])}")
+    click.echo(f"  holder:  {body['holder']['display_name']}")
+    click.echo(f"  branch:  {body['branch']['code']} {body['branch']['name']}")
+    click.echo(f"  valid:   {body['valid_from']} .. {body['valid_until']}")
+    if body.get("revocation"):
+        click.echo(f"  revoked: {body['revocation']['reason']} at {body['revocation']['at']}")
+    click.echo(f"  verify:  {body['verify_url']}")
+
+
+def _status_of(badge_row: Any) -> dict[str, Any]:
+    return status_json(badge_row, issuer=context.issuer(), now=context.clock()())
+
+
+@badge.command("issue")
+@click.option("--holder", required=True)
+@click.option("--shop-name", required=True)
+@click.option("--shop-url", required=True)
+@click.option("--platform", type=click.Choice(PLATFORMS), required=True)
+@click.option("--branch", "branch_code", required=True)
+@click.option("--valid-days", type=int, default=None)
+@click.option("--host", "hosts", multiple=True, help="A host name the badge is bound to (repeatable).")
+@click.option("--confirm-foreign-hosts", is_flag=True,
+              help="Bind hosts outside the shop URL's host and its subdomains (recorded in the audit log).")
+@click.option("--json", "as_json", is_flag=True)
+def badge_issue(holder: str, shop_name: str, shop_url: str, platform: str, branch_code: str,
+                valid_days: int | None, hosts: tuple[str, ...], confirm_foreign_hosts: bool, as_json: bool) -> None:
+    """Issue a signed badge for a member's shop."""
+    with writing():
+        row = context.badge_service().issue(
+            IssueRequest(holder, shop_name, shop_url, platform, branch_code, valid_days, hosts or None,
+                         confirm_foreign_hosts),
+            actor=cli_actor())
+        body = _status_of(row)
+    _print_status(body, as_json)
+
+
+@badge.command("show")
+@click.argument("badge_id")
+@click.option("--json", "as_json", is_flag=True)
+def badge_show(badge_id: str, as_json: bool) -> None:
+    """Show a badge's current status."""
+    with app_context():
+        body = _status_of(context.badge_service().get(badge_id))
+    _print_status(body, as_json)
+
+
+@badge.command("revoke")
+@click.argument("badge_id")
+@click.option("--reason", type=click.Choice(REVOCATION_REASONS), required=True)
+@click.option("--note", default=None, help="Private note (never public).")
+def badge_revoke(badge_id: str, reason: str, note: str | None) -> None:
+    """Revoke a badge for good."""
+    with writing():
+        row = context.badge_service().revoke(badge_id, actor=cli_actor(), reason=reason, note=note)
+        shown = format_badge_id(row.id)
+    click.echo(f"{shown} revoked ({reason})")
+
+
+@badge.command("suspend")
+@click.argument("badge_id")
+@click.option("--note", default=None)
+def badge_suspend(badge_id: str, note: str | None) -> None:
+    """Suspend a badge (reversible)."""
+    with writing():
+        row = context.badge_service().suspend(badge_id, actor=cli_actor(), note=note)
+        shown = format_badge_id(row.id)
+    click.echo(f"{shown} suspended")
+
+
+@badge.command("reinstate")
+@click.argument("badge_id")
+@click.option("--note", default=None)
+def badge_reinstate(badge_id: str, note: str | None) -> None:
+    """Lift a suspension."""
+    with writing():
+        row = context.badge_service().reinstate(badge_id, actor=cli_actor(), note=note)
+        shown = format_badge_id(row.id)
+    click.echo(f"{shown} reinstated")
+
+
+@badge.command("renew")
+@click.argument("badge_id")
+@click.option("--valid-days", type=int, default=None)
+def badge_renew(badge_id: str, valid_days: int | None) -> None:
+    """Extend a badge's validity; its id stays."""
+    with writing():
+        row = context.badge_service().renew(badge_id, actor=cli_actor(), valid_days=valid_days)
+        shown, until = format_badge_id(row.id), isoformat_z(row.valid_until)
+    click.echo(f"{shown} renewed until {until}")
+
+
+@badge.command("export")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+def badge_export(fmt: str) -> None:
+    """Stream every public badge as JSON lines or CSV."""
+    from verifier.badges.export import iter_statuses
+
+    with app_context():
+        rows = iter_statuses(context.session(), issuer=context.issuer(), now=context.clock()())
+        if fmt == "jsonl":
+            for body in rows:
+                click.echo(json.dumps(body, ensure_ascii=False))
+            return
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["id", "status", "holder", "shop_name", "shop_url", "platform", "hosts", "branch",
+                         "valid_from", "valid_until", "revocation_reason", "verify_url"])
+        for body in rows:
+            writer.writerow([body["id"], body["status"], body["holder"]["display_name"], body["shop"]["name"],
+                             body["shop"]["url"], body["shop"]["platform"], " ".join(body["shop"]["hosts"]),
+                             body["branch"]["code"], body["valid_from"], body["valid_until"],
+                             (body["revocation"] or {}).get("reason", ""), body["verify_url"]])
+
+
+@badge.command("expiring")
+@click.option("--days", type=click.IntRange(1, 3650), default=30, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+def badge_expiring(days: int, as_json: bool) -> None:
+    """List live badges that expire within --days."""
+    with app_context():
+        bodies = [_status_of(b) for b in context.badge_service().expiring(days=days)]
+    if as_json:
+        click.echo(json.dumps(bodies, ensure_ascii=False, indent=2))
+        return
+    for body in bodies:
+        click.echo(f"{body['id']}\t{body['valid_until']}\t{body['branch']['code']}\t{body['shop']['name']}")
+    click.echo(f"{len(bodies)} badge(s) expire within {days} days", err=True)
+
+
+
+
+badge.add_command(badge_import)

@@ -1,0 +1,64 @@
+"""What every ``liang`` command shares: the one-line error, the app, the writer transaction, the actor."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import click
+from flask import Flask
+
+from verifier import context
+from verifier.audit.service import Actor
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class CliError(click.ClickException):
+    """A refusal reported as one line, exit status 1."""
+
+    exit_code = 1
+
+    def show(self, file: Any = None) -> None:
+        """Print ``liang: <message>`` to stderr."""
+        click.echo(f"liang: {self.format_message()}", err=True)
+
+
+def make_app(**overrides: Any) -> Flask:
+    """Build the app for a CLI command (environment configuration, no rate limits)."""
+    from verifier.app import create_app
+
+    overrides.setdefault("RATELIMIT_ENABLED", False)
+    return create_app(overrides)
+
+
+@contextmanager
+def app_context(**overrides: Any) -> Iterator[Flask]:
+    """Yield an app inside its app context."""
+    app = make_app(**overrides)
+    with app.app_context():
+        yield app
+
+
+@contextmanager
+def writing(**overrides: Any) -> Iterator[Flask]:
+    """Yield inside an app context whose session is a writer; commit at the end."""
+    with app_context(**overrides) as app:
+        context.begin_write()
+        yield app
+        context.session().commit()
+
+
+def cli_actor() -> Actor:
+    """Return the audit actor for a CLI user."""
+    return Actor(name=f"cli:{getpass.getuser()}", role="system", client="cli")
+
+
+def ensure_schema() -> None:
+    """Refuse to run against a schema that is not at the newest revision."""
+    from verifier.storage.migrate import is_current
+
+    if not is_current(context.database().engine):
+        raise CliError("the database schema is not up to date: run `liang init` first")

@@ -1,0 +1,149 @@
+"""The ``liang`` command line: one clear line on stderr for every error, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import click
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+
+from signer.errors import BadgeError
+from verifier import context
+from verifier.audit.service import AuditLog
+from verifier.cli import admin, badges, complaints, keys
+from verifier.cli.common import CliError, app_context, cli_actor, ensure_schema, writing
+from verifier.config import ConfigError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Liangshenfen (亮身份): issue and verify trust badges for member merchants."""
+
+
+# -- instance -------------------------------------------------------------------------------
+@cli.command()
+def init() -> None:
+    """Create the instance dir, migrate the schema and create the first signing key."""
+    created = _init()
+    with app_context() as app:
+        click.echo(f"instance: {app.config['INSTANCE_DIR']}")
+        click.echo(f"database: {context.database().engine.url.render_as_string(hide_password=True)}")
+    click.echo(f"signing key: {created or 'present'}")
+
+
+def _init() -> str | None:
+    from verifier.storage.migrate import upgrade
+
+    with app_context() as app:
+        upgrade(context.database().engine)
+        if app.config["PUBLIC_ONLY"]:
+            return None
+        context.begin_write()
+        record = context.key_service().ensure_key()
+        if record is not None:
+            AuditLog(context.session(), clock=context.clock()).append(cli_actor(), "key_create", target=record.kid)
+        context.session().commit()
+        return record.kid if record else None
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, type=click.IntRange(1, 65535), show_default=True)
+@click.option("--workers", default=2, type=click.IntRange(1, 64), show_default=True)
+@click.option("--public-only", is_flag=True, help="Serve public endpoints only; hold no private key.")
+def serve(host: str, port: int, workers: int, public_only: bool) -> None:
+    """Run the production WSGI server (gunicorn)."""
+    overrides = {"PUBLIC_ONLY": True} if public_only else {}
+    with app_context(**overrides):
+        ensure_schema()
+    _serve(host, port, workers, overrides)
+
+
+def _serve(host: str, port: int, workers: int, overrides: dict[str, Any]) -> None:
+    from verifier.cli.serve import run_gunicorn
+
+    run_gunicorn(host=host, port=port, workers=workers, overrides=overrides)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, type=click.IntRange(1, 65535), show_default=True)
+@click.option("--no-serve", is_flag=True, help="Create the demo data and exit.")
+def demo(host: str, port: int, no_serve: bool) -> None:
+    """Initialise, load a demo organisation with badges in every state, and serve."""
+    from verifier.cli.demo import load_demo
+
+    _init()
+    with writing() as app:
+        report = load_demo(public_url=app.config["PUBLIC_URL"])
+    click.echo("Liangshenfen demo is ready.")
+    click.echo(f"  admin console: {report['admin_url']}")
+    click.echo(f"  admin user:    {report['username']}")
+    click.echo(f"  password:      {report['password']}")
+    for state, url in report["badges"]:
+        click.echo(f"  {state:<14} {url}")
+    if not no_serve:
+        click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C stops)")
+        _serve(host, port, 2, {})
+
+
+# -- verification client --------------------------------------------------------------------
+@cli.command()
+@click.argument("target")
+@click.option("--server", default=None, help="Official service URL (default LIANG_PUBLIC_URL).")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--offline", is_flag=True, help="Use only cached keys and status lists.")
+def verify(target: str, server: str | None, as_json: bool, offline: bool) -> None:
+    """Verify a URL, badge id, JWS or baked image from outside the service."""
+    from verifier.verification.client import VerifyClient, default_server
+
+    client = VerifyClient(server or default_server(), offline=offline)
+    outcome = client.verify(target)
+    if as_json:
+        click.echo(json.dumps(outcome, ensure_ascii=False, indent=2))
+    else:
+        for line in outcome["lines"]:
+            click.echo(line)
+    raise SystemExit(0 if outcome["valid"] else 1)
+
+
+#: The command groups that live in their own modules, added to ``liang`` in this order.
+COMMAND_GROUPS = (admin.admin, admin.branch, badges.badge, keys.keys, keys.audit, complaints.complaints)
+for _group in COMMAND_GROUPS:
+    cli.add_command(_group)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; translate every known error into one line and an exit status."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        cli.main(args=argv, prog_name="liang", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("liang: aborted", err=True)
+        raise SystemExit(1) from None
+    except click.ClickException as exc:
+        if isinstance(exc, CliError):
+            exc.show()
+        else:
+            click.echo(f"liang: {exc.format_message()}", err=True)
+        raise SystemExit(exc.exit_code) from None
+    except BadgeError as exc:
+        click.echo(f"liang: {exc.message}", err=True)
+        raise SystemExit(1) from None
+    except ConfigError as exc:
+        click.echo(f"liang: configuration: {exc}", err=True)
+        raise SystemExit(2) from None
+    except (OperationalError, DBAPIError) as exc:
+        click.echo(f"liang: database unavailable: {type(exc.orig).__name__ if exc.orig else exc}", err=True)
+        raise SystemExit(1) from None
+    except SQLAlchemyError as exc:
+        click.echo(f"liang: database error: {type(exc).__name__}", err=True)
+        raise SystemExit(1) from None
+    except OSError as exc:
+        click.echo(f"liang: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True)
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    raise SystemExit(0)

@@ -1,0 +1,1 @@
+"""Complaints: the shopper's form and tracking page, and their handling by administrators."""

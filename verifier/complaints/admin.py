@@ -1,0 +1,352 @@
+"""Complaint handling for administrators: console pages and the admin JSON API.
+
+Who sees what (decided with :mod:`verifier.accounts.policy`):
+
+* ``complaint.read`` (committee, auditors, the branch that handles it) opens the
+  queue and the detail, scoped to the branch for branch administrators;
+* personal data — the shopper's contact, order number and evidence — is shown
+  only to those who may *handle* the complaint (``complaint.write`` on its
+  branch: that branch and the committee). Auditors read complaints but not
+  personal data: an audit needs the handling, not the shopper.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from verifier import context
+from verifier.accounts import guards
+from verifier.accounts.policy import branch_scope, decide, require
+from verifier.complaints.service import STATES, ComplaintNotFound, admin_json
+from verifier.extensions import csrf
+from verifier.storage.models import Branch, Complaint, ComplaintEvidence
+from verifier.web.errors import ApiError
+
+_logger = logging.getLogger(__name__)
+
+#: Skipped on public-only nodes (which never mount the console or the admin API).
+PRIVATE = True
+
+console = Blueprint("complaints_admin", __name__, url_prefix="/admin/complaints")
+api = Blueprint("complaints_api", __name__, url_prefix="/api/v1/admin/complaints")
+
+_PER_PAGE = 50
+#: Highest page number :func:`_page` accepts (documented as the ``page`` maximum).
+_MAX_PAGE = 100_000
+
+
+def _service() -> Any:
+    from verifier.complaints.views import complaint_service
+
+    return complaint_service()
+
+
+def may_see_personal_data(principal: object, complaint: Complaint) -> bool:
+    """Return whether ``principal`` may see the shopper's contact and evidence."""
+    return decide(principal, "complaint.write", branch_code=complaint.branch.code).allowed
+
+
+def _load(principal: object, number: str, *, write: bool = False) -> Complaint:
+    """Return the complaint if ``principal`` may read (or write) it; other branches get 403."""
+    service = _service()
+    complaint = service.by_tracking_number(number, for_update=write)
+    require(principal, "complaint.write" if write else "complaint.read", branch_code=complaint.branch.code)
+    return complaint
+
+
+def _page() -> int:
+    raw = request.args.get("page", "1")
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= _MAX_PAGE:
+        raise ApiError(400, "invalid_request", f"page must be a whole number from 1 to {_MAX_PAGE}")
+    return int(raw)
+
+
+def _queue_filters(principal: object) -> tuple[str | None, str | None]:
+    status = request.args.get("status") or None
+    if status is not None and status not in STATES and status != "open":
+        raise ApiError(400, "invalid_request", f"status must be one of {', '.join(STATES)} or open")
+    branch = request.args.get("branch") or None
+    if branch is not None and "\x00" in branch:  # no branch code holds one; PostgreSQL cannot compare it
+        raise ApiError(400, "invalid_request", "branch must not contain NUL characters")
+    scope = branch_scope(principal)
+    if branch is not None:
+        require(principal, "complaint.read", branch_code=branch)
+    return status, branch if branch is not None else scope
+
+
+def _json(principal: object, complaint: Complaint) -> dict[str, Any]:
+    from verifier.complaints.views import tracking_url
+
+    return admin_json(complaint, age=_service().age(complaint), personal=may_see_personal_data(principal, complaint),
+                      evidence_url=lambda ev: url_for("complaints_admin.evidence", number=complaint.tracking_number,
+                                                      evidence_id=ev.id),
+                      tracking_url=tracking_url(complaint))
+
+
+def _change_state(principal: Any, number: str, data: Any) -> Complaint:
+    complaint = _load(principal, number, write=True)
+    status = data.get("status")
+    if not isinstance(status, str):
+        raise ApiError(400, "invalid_request", f"status must be one of {', '.join(STATES)}")
+    _service().change_state(complaint, status=status, reply=data.get("reply"), note=data.get("note"),
+                            actor=principal.actor())
+    context.session().commit()
+    return complaint
+
+
+def _suspend_badge(principal: Any, number: str) -> Complaint:
+    """Suspend the complaint's badge while it is investigated; the audit links both ways."""
+    complaint = _load(principal, number, write=True)
+    badges = context.badge_service()
+    badge = badges.get(complaint.badge_id)
+    require(principal, "badge.suspend", branch_code=badge.branch.code)
+    badges.suspend(badge.id, actor=principal.actor(), note=f"complaint {complaint.tracking_number}")
+    _service().record_badge_suspension(complaint, actor=principal.actor())
+    context.session().commit()
+    return complaint
+
+
+# -- console ----------------------------------------------------------------------------------
+def _page_response(html: str) -> Response:
+    response = make_response(html)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@console.get("")
+@guards.console("complaint.read")
+def queue() -> Response:
+    """List complaints with filters and each one's age against the 10-working-day target."""
+    principal = guards.principal()
+    status, branch = _queue_filters(principal)
+    page = _page()
+    service = _service()
+    items, total = service.queue(branch_code=branch, status=status, page=page, per_page=_PER_PAGE)
+    branches = [] if branch_scope(principal) else list(
+        context.session().query(Branch).order_by(Branch.code))
+    from verifier.complaints.views import category_names, state_names
+
+    html = render_template("admin/complaints/queue.html", items=[(c, service.age(c)) for c in items], total=total,
+                           page=page, per_page=_PER_PAGE, status=status or "", branch=branch or "",
+                           branches=branches, states=state_names(), categories=category_names(),
+                           scoped=branch_scope(principal) is not None)
+    return _page_response(html)
+
+
+@console.get("/<number>")
+@guards.console("complaint.read")
+def detail(number: str) -> Response:
+    """Show one complaint; contact and evidence only to those who handle it."""
+    principal = guards.principal()
+    complaint = _load(principal, number)
+    from verifier.complaints.service import TRANSITIONS
+    from verifier.complaints.views import category_names, state_names, tracking_url
+
+    html = render_template(
+        "admin/complaints/detail.html", complaint=complaint, age=_service().age(complaint),
+        personal=may_see_personal_data(principal, complaint),
+        can_write=decide(principal, "complaint.write", branch_code=complaint.branch.code).allowed,
+        can_suspend=(decide(principal, "badge.suspend", branch_code=complaint.badge.branch.code).allowed
+                     and complaint.badge.state == "active"),
+        next_states=sorted(TRANSITIONS[complaint.state] | {complaint.state}, key=STATES.index),
+        states=state_names(), categories=category_names(), tracking_url=tracking_url(complaint),
+    )
+    return _page_response(html)
+
+
+@console.post("/<number>/status")
+@guards.console("complaint.write")
+def change_status(number: str) -> Response:
+    """Change a complaint's state with a public reply and a private note (audited)."""
+    principal = guards.principal()
+    context.begin_write()
+    complaint = _change_state(principal, number, request.form)
+    return redirect(url_for("complaints_admin.detail", number=complaint.tracking_number), code=303)  # type: ignore[return-value]
+
+
+@console.post("/<number>/suspend-badge")
+@guards.console("complaint.write")
+def suspend_badge(number: str) -> Response:
+    """One click: suspend the badge while the complaint is investigated."""
+    principal = guards.principal()
+    context.begin_write()
+    complaint = _suspend_badge(principal, number)
+    return redirect(url_for("complaints_admin.detail", number=complaint.tracking_number), code=303)  # type: ignore[return-value]
+
+
+@console.get("/<number>/evidence/<int:evidence_id>")
+@guards.console("complaint.read")
+def evidence(number: str, evidence_id: int) -> Response:
+    """Serve an evidence image to the handling branch and the committee only."""
+    principal = guards.principal()
+    complaint = _load(principal, number)
+    if not may_see_personal_data(principal, complaint):
+        raise ApiError(403, "forbidden", "evidence is personal data: only the handling branch and the committee")
+    item = context.session().get(ComplaintEvidence, evidence_id)
+    if item is None or item.complaint_id != complaint.id:
+        raise ComplaintNotFound("no such evidence")
+    response = make_response(item.data)
+    response.mimetype = item.content_type
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Disposition"] = f'inline; filename="{complaint.tracking_number}-{item.id}.jpg"'
+    return response
+
+
+# -- admin JSON API (bearer tokens only: no cookie can drive it, hence no CSRF) ---------------
+def _api_json(body: Any, status: int = 200) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@api.get("")
+@guards.api("complaint.read")
+def api_list() -> Response:
+    """List complaints: ``?status=&branch=&page=`` → items, page, per_page, total."""
+    principal = guards.principal()
+    # The console's filter form sends ?status= for "all"; the API documents an enum, so an empty
+    # status is refused here rather than read as "no filter".
+    if request.args.get("status") == "":
+        raise ApiError(400, "invalid_request", f"status must be one of {', '.join(STATES)} or open")
+    status, branch = _queue_filters(principal)
+    page = _page()
+    items, total = _service().queue(branch_code=branch, status=status, page=page, per_page=_PER_PAGE)
+    return _api_json({"items": [_json(principal, c) for c in items], "page": page, "per_page": _PER_PAGE,
+                      "total": total})
+
+
+@api.get("/<number>")
+@guards.api("complaint.read")
+def api_detail(number: str) -> Response:
+    """Return one complaint (personal data only for those who handle it)."""
+    principal = guards.principal()
+    return _api_json(_json(principal, _load(principal, number)))
+
+
+@api.post("/<number>/status")
+@guards.api("complaint.write")
+def api_status(number: str) -> Response:
+    """Change a complaint's state: ``{"status", "reply"?, "note"?}`` → the complaint."""
+    from verifier.verification.api import json_body
+
+    principal = guards.principal()
+    data = json_body()
+    context.begin_write()
+    complaint = _change_state(principal, number, data)
+    return _api_json(_json(principal, complaint))
+
+
+@api.post("/<number>/suspend-badge")
+@guards.api("complaint.write")
+def api_suspend_badge(number: str) -> Response:
+    """Suspend the complaint's badge while it is investigated → the complaint."""
+    principal = guards.principal()
+    context.begin_write()
+    complaint = _suspend_badge(principal, number)
+    return _api_json(_json(principal, complaint))
+
+
+def register(app: Flask) -> None:
+    """Mount the console pages and the admin API."""
+    csrf.exempt(api)
+    app.register_blueprint(console)
+    app.register_blueprint(api)
+
+
+# -- OpenAPI ----------------------------------------------------------------------------------
+_ERR = {"$ref": "#/components/schemas/Error"}
+_NUMBER = {"name": "tracking_number", "in": "path", "required": True,
+           "schema": {"type": "string", "pattern": "^TS-[0-9]{8}-[0-9A-Z]{5}$"}}
+_ADMIN = {"$ref": "#/components/schemas/AdminComplaint"}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    return {str(c): {"description": "error", "content": {"application/json": {"schema": _ERR}}} for c in codes}
+
+
+OPENAPI_SCHEMAS: dict[str, Any] = {
+    "AdminComplaint": {
+        "type": "object",
+        "required": ["tracking_number", "badge_id", "branch", "category", "status", "description", "public_reply",
+                     "created_at", "updated_at", "age", "events"],
+        "properties": {
+            "tracking_number": {"type": "string"},
+            "tracking_url": {"type": "string"},
+            "badge_id": {"type": "string"},
+            "branch": {"type": "object", "properties": {"code": {"type": "string"}, "name": {"type": "string"}}},
+            "category": {"type": "string"},
+            "status": {"type": "string", "enum": list(STATES)},
+            "description": {"type": "string"},
+            "public_reply": {"type": ["string", "null"]},
+            "private_note": {"type": ["string", "null"]},
+            "created_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": "string", "format": "date-time"},
+            "closed_at": {"type": ["string", "null"], "format": "date-time"},
+            "age": {"type": "object", "properties": {"working_days": {"type": "integer"},
+                                                     "target": {"type": "integer"},
+                                                     "overdue": {"type": "boolean"}}},
+            "personal_data_purged": {"type": "boolean"},
+            "events": {"type": "array", "items": {"type": "object"}},
+            "contact": {"type": ["string", "null"],
+                        "description": "Only for the handling branch and the committee."},
+            "order_number": {"type": ["string", "null"]},
+            "evidence": {"type": "array", "items": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "content_type": {"type": "string"}, "size": {"type": "integer"},
+                "url": {"type": "string"}}}},
+        },
+    },
+}
+
+OPENAPI_PATHS: dict[str, Any] = {
+    "/api/v1/admin/complaints": {"get": {
+        "operationId": "listComplaints", "summary": "Complaint queue (branch administrators see their branch only)",
+        "security": [{"bearer": []}],
+        "parameters": [
+            {"name": "status", "in": "query", "schema": {"type": "string", "enum": [*STATES, "open"]}},
+            {"name": "branch", "in": "query", "schema": {"type": "string", "pattern": "^[^\\x00]*$"}},
+            {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": _MAX_PAGE}},
+        ],
+        "responses": {"200": {"description": "one page", "content": {"application/json": {"schema": {
+            "type": "object", "required": ["items", "page", "per_page", "total"], "properties": {
+                "items": {"type": "array", "items": _ADMIN}, "page": {"type": "integer"},
+                "per_page": {"type": "integer"}, "total": {"type": "integer"}}}}}},
+            **_errors(400, 401, 403)},
+    }},
+    "/api/v1/admin/complaints/{tracking_number}": {"get": {
+        "operationId": "getComplaint", "summary": "One complaint", "security": [{"bearer": []}],
+        "parameters": [_NUMBER],
+        "responses": {"200": {"description": "the complaint", "content": {"application/json": {"schema": _ADMIN}}},
+                      **_errors(401, 403, 404)},
+    }},
+    "/api/v1/admin/complaints/{tracking_number}/status": {"post": {
+        "operationId": "setComplaintStatus", "summary": "Change state with a public reply and a private note",
+        "security": [{"bearer": []}], "parameters": [_NUMBER],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["status"], "properties": {
+                "status": {"type": "string", "enum": list(STATES)},
+                "reply": {"type": "string", "maxLength": 2000},
+                "note": {"type": "string", "maxLength": 4000}}}}}},
+        "responses": {"200": {"description": "the complaint", "content": {"application/json": {"schema": _ADMIN}}},
+                      **_errors(400, 401, 403, 404, 409)},
+    }},
+    "/api/v1/admin/complaints/{tracking_number}/suspend-badge": {"post": {
+        "operationId": "suspendBadgeForComplaint", "summary": "Suspend the badge while the complaint is investigated",
+        "security": [{"bearer": []}], "parameters": [_NUMBER],
+        "responses": {"200": {"description": "the complaint", "content": {"application/json": {"schema": _ADMIN}}},
+                      **_errors(401, 403, 404, 409)},
+    }},
+}

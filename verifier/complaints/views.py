@@ -1,0 +1,308 @@
+"""Shopper complaints, public side: the form, its JSON twin and the tracking page.
+
+The administrators' side is :mod:`verifier.complaints.admin` (not registered on public-only nodes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, make_response, redirect, render_template, request
+from flask_babel import gettext as _
+from itsdangerous import BadData, URLSafeSerializer
+
+from signer.errors import InvalidImage, InvalidInput, MalformedId
+from signer.ids import format_badge_id, parse_badge_id
+from verifier import context
+from verifier.audit.service import Actor, AuditLog
+from verifier.complaints.service import (
+    CATEGORIES,
+    MAX_DESCRIPTION,
+    MAX_EVIDENCE,
+    MAX_EVIDENCE_BYTES,
+    ComplaintForm,
+    ComplaintNotFound,
+    ComplaintService,
+)
+from verifier.extensions import csrf, limiter
+from verifier.storage.models import Badge, Complaint
+from verifier.web.errors import ApiError
+
+_logger = logging.getLogger(__name__)
+
+bp = Blueprint("complaints", __name__)
+
+TRACKING_SALT = "liang.complaint-tracking"
+ESCALATION_URL = "https://www.12315.cn/"
+#: The honeypot field: hidden by CSS (class ``hp``), so only robots fill it in.
+HONEYPOT = "website"
+
+
+# -- plumbing shared with the console ---------------------------------------------------------
+def complaint_service() -> ComplaintService:
+    """Return a complaint service on this request's session."""
+    sess = context.session()
+    secret = str(current_app.config["SECRET_KEY"]).encode("utf-8")
+    return ComplaintService(sess, clock=context.clock(), audit=AuditLog(sess, clock=context.clock()),
+                            client_key=hashlib.sha256(b"liang.complaint-client\n" + secret).digest(),
+                            timezone=current_app.config["TIMEZONE"])
+
+
+def _serializer() -> URLSafeSerializer:
+    # Keys oldest first: itsdangerous signs with the last and accepts them all.
+    keys = [*(current_app.config.get("SECRET_KEY_FALLBACKS") or []), current_app.config["SECRET_KEY"]]
+    return URLSafeSerializer(keys, salt=TRACKING_SALT)
+
+
+def tracking_token(complaint: Complaint) -> str:
+    """Return the signed token of a complaint's tracking link."""
+    return str(_serializer().dumps(complaint.id))
+
+
+def tracking_url(complaint: Complaint) -> str:
+    """Return the absolute tracking link (no login needed)."""
+    return f"{current_app.config['PUBLIC_URL']}/c/{tracking_token(complaint)}"
+
+
+def category_names() -> dict[str, str]:
+    """Return the display names of the complaint categories."""
+    return {"quality": _("商品质量问题"), "counterfeit": _("假冒伪劣"), "false_advertising": _("虚假宣传"),
+            "refund": _("退款退货纠纷"), "service": _("服务态度"), "other": _("其他")}
+
+
+def state_names() -> dict[str, str]:
+    """Return the display names of the complaint states."""
+    return {"received": _("已受理"), "in_progress": _("处理中"), "resolved": _("已解决"), "rejected": _("不予受理")}
+
+
+# -- rate limits ------------------------------------------------------------------------------
+def _client_limit() -> str:
+    return str(current_app.config.get("COMPLAINT_RATE_LIMIT", "10 per hour"))
+
+
+def _badge_limit() -> str:
+    return str(current_app.config.get("COMPLAINT_BADGE_RATE_LIMIT", "30 per hour"))
+
+
+def _badge_key() -> str:
+    raw = str((request.view_args or {}).get("raw_id", ""))[:64]
+    try:
+        return f"badge:{parse_badge_id(raw)}"
+    except MalformedId:
+        return f"badge:?{raw.upper()}"
+
+
+def _limit_message() -> str:
+    return _("投诉提交过于频繁，请稍后再试。如情况紧急，可拨打 12315 或登录全国12315平台。")
+
+
+# Shared scopes: the form and the JSON twin draw from the same allowance.
+_per_client = limiter.shared_limit(_client_limit, scope="complaint-client", methods=["POST"],
+                                   error_message=_limit_message)
+_per_badge = limiter.shared_limit(_badge_limit, scope="complaint-badge", key_func=_badge_key, methods=["POST"],
+                                  error_message=_limit_message)
+
+
+# -- request parsing --------------------------------------------------------------------------
+def _evidence_from_request() -> tuple[bytes, ...]:
+    """Return the uploaded evidence files' bytes, refusing oversize ones with 413."""
+    files = [f for f in request.files.getlist("evidence") if f.filename or f.content_length]
+    if len(files) > MAX_EVIDENCE:
+        raise InvalidInput(f"at most {MAX_EVIDENCE} evidence images", field="evidence")
+    blobs = []
+    for upload in files:
+        data = upload.stream.read(MAX_EVIDENCE_BYTES + 1)
+        if len(data) > MAX_EVIDENCE_BYTES:
+            raise ApiError(413, "too_large", _("每张图片不能超过 5 MB。"))
+        if not data:
+            raise InvalidImage("the evidence file is empty", reason="not_an_image")
+        blobs.append(data)
+    return tuple(blobs)
+
+
+def _form_from_request() -> ComplaintForm:
+    source: Any = request.form
+    if request.mimetype != "multipart/form-data" and request.mimetype != "application/x-www-form-urlencoded":
+        if not request.is_json:
+            raise ApiError(415 if request.data else 400, "invalid_request",
+                           "send a JSON object or multipart/form-data")
+        source = request.get_json(silent=True)
+        if not isinstance(source, dict):
+            raise ApiError(400, "invalid_request", "the body must be a JSON object")
+        if "evidence" in source:
+            raise InvalidInput("send evidence images as multipart/form-data", field="evidence")
+    return ComplaintForm(category=source.get("category"), description=source.get("description"),
+                         order_number=source.get("order_number"), contact=source.get("contact"),
+                         evidence=_evidence_from_request() if request.files else ())
+
+
+def _field_messages() -> dict[str, str]:
+    return {
+        "category": _("请选择投诉类型。"),
+        "description": _("请填写投诉内容，最多 2000 字。"),
+        "order_number": _("订单号最多 100 个字符。"),
+        "contact": _("联系方式最多 200 个字符。"),
+        "evidence": _("最多上传 3 张图片（JPEG、PNG 或 WebP），每张不超过 5 MB。"),
+    }
+
+
+# -- views ------------------------------------------------------------------------------------
+def _shopper() -> Actor:
+    # No client address in the audit chain: it cannot be purged later, and the
+    # keyed client hash on the complaint is enough for merging repeats.
+    return Actor(name="public", role="public")
+
+
+def _render_form(badge: Badge, *, values: dict[str, Any] | None = None, error: str | None = None,
+                 field: str | None = None, status: int = 200) -> Response:
+    from verifier.badges.service import status_json
+
+    body = status_json(badge, issuer=context.issuer(), now=context.clock()())
+    html = render_template("complaints/form.html", badge=body, categories=category_names(), values=values or {},
+                           error=error, error_field=field, max_description=MAX_DESCRIPTION,
+                           honeypot=HONEYPOT)
+    response = make_response(html, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/v/<raw_id>/complain", methods=["GET", "POST"])
+@_per_client
+@_per_badge
+def complain(raw_id: str) -> Response:
+    """Show the complaint form (GET) or file a complaint (POST)."""
+    badge = context.badge_service().get_public(raw_id)
+    if request.method == "GET":
+        return _render_form(badge)
+    values = {k: request.form.get(k, "") for k in ("category", "order_number", "description", "contact")}
+    if request.form.get(HONEYPOT):
+        # Robots fill every field; a person never sees this one. Nothing is stored.
+        raise ApiError(400, "invalid_request", _("提交未被接受，请刷新页面后重试。"))
+    try:
+        form = _form_from_request()
+        filing = _file(badge, form)
+    except (InvalidInput, InvalidImage) as exc:
+        context.session().rollback()
+        field = exc.field if isinstance(exc, InvalidInput) else "evidence"
+        message = _field_messages().get(field or "", exc.message)
+        if isinstance(exc, InvalidImage):
+            message = _("证据图片无法识别：请上传 JPEG、PNG 或 WebP 格式的照片。")
+        return _render_form(badge, values=values, error=message, field=field, status=400)
+    target = f"/c/{tracking_token(filing.complaint)}?filed=1"
+    return redirect(target, code=303)  # type: ignore[return-value]
+
+
+def _file(badge: Any, form: Any) -> Any:
+    """File (or merge) a complaint in its own transaction and count it once committed."""
+    from verifier.web import metrics
+
+    context.begin_write()
+    filing = complaint_service().file(badge, form, client=context.client_address(), actor=_shopper())
+    context.session().commit()
+    if not filing.merged:
+        metrics.count_complaint()
+    return filing
+
+
+@bp.post("/api/v1/badges/<raw_id>/complaints")
+@csrf.exempt
+@_per_client
+@_per_badge
+def complain_api(raw_id: str) -> Response:
+    """File a complaint from a platform or mini-program (JSON, or multipart with evidence)."""
+    badge = context.badge_service().get_public(raw_id)
+    filing = _file(badge, _form_from_request())
+    complaint = filing.complaint
+    response = jsonify({"tracking_number": complaint.tracking_number, "tracking_url": tracking_url(complaint),
+                        "status": complaint.state})
+    # A merged repeat answers like a new filing (the contract's 201) but with the earlier complaint.
+    response.status_code = 201
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/c/<token>")
+@limiter.limit(lambda: str(current_app.config.get("VERIFY_RATE_LIMIT", "300 per minute")))
+def track(token: str) -> Response:
+    """Show a complaint's state, timeline and public reply to whoever holds the link."""
+    try:
+        complaint_id = _serializer().loads(token[:200])
+    except BadData as exc:
+        raise ComplaintNotFound("no such complaint") from exc
+    if not isinstance(complaint_id, int) or isinstance(complaint_id, bool):
+        raise ComplaintNotFound("no such complaint")
+    complaint = complaint_service().get(complaint_id)
+    events = [e for e in complaint.events if e.public]
+    html = render_template(
+        "complaints/track.html", complaint=complaint, events=events, states=state_names(),
+        categories=category_names(), badge_id=format_badge_id(complaint.badge_id),
+        escalation_url=ESCALATION_URL, filed=request.args.get("filed") == "1",
+        link=tracking_url(complaint),
+    )
+    response = make_response(html)
+    response.headers["Cache-Control"] = "no-store"
+    # The link is the key: never send it onwards in a Referer, never index it.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def register(app: Flask) -> None:
+    """Mount the public complaint pages (the app registers the administrators' side separately)."""
+    app.config.setdefault("COMPLAINT_RATE_LIMIT", "10 per hour")
+    app.config.setdefault("COMPLAINT_BADGE_RATE_LIMIT", "30 per hour")
+    app.register_blueprint(bp)
+
+
+# -- OpenAPI ----------------------------------------------------------------------------------
+_ERR = {"$ref": "#/components/schemas/Error"}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    return {str(c): {"description": "error", "content": {"application/json": {"schema": _ERR}}} for c in codes}
+
+
+_FILING_FIELDS = {
+    "category": {"type": "string", "enum": list(CATEGORIES)},
+    "order_number": {"type": "string", "maxLength": 100},
+    "description": {"type": "string", "minLength": 1, "maxLength": MAX_DESCRIPTION},
+    "contact": {"type": "string", "maxLength": 200,
+                "description": "Seen only by the handling branch and the committee, to reach the shopper."},
+}
+
+OPENAPI_SCHEMAS: dict[str, Any] = {
+    "ComplaintFiled": {
+        "type": "object", "required": ["tracking_number", "tracking_url", "status"],
+        "properties": {
+            "tracking_number": {"type": "string", "pattern": "^TS-[0-9]{8}-[0-9A-Z]{5}$"},
+            "tracking_url": {"type": "string"},
+            "status": {"type": "string", "enum": ["received", "in_progress", "resolved", "rejected"]},
+        },
+    },
+}
+
+OPENAPI_PATHS: dict[str, Any] = {
+    "/api/v1/badges/{badge_id}/complaints": {"post": {
+        "operationId": "fileComplaint",
+        "summary": "File a shopper complaint about a badge holder's shop (rate-limited per client and per badge)",
+        "description": "Repeating the same description from the same client within 10 minutes answers "
+                       "with the earlier complaint instead of creating another.",
+        "parameters": [{"name": "badge_id", "in": "path", "required": True,
+                        "schema": {"type": "string", "maxLength": 64}}],
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": {"type": "object", "required": ["category", "description"],
+                                            "properties": _FILING_FIELDS}},
+            "multipart/form-data": {"schema": {"type": "object", "required": ["category", "description"],
+                                               "properties": {**_FILING_FIELDS, "evidence": {
+                                                   "type": "array", "maxItems": MAX_EVIDENCE,
+                                                   "items": {"type": "string", "format": "binary"}}}}},
+        }},
+        "responses": {
+            "201": {"description": "filed", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/ComplaintFiled"}}}},
+            **_errors(400, 404, 413, 415, 429),
+        },
+    }},
+}

@@ -1,0 +1,102 @@
+"""The console's blueprint and what its pages share: paging, confirmation, scoped look-ups, the nav."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, g, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from signer.ids import format_badge_id
+from signer.lifecycle import REVOCATION_REASONS
+from verifier import context
+from verifier.accounts import guards
+from verifier.accounts.policy import branch_scope, decide
+from verifier.audit.service import AuditLog
+from verifier.organisation.service import OrgService
+from verifier.storage.models import Badge, Branch, Member
+from verifier.verification.views import PLATFORM_NAMES
+from verifier.web.errors import ApiError
+
+PER_PAGE = 50
+_logger = logging.getLogger(__name__)
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+ACTIONS = ("suspend", "reinstate", "renew", "revoke")
+
+
+# -- helpers ----------------------------------------------------------------------------------
+def audit_log() -> AuditLog:
+    """Return the audit log on this request's session."""
+    return AuditLog(context.session(), clock=context.clock())
+
+
+def org_service() -> OrgService:
+    """Return the organisation service on this request's session."""
+    return OrgService(context.session(), clock=context.clock(), audit=audit_log())
+
+
+def page_arg() -> int:
+    """Return the ``page`` query argument (400 unless 1..100000)."""
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1 or int(raw) > 100_000:
+        raise ApiError(400, "invalid_request", _("页码不正确。"))
+    return int(raw)
+
+
+def require_confirmation() -> None:
+    """Refuse a write whose confirmation box was not ticked (server-side; no JavaScript needed)."""
+    if request.form.get("confirm") != "yes":
+        raise ApiError(400, "invalid_request", _("请勾选确认框后再提交。"))
+
+
+def visible_branches() -> list[Branch]:
+    """Return the branches the signed-in administrator may see."""
+    scope = branch_scope(guards.principal())
+    query = select(Branch).order_by(Branch.code)
+    if scope:
+        query = query.where(Branch.code == scope)
+    return list(context.session().execute(query).scalars())
+
+
+def badge_for(action: str, raw_id: str) -> Badge:
+    """Return a badge once the policy allows ``action`` on its branch."""
+    if not action.endswith(".read"):
+        context.begin_write()
+    badge = context.badge_service().get(raw_id)
+    guards.allow(action, branch_code=badge.branch.code)
+    return badge
+
+
+def member_for(action: str, member_id: int) -> Member:
+    """Return a member once the policy allows ``action`` on their branch (404 if unknown)."""
+    if not action.endswith(".read"):
+        context.begin_write()
+    member = context.session().get(Member, member_id)
+    if member is None:
+        raise ApiError(404, "not_found", _("没有找到这位党员。"))
+    guards.allow(action, branch_code=member.branch.code)
+    return member
+
+
+def _me() -> Any:
+    """Return the signed-in administrator for templates (also on other features' console pages)."""
+    who = g.get("liang_principal")
+    if who is None and current_user and current_user.is_authenticated:
+        who = current_user
+    return who
+
+
+def _can(action: str, branch_code: str | None = None) -> bool:
+    return decide(_me(), action, branch_code=branch_code).allowed
+
+
+@bp.app_context_processor
+def _console_globals() -> dict[str, Any]:
+    # App-wide so that other features' console pages extending admin/base.html get the nav too.
+    return {"platform_names": PLATFORM_NAMES, "reason_codes": REVOCATION_REASONS, "can": _can,
+            "fmt_id": format_badge_id, "me": _me() if request.path.startswith("/admin") else None}

@@ -1,0 +1,105 @@
+"""Figures for the console dashboard (read only; scoped to one branch or all)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, func, inspect, select, text
+from sqlalchemy.orm import Session
+
+from verifier.storage.models import Badge, Branch, Member, Shop, VerificationCount
+
+_logger = logging.getLogger(__name__)
+
+STATES = ("valid", "expired", "not_yet_valid", "suspended", "revoked", "pending", "rejected")
+
+
+@dataclass
+class Dashboard:
+    """What the dashboard shows."""
+
+    branches: list[tuple[str, str]] = field(default_factory=list)  # (code, name)
+    by_state: dict[str, dict[str, int]] = field(default_factory=dict)  # branch -> state -> n
+    adoption: dict[str, tuple[int, int]] = field(default_factory=dict)  # branch -> (showing, members)
+    per_day: list[tuple[date, int]] = field(default_factory=list)
+    open_complaints: int | None = None
+
+
+class DashboardService:
+    """Compute dashboard figures with a handful of grouped queries."""
+
+    def __init__(self, session: Session, *, now: datetime, timezone: str) -> None:
+        self._session = session
+        self._now = now
+        self._tz = ZoneInfo(timezone)
+
+    def build(self, *, branch: str | None, days: int = 14) -> Dashboard:
+        """Return the dashboard for one branch (``branch``) or the whole committee (None)."""
+        board = Dashboard()
+        query = select(Branch.code, Branch.name).order_by(Branch.code)
+        if branch:
+            query = query.where(Branch.code == branch)
+        board.branches = [(c, n) for c, n in self._session.execute(query).all()]
+        codes = [c for c, _ in board.branches]
+        board.by_state = {c: dict.fromkeys(STATES, 0) for c in codes}
+        board.adoption = {c: (0, 0) for c in codes}
+        now = self._now
+        public = case(
+            (and_(Badge.state == "active", Badge.valid_from > now), "not_yet_valid"),
+            (and_(Badge.state == "active", Badge.valid_until <= now), "expired"),
+            (Badge.state == "active", "valid"),
+            else_=Badge.state,
+        )
+        rows = self._session.execute(
+            select(Branch.code, public, func.count()).join(Badge.branch)
+            .where(Branch.code.in_(codes)).group_by(Branch.code, public)
+        ).all()
+        for code, state, n in rows:
+            board.by_state[code][state] = board.by_state[code].get(state, 0) + n
+        members = dict(self._session.execute(
+            select(Branch.code, func.count(Member.id)).join(Member, Member.branch_id == Branch.id)
+            .where(Branch.code.in_(codes)).group_by(Branch.code)).all())
+        showing = dict(self._session.execute(
+            select(Branch.code, func.count(func.distinct(Shop.member_id)))
+            .select_from(Badge).join(Badge.branch).join(Shop, Badge.shop_id == Shop.id)
+            .where(Branch.code.in_(codes), Badge.state == "active", Badge.valid_from <= now, Badge.valid_until > now)
+            .group_by(Branch.code)).all())
+        board.adoption = {c: (int(showing.get(c, 0)), int(members.get(c, 0))) for c in codes}
+        today = now.astimezone(self._tz).date()
+        first = today - timedelta(days=days - 1)
+        counts_q = (select(VerificationCount.day, func.sum(VerificationCount.count))
+                    .join(Branch, VerificationCount.branch_id == Branch.id)
+                    .where(VerificationCount.day >= first, Branch.code.in_(codes))
+                    .group_by(VerificationCount.day))
+        counts = {d: int(n) for d, n in self._session.execute(counts_q).all()}
+        board.per_day = [(first + timedelta(days=i), counts.get(first + timedelta(days=i), 0)) for i in range(days)]
+        board.open_complaints = self._open_complaints(branch)
+        return board
+
+    def _open_complaints(self, branch: str | None) -> int | None:
+        """Count open complaints if the complaints feature's table exists (another module owns it)."""
+        try:
+            insp = inspect(self._session.connection())
+            if not insp.has_table("complaints"):
+                return None
+            columns = {c["name"] for c in insp.get_columns("complaints")}
+            status_col = "status" if "status" in columns else "state" if "state" in columns else None
+            if status_col is None:
+                return None
+            sql = f"SELECT count(*) FROM complaints c WHERE c.{status_col} IN ('received', 'in_progress')"  # noqa: S608 - column name from the schema, not user input
+            params: dict[str, str] = {}
+            if branch:
+                if "branch_id" in columns:
+                    sql += " AND c.branch_id = (SELECT id FROM branches WHERE code = :code)"
+                elif "badge_id" in columns:
+                    sql += " AND c.badge_id IN (SELECT b.id FROM badges b JOIN branches r ON b.branch_id = r.id WHERE r.code = :code)"
+                else:
+                    return None
+                params["code"] = branch
+            return int(self._session.execute(text(sql), params).scalar_one())
+        except Exception:  # noqa: BLE001 - a missing or different table just hides the tile
+            _logger.info("complaints count unavailable", exc_info=True)
+            return None

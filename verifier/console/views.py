@@ -1,0 +1,81 @@
+"""The administration console under ``/admin/`` (server-rendered, Simplified Chinese first).
+
+Every view is wrapped by :func:`verifier.accounts.guards.console`, which signs the user in
+and asks the policy; views tied to one branch's record ask again with its branch. The pages
+live with their domain (accounts, badges, organisation, audit) and share one blueprint.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import Flask, Response, current_app, render_template, request
+
+from signer.ids import parse_badge_id
+from verifier import context
+from verifier.accounts import guards
+from verifier.accounts import views as accounts_views
+from verifier.accounts.policy import branch_scope
+from verifier.audit import views as audit_views
+from verifier.badges import views as badges_views
+from verifier.console import charts
+from verifier.console.blueprint import bp
+from verifier.console.dashboard import STATES, DashboardService
+from verifier.organisation import views as organisation_views
+from verifier.verification.counts import VerificationCounter
+
+_logger = logging.getLogger(__name__)
+
+#: The domain packages whose console pages hang on the blueprint (imported for their routes).
+PAGES = (accounts_views, badges_views, organisation_views, audit_views)
+
+
+def register(app: Flask) -> None:
+    """Mount the console, set the idle timeout and count verifications for the dashboard."""
+    app.permanent_session_lifetime = timedelta(minutes=int(app.config.get("ADMIN_IDLE_MINUTES", 30)))
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = True  # idle timeout: each request restarts the clock
+    app.register_blueprint(bp)
+    _install_verification_counter(app)
+
+
+def _install_verification_counter(app: Flask) -> None:
+    counter = VerificationCounter(timezone=app.config["TIMEZONE"],
+                                  flush_seconds=float(app.config.get("VERIFY_COUNT_FLUSH_SECONDS", 10)))
+    app.extensions["liang.verify_counter"] = counter
+    counted = {"public.verify_page", "api.badge_status"}
+
+    @app.after_request
+    def _count(response: Response) -> Response:
+        if request.endpoint in counted and response.status_code in (200, 304) and request.view_args:
+            try:
+                canonical = parse_badge_id(str(request.view_args.get("raw_id", "")))
+            except Exception:  # noqa: BLE001 - counting must never break verification
+                return response
+            if counter.hit(canonical, at=context.clock()()):
+                # In the background: a flush is a write transaction (an fsync), and a
+                # verification must never wait for one.
+                counter.flush_soon(context.database().engine)
+        return response
+
+
+# -- dashboard ----------------------------------------------------------------------------------
+@bp.get("/")
+@guards.console("dashboard.read")
+def dashboard() -> str:
+    """Charts: badges by state and branch, adoption, complaints, verifications per day; renewals due."""
+    scope = branch_scope(guards.principal())
+    counter = current_app.extensions.get("liang.verify_counter")
+    if counter is not None and counter.flush(context.database().engine):
+        context.session().rollback()  # end the read snapshot taken before the flush, so the new counts show
+    board = DashboardService(context.session(), now=context.clock()(),
+                             timezone=current_app.config["TIMEZONE"]).build(branch=scope)
+    names = dict(board.branches)
+    state_bars, state_h = charts.stacked_rows([(names[c], board.by_state[c]) for c in names])
+    adoption_bars, adoption_h = charts.ratio_rows([(names[c], *board.adoption[c]) for c in names])
+    day_bars = charts.columns(board.per_day)
+    expiring = context.badge_service().expiring(days=30, branch=scope)
+    return render_template("admin/dashboard.html", board=board, state_bars=state_bars, state_h=state_h,
+                           adoption_bars=adoption_bars, adoption_h=adoption_h, day_bars=day_bars,
+                           colours=charts.STATE_COLOURS, states=STATES, expiring=expiring,
+                           total_verifications=sum(n for _, n in board.per_day))

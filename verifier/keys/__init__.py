@@ -1,0 +1,1 @@
+"""Signing keys in the database: the keyring, rotation and retirement."""

@@ -1,0 +1,1 @@
+"""The organisation: branches, virtual party groups and members."""

@@ -1,0 +1,80 @@
+"""The organisation: branches, virtual party groups, members."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from signer.clock import Clock
+from signer.errors import Conflict, InvalidInput
+from verifier.audit.service import Actor, AuditLog
+from verifier.storage.models import Branch, Member, PartyGroup
+
+GROUP_KINDS = ("trade", "area")
+
+
+def _code(value: str, field: str) -> str:
+    code = (value or "").strip()
+    if not code or len(code) > 32 or not all(c.isalnum() or c in "-_" for c in code):
+        raise InvalidInput(f"{field} uses letters, digits, '-' or '_' (at most 32)", field=field)
+    return code
+
+
+def _name(value: str, field: str = "name") -> str:
+    name = (value or "").strip()
+    if not name or len(name) > 200 or "\x00" in name:
+        raise InvalidInput(f"{field} is required (at most 200 characters)", field=field)
+    return name
+
+
+class OrgService:
+    """Create and look up branches, groups and members; the caller owns the transaction."""
+
+    def __init__(self, session: Session, *, clock: Clock, audit: AuditLog) -> None:
+        self._session = session
+        self._clock = clock
+        self._audit = audit
+
+    def add_branch(self, code: str, name: str, *, actor: Actor) -> Branch:
+        """Add a branch."""
+        code, name = _code(code, "code"), _name(name)
+        if self._session.execute(select(Branch).where(Branch.code == code)).scalar_one_or_none():
+            raise Conflict(f"branch {code} already exists")
+        branch = Branch(code=code, name=name, created_at=self._clock())
+        self._session.add(branch)
+        self._session.flush()
+        self._audit.append(actor, "branch_add", target=code, branch_code=code, after={"name": name})
+        return branch
+
+    def add_group(self, code: str, name: str, kind: str, *, actor: Actor) -> PartyGroup:
+        """Add a virtual party group (by trade or by area)."""
+        code, name = _code(code, "code"), _name(name)
+        if kind not in GROUP_KINDS:
+            raise InvalidInput("kind must be trade or area", field="kind")
+        if self._session.execute(select(PartyGroup).where(PartyGroup.code == code)).scalar_one_or_none():
+            raise Conflict(f"group {code} already exists")
+        group = PartyGroup(code=code, name=name, kind=kind, created_at=self._clock())
+        self._session.add(group)
+        self._session.flush()
+        self._audit.append(actor, "group_add", target=code, after={"name": name, "kind": kind})
+        return group
+
+    def add_member(self, name: str, branch_code: str, *, actor: Actor, contact: str | None = None,
+                   groups: tuple[str, ...] = ()) -> Member:
+        """Add a member to a branch and, optionally, to groups."""
+        branch = self._session.execute(select(Branch).where(Branch.code == branch_code)).scalar_one_or_none()
+        if branch is None:
+            raise InvalidInput(f"no branch with code {branch_code!r}", field="branch")
+        member = Member(name=_name(name), branch=branch, contact=(contact or "").strip()[:200] or None,
+                        created_at=self._clock())
+        self._session.add(member)
+        for code in groups:
+            group = self._session.execute(select(PartyGroup).where(PartyGroup.code == code)).scalar_one_or_none()
+            if group is None:
+                raise InvalidInput(f"no group with code {code!r}", field="groups")
+            member.groups.append(group)
+        self._session.add(member)
+        self._session.flush()
+        self._audit.append(actor, "member_add", target=f"member:{member.id}", branch_code=branch.code,
+                           after={"name": member.name, "groups": list(groups)})
+        return member

@@ -1,1 +1,0 @@
-"""Plain-Python services: the session and collaborators are injected; no Flask."""

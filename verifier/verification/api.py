@@ -1,0 +1,74 @@
+"""The public JSON API: badge status and credential verification."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, Response, g, jsonify, request
+
+from signer.credentials import MAX_JWS_LENGTH
+from verifier import context
+from verifier.badges.service import status_json
+from verifier.extensions import csrf
+from verifier.verification.service import VerificationService
+from verifier.verification.views import etagged
+from verifier.web.errors import ApiError
+from verifier.web.ratelimit import read_limit
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def json_body() -> dict[str, Any]:
+    """Return the request's JSON object or raise a 400 with a clear message."""
+    if not request.is_json:
+        raise ApiError(415 if request.data else 400, "invalid_request",
+                       "send a JSON object with Content-Type: application/json")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_request", "the body must be a JSON object")
+    return data
+
+
+def verification_service() -> VerificationService:
+    """Return a verification service for this request."""
+    return VerificationService(context.public_badge, issuer=context.issuer(), keyring=context.keyring(),
+                               now=context.clock()())
+
+
+@bp.get("/badges/<raw_id>")
+@read_limit("VERIFY_RATE_LIMIT", "300 per minute")
+def badge_status(raw_id: str) -> Response:
+    """Return the live JSON status of a badge."""
+    badge = context.public_badge(raw_id)
+    body = status_json(badge, issuer=context.issuer(), now=context.clock()())
+    g.liang_outcome = body["status"]
+    return etagged(jsonify(body), cache_control="no-cache, max-age=0, must-revalidate")
+
+
+@bp.post("/verify")
+@csrf.exempt
+@read_limit("VERIFY_RATE_LIMIT", "300 per minute")
+def verify() -> Response:
+    """Verify a credential (JSON) or an uploaded badge image / QR picture (multipart)."""
+    service = verification_service()
+    if request.mimetype == "multipart/form-data":
+        from verifier.verification.picture import verify_upload
+
+        result = verify_upload(service)
+    else:
+        data = json_body()
+        token = data.get("credential")
+        if not isinstance(token, str) or not token.strip():
+            raise ApiError(400, "invalid_request", "credential must be a compact JWS string")
+        if len(token) > MAX_JWS_LENGTH:
+            raise ApiError(400, "invalid_request", f"credential is longer than {MAX_JWS_LENGTH} characters")
+        result = service.verify_token(token)
+    g.liang_outcome = result["status"] or result["reason"]
+    response = jsonify(result)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def register(app: Flask) -> None:
+    """Mount the public JSON API."""
+    app.register_blueprint(bp)

@@ -1,0 +1,156 @@
+"""Public pages and documents: the verify page, keys, status lists, health."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, make_response, render_template, request
+from flask_babel import get_locale
+from sqlalchemy import select
+
+from signer.lifecycle import REVOCATION_REASONS
+from verifier import context
+from verifier.badges.service import status_json
+from verifier.keys.service import in_use_kids
+from verifier.storage.models import StatusList
+from verifier.storage.publicread import PublicBadge
+from verifier.web.cache import RenderCache
+from verifier.web.errors import ApiError
+from verifier.web.ratelimit import read_limit, unlimited
+
+bp = Blueprint("public", __name__)
+
+PLATFORM_NAMES = {
+    "taobao": "淘宝", "tmall": "天猫", "1688": "1688", "jd": "京东", "pinduoduo": "拼多多",
+    "douyin": "抖音", "wechat": "微信", "independent": "独立站", "other": "其他平台",
+}
+
+
+_CONDITIONS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
+
+
+def etagged(response: Response, *, cache_control: str) -> Response:
+    """Add a strong ETag over the body and answer If-None-Match with 304."""
+    response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])
+    response.headers["Cache-Control"] = cache_control
+    response.vary.add("Accept-Language")
+    return conditional(response)
+
+
+def conditional(response: Response) -> Response:
+    """Answer a conditional GET with 304 when the ETag matches (skipped when the request asks nothing)."""
+    environ = request.environ
+    if not any(key in environ for key in _CONDITIONS):
+        return response
+    return response.make_conditional(request)  # type: ignore[return-value]
+
+
+@bp.get("/v/<raw_id>")
+@read_limit("VERIFY_RATE_LIMIT", "300 per minute")
+def verify_page(raw_id: str) -> Response:
+    """Render the shopper's verification page from the live record."""
+    badge = context.public_badge(raw_id)
+    now = context.clock()()
+    body = status_json(badge, issuer=context.issuer(), now=now)
+    g.liang_outcome = body["status"]
+    html = _page(badge, body, now)
+    # no-cache: every view revalidates, so a revocation shows on the very next request.
+    return etagged(make_response(html), cache_control="no-cache, max-age=0, must-revalidate")
+
+
+def _page(badge: PublicBadge, body: dict[str, Any], now: datetime) -> bytes:
+    """Return the page's HTML: rendered once per (locale, record, status), the check time filled in per request.
+
+    The key holds the whole public record and the status computed for ``now``, so any
+    change to the badge, or its expiry, renders afresh; only the time of this check is
+    not part of it, and it goes in through markers no record can contain (random per
+    process, hex, unchanged by escaping).
+    """
+    cache: RenderCache = current_app.extensions["liang.page_cache"]
+    iso_mark, local_mark = current_app.extensions["liang.page_marks"]
+    key = ("verify/badge.html", str(get_locale()), body["status"], badge)
+
+    def render() -> bytes:
+        return render_template(
+            "verify/badge.html", badge={**body, "checked_at": None}, checked_iso=iso_mark, checked_local=local_mark,
+            platform_name=PLATFORM_NAMES.get(body["shop"]["platform"]), reason_codes=REVOCATION_REASONS,
+        ).encode("utf-8")
+
+    page = cache.get_or_render(key, render)
+    local = now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M:%S")
+    return page.replace(iso_mark, body["checked_at"].encode("ascii")).replace(local_mark, local.encode("ascii"))
+
+
+def install_page_cache(app: Flask) -> None:
+    """Give ``app`` its verify-page cache and per-process markers."""
+    app.extensions["liang.page_cache"] = RenderCache(max_entries=int(app.config.get("PAGE_CACHE_ENTRIES", 4096)),
+                                                     max_bytes=32 * 1024 * 1024)
+    app.extensions["liang.page_marks"] = (secrets.token_hex(16).encode("ascii"), secrets.token_hex(16).encode("ascii"))
+
+
+@bp.get("/.well-known/jwks.json")
+@unlimited
+def jwks() -> Response:
+    """Publish the public keys: active ones, and retired ones still used by live badges."""
+    ring = context.keyring()
+    now = context.clock()()
+    document = ring.jwks(in_use=in_use_kids(context.session(), now=now))
+    return etagged(jsonify(document), cache_control="public, max-age=300")
+
+
+@bp.get("/status/<list_id>")
+@unlimited
+def status_list(list_id: str) -> Response:
+    """Serve a signed Bitstring Status List credential (cached per process until its version changes)."""
+    if len(list_id) > 32 or not list_id.isalnum():
+        raise ApiError(404, "not_found", "no such status list")
+    # The database decides: one cheap version look-up per request, the signed bytes only when it moved.
+    version = context.reader().status_list_version(list_id)
+    if version is None:
+        raise ApiError(404, "not_found", "no such status list")
+    cache: dict[str, tuple[int, bytes, str]] = current_app.extensions.setdefault("liang.status_cache", {})
+    cached = cache.get(list_id)
+    if cached is None or cached[0] != version:
+        row = context.session().execute(select(StatusList.version, StatusList.credential)
+                              .where(StatusList.id == list_id)).one_or_none()
+        if row is None or not row.credential:
+            raise ApiError(404, "not_found", "no such status list")
+        data = row.credential.encode("ascii")
+        cached = (row.version, data, hashlib.sha256(data).hexdigest()[:32])
+        if len(cache) > 4096:  # bounded: lists are few, ids in requests are not
+            cache.clear()
+        cache[list_id] = cached
+    ttl = int(current_app.config["STATUS_LIST_TTL"])
+    response = Response(cached[1], mimetype="application/vc+jwt")
+    response.set_etag(cached[2])
+    response.headers["Cache-Control"] = f"public, max-age={ttl}"
+    return conditional(response)
+
+
+@bp.get("/healthz")
+@unlimited
+def healthz() -> Response:
+    """Answer 200 when the database answers and can take writes, else 503."""
+    try:
+        context.reader().ping()
+        healthy = context.database().writable(min_free_bytes=int(current_app.config["HEALTH_MIN_FREE_BYTES"]))
+    except Exception:  # noqa: BLE001 - any failure means "not healthy"
+        healthy = False
+    if not healthy:
+        response = jsonify({"status": "unavailable"})
+        response.status_code = 503
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    response = jsonify({"status": "ok"})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def register(app: Flask) -> None:
+    """Mount the public pages and documents, and the verify page's cache."""
+    app.register_blueprint(bp)
+    install_page_cache(app)

@@ -1,0 +1,140 @@
+"""The OpenAPI 3.1 description of the JSON API, assembled from each feature's paths."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, jsonify
+
+bp = Blueprint("openapi", __name__)
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+#: 12 Crockford base32 symbols in any case (I/L and O accepted for 1 and 0), hyphens or spaces between.
+BADGE_ID_PATTERN = "^[ -]*([0-9A-HJKMNP-TV-Za-hjkmnp-tv-zIiLlOo][ -]*){12}$"
+_ID = {"name": "badge_id", "in": "path", "required": True,
+       "schema": {"type": "string", "maxLength": 64, "pattern": BADGE_ID_PATTERN},
+       "description": "Badge id, any case, hyphens/spaces optional, I/L→1 and O→0 accepted."}
+
+
+def _error_responses(*codes: int) -> dict[str, Any]:
+    return {str(c): {"description": "error", "content": {"application/json": {"schema": _ERROR}}} for c in codes}
+
+
+COMPONENTS: dict[str, Any] = {
+    "schemas": {
+        "Error": {
+            "type": "object", "required": ["error"],
+            "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+                "code": {"type": "string"}, "message": {"type": "string"}}}},
+        },
+        "BadgeStatus": {
+            "type": "object",
+            "required": ["id", "status", "checked_at", "holder", "shop", "branch", "valid_from", "valid_until",
+                         "revocation", "verify_url", "complaint_url", "credential"],
+            "properties": {
+                "id": {"type": "string", "pattern": "^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$"},
+                "status": {"type": "string",
+                           "enum": ["valid", "expired", "not_yet_valid", "suspended", "revoked", "pending",
+                                    "rejected"]},
+                "checked_at": {"type": "string", "format": "date-time"},
+                "holder": {"type": "object", "required": ["display_name"],
+                           "properties": {"display_name": {"type": "string"}}},
+                "shop": {"type": "object", "required": ["name", "platform", "url", "hosts"], "properties": {
+                    "name": {"type": "string"}, "platform": {"type": "string"}, "url": {"type": "string"},
+                    "hosts": {"type": "array", "items": {"type": "string"}}}},
+                "branch": {"type": "object", "required": ["code", "name"], "properties": {
+                    "code": {"type": "string"}, "name": {"type": "string"}}},
+                "valid_from": {"type": "string", "format": "date-time"},
+                "valid_until": {"type": "string", "format": "date-time"},
+                "revocation": {"oneOf": [{"type": "null"}, {"type": "object", "required": ["reason", "at"],
+                                                            "properties": {"reason": {"type": "string"},
+                                                                           "at": {"type": "string"}}}]},
+                "verify_url": {"type": "string"},
+                "complaint_url": {"type": "string"},
+                "credential": {"type": ["string", "null"]},
+            },
+        },
+        "VerifyResult": {
+            "type": "object", "required": ["verified", "status", "reason", "message", "badge"],
+            "properties": {
+                "verified": {"type": "boolean"},
+                "status": {"type": ["string", "null"]},
+                "reason": {"type": ["string", "null"]},
+                "message": {"type": ["string", "null"]},
+                "badge": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/BadgeStatus"}]},
+            },
+        },
+    },
+    "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+}
+
+CORE_PATHS: dict[str, Any] = {
+    "/api/v1/badges/{badge_id}": {"get": {
+        "operationId": "getBadgeStatus", "summary": "Live status of a badge", "parameters": [_ID],
+        "responses": {"200": {"description": "status", "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/BadgeStatus"}}}}, **_error_responses(400, 404, 429, 503)},
+    }},
+    "/api/v1/verify": {"post": {
+        "operationId": "verifyCredential",
+        "summary": "Verify a credential (JSON) or a baked badge image / QR picture (multipart)",
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": {"type": "object", "required": ["credential"], "properties": {
+                "credential": {"type": "string", "minLength": 1, "maxLength": 65536, "pattern": "\\S"}}}},
+            "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+                "file": {"type": "string", "format": "binary"}}}},
+        }},
+        "responses": {"200": {"description": "outcome", "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/VerifyResult"}}}}, **_error_responses(400, 413, 415, 429, 503)},
+    }},
+    "/.well-known/jwks.json": {"get": {
+        "operationId": "getJwks", "summary": "Published public keys",
+        "responses": {"200": {"description": "JWKS", "content": {"application/json": {"schema": {
+            "type": "object", "required": ["keys"], "properties": {"keys": {"type": "array", "items": {
+                "type": "object", "required": ["kty", "crv", "x", "kid"], "not": {"required": ["d"]}}}}}}}}},
+    }},
+    "/status/{list_id}": {"get": {
+        "operationId": "getStatusList", "summary": "Bitstring Status List credential (compact JWS)",
+        "parameters": [{"name": "list_id", "in": "path", "required": True,
+                        "schema": {"type": "string", "pattern": "^[0-9a-zA-Z]{1,32}$"}}],
+        "responses": {"200": {"description": "JWS", "content": {"application/vc+jwt": {"schema": {
+            "type": "string"}}}}, **_error_responses(404)},
+    }},
+    "/healthz": {"get": {
+        "operationId": "health", "summary": "200 when the database answers, else 503",
+        "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {
+            "type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}}}}},
+            "503": {"description": "database unavailable"}},
+    }},
+}
+
+def build_document(*, public_url: str, packages: Iterable[Any] = ()) -> dict[str, Any]:
+    """Return the OpenAPI document: the core paths and those of each registered package."""
+    paths = dict(CORE_PATHS)
+    components = {"schemas": dict(COMPONENTS["schemas"]), "securitySchemes": COMPONENTS["securitySchemes"]}
+    for module in packages:
+        paths.update(getattr(module, "OPENAPI_PATHS", {}))
+        components["schemas"].update(getattr(module, "OPENAPI_SCHEMAS", {}))
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Liangshenfen (亮身份) API", "version": "1.0.0",
+                 "description": "Verify party-member merchant badges; administer them with a bearer token."},
+        "servers": [{"url": public_url}],
+        "paths": paths,
+        "components": components,
+    }
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """Serve the OpenAPI document."""
+    document = build_document(public_url=current_app.config["PUBLIC_URL"],
+                              packages=current_app.extensions.get("liang.openapi_packages", ()))
+    from verifier.verification.views import etagged
+
+    return etagged(jsonify(document), cache_control="public, max-age=300")
+
+
+def register(app: Flask) -> None:
+    """Serve the OpenAPI document."""
+    app.register_blueprint(bp)

@@ -1,0 +1,194 @@
+"""Operations: structured logs with a request id, an access log line per request, Prometheus metrics.
+
+Logs are one JSON object per line on stderr (``LIANG_LOG_FORMAT=json``, the default) or
+plain text (``text``). Every record made while a request runs carries its request id.
+The access log holds method, path (never the query string), status, duration and request
+id: no addresses, no headers, no bodies, so no token, password or shopper contact.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hmac
+import json
+import logging
+import re
+import secrets
+import sys
+import time
+from typing import Any
+
+from flask import Flask, Response, current_app, g, request
+from werkzeug.exceptions import NotFound
+
+from verifier.config import ConfigError
+from verifier.extensions import csrf, limiter
+from verifier.web import metrics
+
+PRIVATE = False
+
+_access = logging.getLogger("liang.access")
+_REQUEST_ID = contextvars.ContextVar[str | None]("liang_request_id", default=None)
+_INCOMING_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
+_HANDLER_MARK = "_liang_ops_handler"
+
+#: Endpoints whose answers are verifications, with the name used in metrics.
+VERIFY_ENDPOINTS = {
+    "public.verify_page": "verify_page",
+    "api.badge_status": "badge_status",
+    "api.verify": "verify",
+}
+_STATUS_OUTCOMES = {400: "malformed", 404: "not_found", 413: "too_large", 415: "invalid_request",
+                    429: "rate_limited", 503: "unavailable"}
+
+
+def current_request_id() -> str | None:
+    """Return the id of the request being served, if any."""
+    return _REQUEST_ID.get()
+
+
+# -- logging -------------------------------------------------------------------------------------
+_previous_factory = logging.getLogRecordFactory()
+
+
+def _record_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    record = _previous_factory(*args, **kwargs)
+    record.request_id = _REQUEST_ID.get()
+    return record
+
+
+class JsonFormatter(logging.Formatter):
+    """Format a record as one JSON object on one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Return the JSON line for ``record``."""
+        body: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+            "request_id": getattr(record, "request_id", None),
+        }
+        for key in ("method", "path", "status", "duration_ms", "endpoint"):
+            if hasattr(record, key):
+                body[key] = getattr(record, key)
+        if record.exc_info:
+            body["exc"] = self.formatException(record.exc_info)
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+class TextFormatter(logging.Formatter):
+    """Plain text with the request id."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Return the text line for ``record``."""
+        if not hasattr(record, "request_id"):
+            record.request_id = None
+        return super().format(record)
+
+
+def make_formatter(fmt: str) -> logging.Formatter:
+    """Return the formatter for ``LOG_FORMAT``."""
+    return TextFormatter() if fmt == "text" else JsonFormatter()
+
+
+def configure_logging(fmt: str) -> None:
+    """Send every log record to stderr in ``fmt``, replacing plain stderr handlers (idempotent)."""
+    if logging.getLogRecordFactory() is not _record_factory:
+        logging.setLogRecordFactory(_record_factory)
+    root = logging.getLogger()
+    ours = None
+    for handler in list(root.handlers):
+        if getattr(handler, _HANDLER_MARK, False):
+            ours = handler
+        elif type(handler) is logging.StreamHandler and getattr(handler, "stream", None) in (sys.stderr,
+                                                                                                sys.__stderr__):
+            root.removeHandler(handler)  # the CLI's basicConfig: one format on stderr, ours
+    if ours is None:
+        ours = logging.StreamHandler(sys.stderr)
+        setattr(ours, _HANDLER_MARK, True)
+        root.addHandler(ours)
+    ours.setFormatter(make_formatter(fmt))
+    _access.setLevel(logging.INFO)
+
+
+# -- request hooks -------------------------------------------------------------------------------
+def _before() -> None:
+    incoming = request.headers.get("X-Request-ID", "")
+    rid = incoming if _INCOMING_ID.fullmatch(incoming) else secrets.token_hex(8)
+    state = g._get_current_object()  # type: ignore[attr-defined]
+    state.liang_request_id = rid
+    state.liang_token = _REQUEST_ID.set(rid)
+    state.liang_started = time.perf_counter()
+
+
+def _after(response: Response) -> Response:
+    # One look-up of the request and g proxies: this hook runs on every response.
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    state = g._get_current_object()  # type: ignore[attr-defined]
+    rid = getattr(state, "liang_request_id", None)
+    if rid:
+        response.headers["X-Request-ID"] = rid
+    started = getattr(state, "liang_started", None)
+    elapsed = time.perf_counter() - started if started is not None else 0.0
+    rule = req.url_rule.rule if req.url_rule is not None else "<unmatched>"
+    endpoint = req.endpoint or ""
+    status = response.status_code
+    if endpoint != "ops.metrics_endpoint":
+        metrics.observe_latency(rule, req.method, elapsed)
+    kind = VERIFY_ENDPOINTS.get(endpoint)
+    if kind is not None:
+        outcome = getattr(state, "liang_outcome", None) or _STATUS_OUTCOMES.get(status, "error")
+        metrics.count_verification(kind, outcome)
+    if _access.isEnabledFor(logging.INFO):
+        path = req.path
+        _access.info("%s %s %s", req.method, path, status,
+                     extra={"method": req.method, "path": path, "status": status,
+                            "duration_ms": round(elapsed * 1000, 2), "endpoint": rule})
+    return response
+
+
+def _teardown(_exc: BaseException | None) -> None:
+    token = g.pop("liang_token", None)
+    if token is not None:
+        try:
+            _REQUEST_ID.reset(token)
+        except ValueError:  # set in another context (should not happen); clear instead
+            _REQUEST_ID.set(None)
+
+
+# -- /metrics ------------------------------------------------------------------------------------
+def metrics_endpoint() -> Response:
+    """Serve Prometheus metrics to a holder of METRICS_TOKEN; everyone else sees 404."""
+    token = current_app.config.get("METRICS_TOKEN")
+    given = request.headers.get("Authorization", "")
+    # Not public by default: without a configured token the endpoint does not exist.
+    if not token or not given.startswith("Bearer ") or not hmac.compare_digest(
+            given[7:].strip().encode(), str(token).encode()):
+        raise NotFound()
+    body, content_type = metrics.render()
+    response = Response(body, content_type=content_type)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def register(app: Flask) -> None:
+    """Install logging, request ids, the access log and /metrics on ``app``."""
+    fmt = str(app.config.get("LOG_FORMAT") or "json")
+    if fmt not in {"json", "text"}:
+        raise ConfigError(f"LIANG_LOG_FORMAT must be json or text, not {fmt!r}")
+    if logging.getLogRecordFactory() is not _record_factory:
+        logging.setLogRecordFactory(_record_factory)
+    _access.setLevel(logging.INFO)
+    if not app.testing:  # under pytest the capture owns stderr; tests use the formatters directly
+        configure_logging(fmt)
+    metrics.install_session_hooks()
+    # First, so that even a request refused by another hook gets an id.
+    app.before_request_funcs.setdefault(None, []).insert(0, _before)
+    app.after_request(_after)
+    app.teardown_request(_teardown)
+    view = limiter.exempt(csrf.exempt(metrics_endpoint))
+    app.add_url_rule("/metrics", endpoint="ops.metrics_endpoint", view_func=view, methods=["GET"])
