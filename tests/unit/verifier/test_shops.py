@@ -8,9 +8,9 @@ from sqlalchemy import select
 from signer.errors import Conflict, InvalidInput
 from tests.conftest import COMMITTEE
 from verifier import context
-from verifier.storage.models import AuditEvent
 from verifier.badges.rules import IssueRequest
 from verifier.badges.shops import is_own_host, url_key
+from verifier.storage.models import AuditEvent
 
 SHOP = "https://wangwu.taobao.com/shop"
 
