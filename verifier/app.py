@@ -21,6 +21,7 @@ from verifier.db import Database
 from verifier.extensions import babel, csrf, limiter, login_manager
 from verifier.httperrors import register_error_handlers
 from verifier.jsonsafe import SafeJSONProvider
+from verifier.platforms import platform_name
 from verifier.security import install_security_headers
 from verifier.sessions import LeanSessionInterface
 
@@ -106,6 +107,8 @@ def _install_template_helpers(app: Flask) -> None:
         public_url=app.config["PUBLIC_URL"],
         public_host=app.config["PUBLIC_URL"].split("://", 1)[1],
         current_locale=i18n.select_locale,
+        platform_name=platform_name,
+        with_lang=i18n.with_lang,
     )
 
 
@@ -116,7 +119,7 @@ def _register_blueprints(app: Flask) -> None:
     public.install_page_cache(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(openapi.bp)
-    for name in ("embed", "complaints", "admin", "admin_api", "apply", "ops"):
+    for name in ("home", "embed", "complaints", "admin", "admin_api", "apply", "ops"):
         module = _optional(name)
         if module is not None and not (app.config["PUBLIC_ONLY"] and getattr(module, "PRIVATE", False)):
             module.register(app)

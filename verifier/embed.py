@@ -23,7 +23,8 @@ from verifier.cache import CACHE_BYTES, CACHE_ENTRIES, RenderCache, content_key
 from verifier.extensions import limiter
 from verifier.httperrors import ApiError
 from verifier.openapi import BADGE_ID_PATTERN
-from verifier.public import PLATFORM_NAMES, conditional
+from verifier.platforms import platform_name
+from verifier.public import conditional
 from verifier.ratelimit import read_limit, unlimited
 from verifier.services.badges import status_json
 from verifier.services.publicread import PublicBadge
@@ -167,7 +168,7 @@ def kit(raw_id: str) -> Response:
         # Markup of our own autoescaped template, not of user data.
         card = Markup(render_template("kit/parcel_card.html", badge=body, base=base))  # noqa: S704
     html = render_template("kit/kit.html", badge=body, base=base, snippets=snippets, sizes=SIZES,
-                           parcel_card=card, platform_name=PLATFORM_NAMES.get(body["shop"]["platform"]))
+                           parcel_card=card, platform_name=platform_name(body["shop"]["platform"]))
     response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "no-cache, max-age=0, must-revalidate"
     return response
