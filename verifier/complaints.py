@@ -19,6 +19,7 @@ from signer.ids import format_badge_id, parse_badge_id
 from verifier import context
 from verifier.extensions import csrf, limiter
 from verifier.httperrors import ApiError
+from verifier.i18n import with_lang
 from verifier.models import Badge, Complaint
 from verifier.services.audit import Actor, AuditLog
 from verifier.services.complaints import (
@@ -191,7 +192,7 @@ def complain(raw_id: str) -> Response:
         if isinstance(exc, InvalidImage):
             message = _("证据图片无法识别：请上传 JPEG、PNG 或 WebP 格式的照片。")
         return _render_form(badge, values=values, error=message, field=field, status=400)
-    target = f"/c/{tracking_token(filing.complaint)}?filed=1"
+    target = with_lang(f"/c/{tracking_token(filing.complaint)}?filed=1")
     return redirect(target, code=303)  # type: ignore[return-value]
 
 

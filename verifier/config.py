@@ -34,6 +34,8 @@ ENV_KEYS = (
     "VERIFY_RATE_LIMIT",
     "RATELIMIT_KEY_PREFIX",
     "IMPORT_SIGN_WORKERS",
+    "COMMITTEE_PHONE",
+    "COMMITTEE_EMAIL",
 )
 
 _BOOL_KEYS = {"PUBLIC_ONLY", "REQUIRE_TOTP_FOR_COMMITTEE"}
@@ -60,6 +62,8 @@ def defaults() -> dict[str, Any]:
         "TRUSTED_PROXIES": 0,
         "LOG_FORMAT": "json",
         "ISSUER_NAME": "网商党委",
+        "COMMITTEE_PHONE": None,  # shown on the home page and the unknown-badge warning
+        "COMMITTEE_EMAIL": None,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         "IMPORT_SIGN_WORKERS": None,  # `liang badge import`: the idle cores but one (signer.batch)
     }
