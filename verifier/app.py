@@ -24,6 +24,7 @@ from verifier.jsonsafe import SafeJSONProvider
 from verifier.platforms import platform_name
 from verifier.security import install_security_headers
 from verifier.sessions import LeanSessionInterface
+from verifier.uploads import LiangRequest
 
 _logger = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         for key in ("RATELIMIT_ENABLED", "WTF_CSRF_ENABLED", "TESTING", "CLOCK"):
             if key in config:
                 app.config[key] = config[key]
+    app.request_class = LiangRequest  # per-endpoint body limits (verifier/uploads.py)
     app.session_interface = LeanSessionInterface()
     app.json = SafeJSONProvider(app)  # a JSON nesting bomb is a 400, not a 500
     app.json.sort_keys = False  # type: ignore[attr-defined]

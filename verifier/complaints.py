@@ -185,6 +185,13 @@ def complain(raw_id: str) -> Response:
     try:
         form = _form_from_request()
         filing = _file(badge, form)
+    except ApiError as exc:
+        if exc.status != 413:
+            raise
+        # A photo over 5 MB: the complaint comes back as typed (a file input cannot be refilled).
+        context.session().rollback()
+        return _render_form(badge, values=values, field="evidence", status=413, error=_(
+            "图片太大：每张证据图片不能超过 5 MB。您填写的内容已保留，请重新选择较小的图片，或不附图片提交。"))
     except (InvalidInput, InvalidImage) as exc:
         context.session().rollback()
         field = exc.field if isinstance(exc, InvalidInput) else "evidence"
