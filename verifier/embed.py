@@ -174,6 +174,22 @@ def kit(raw_id: str) -> Response:
     return response
 
 
+@bp.get("/v/<raw_id>/kit/cards")
+@read_limit("VERIFY_RATE_LIMIT", "300 per minute")
+def kit_cards(raw_id: str) -> Response:
+    """Render four A6 parcel cards on one A4 sheet, to print and cut."""
+    badge = context.public_badge(raw_id)
+    body = status_json(badge, issuer=context.issuer(), now=context.clock()())
+    base = f"{current_app.config['PUBLIC_URL']}/v/{body['id']}"
+    with force_locale("zh_Hans"):  # the cards are for shoppers in China, as on the kit page
+        # Markup of our own autoescaped template, not of user data.
+        card = Markup(render_template("kit/parcel_card.html", badge=body, base=base))  # noqa: S704
+        html = render_template("kit/sheet.html", badge=body, card=card)
+    response = Response(html, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-cache, max-age=0, must-revalidate"
+    return response
+
+
 # -- verify by picture ---------------------------------------------------------------------------
 def _upload_error(exc: InvalidImage | ApiError) -> tuple[str, int]:
     """Return a shopper-friendly message and status for a refused upload."""

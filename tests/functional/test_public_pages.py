@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 
-from tests.functional.complaints_support import csrf_token
+from tests.functional.complaints_support import csrf_token, login, make_admin  # noqa: F401 - make_admin: fixture
 from tests.visible import visible_text
 
 
@@ -54,3 +54,43 @@ def test_photo_result_shows_the_bound_hosts_and_asks_about_the_shop(client, issu
     assert "real.example.com" in text and "https://real.example.com/" in text
     assert "您截图或拍照的是这家店吗" in text
     assert "投诉这家店" in text
+
+
+# -- the shop owner's kit ---------------------------------------------------------------------------
+def test_revoked_badge_kit_says_so(client, issue_badge, act):
+    badge_id = issue_badge()
+    assert 'id="kit-state"' not in client.get(f"/v/{badge_id}/kit").get_data(as_text=True)
+    act("revoke", badge_id, reason="shop_closed")
+    text, _attrs = visible_text(client.get(f"/v/{badge_id}/kit").get_data(as_text=True))
+    assert "这枚徽章已撤销" in text and "撤下" in text
+
+
+def test_printed_card_carries_the_full_verify_url(client, issue_badge):
+    badge_id = issue_badge()
+    html = client.get(f"/v/{badge_id}/kit?lang=en").get_data(as_text=True)
+    assert f'<p class="pc-url">http://127.0.0.1:8000/v/{badge_id}</p>' in html
+
+
+def test_a4_sheet_holds_four_parcel_cards(client, issue_badge):
+    badge_id = issue_badge(shop_name="四张卡片店")
+    kit = client.get(f"/v/{badge_id}/kit").get_data(as_text=True)
+    assert f'href="http://127.0.0.1:8000/v/{badge_id}/kit/cards"' in kit
+    response = client.get(f"/v/{badge_id}/kit/cards")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert html.count('class="parcel-card"') == 4 and html.count("四张卡片店") >= 4
+    assert "kit-sheet.css" in html
+
+
+def test_kit_image_snippet_scales_on_a_phone(client, issue_badge):
+    badge_id = issue_badge()
+    html = client.get(f"/v/{badge_id}/kit").get_data(as_text=True)
+    assert "style=&#34;max-width:100%;height:auto&#34;" in html or 'style=&quot;max-width:100%;height:auto' in html
+
+
+def test_console_badge_page_links_to_the_kit(app, client, issue_badge, make_admin):  # noqa: F811
+    badge_id = issue_badge()
+    admin = make_admin("chair", role="committee")
+    login(client, admin)
+    html = client.get(f"/admin/badges/{badge_id}").get_data(as_text=True)
+    assert f'id="kit-link" href="http://127.0.0.1:8000/v/{badge_id}/kit"' in html
