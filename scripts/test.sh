@@ -18,6 +18,26 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 
+# A CJK font, so that browser screenshots of the Chinese pages are readable.
+if ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "installing Debian fonts-noto-cjk for the browser screenshots"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null
+  else
+    echo "warning: fonts-noto-cjk missing and not root: screenshots will show boxes for Chinese" >&2
+  fi
+fi
+
+# axe-core for the accessibility checks in the browser tests (tests/e2e/js), from its lock file.
+JS=tests/e2e/js
+if command -v npm >/dev/null 2>&1; then
+  if [ ! -f "$JS/node_modules/axe-core/axe.min.js" ] || [ "$JS/package-lock.json" -nt "$JS/node_modules/.package-lock.json" ]; then
+    (cd "$JS" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+else
+  echo "warning: npm missing: the accessibility checks will be skipped" >&2
+fi
+
 mkdir -p test-artifacts
 status=0
 echo "== suite on SQLite =="

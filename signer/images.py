@@ -98,18 +98,21 @@ class _Theme:
 
 
 _THEMES: dict[str, _Theme] = {
-    "valid": _Theme("#a8141c", "#f4c244", "#fffaf0", "#3b1d18", "#7a5a50", "#f4c244", "#a8141c"),
-    "expired": _Theme("#6b6b6b", "#dcdcdc", "#f4f4f4", "#333333", "#707070", "#ffffff", "#5c5c5c"),
+    # State colours follow the one colour language (docs/colours.md): valid #1b7a3a,
+    # warning #8a4b00 (expired, not yet valid), suspended #3d5a80, revoked #a51d1d.
+    # A valid badge keeps the party-red frame; its state pill says "valid" in green.
+    "valid": _Theme("#a8141c", "#f4c244", "#fffaf0", "#3b1d18", "#7a5a50", "#ffffff", "#1b7a3a"),
+    "expired": _Theme("#8a4b00", "#f6e3c8", "#fbf6ef", "#33261a", "#6e5a47", "#ffffff", "#8a4b00"),
     "not_yet_valid": _Theme(
-        "#4a6680", "#dbe6f0", "#f5f8fb", "#22313f", "#5f7285", "#ffffff", "#4a6680"
+        "#8a4b00", "#f6e3c8", "#fbf6ef", "#33261a", "#6e5a47", "#ffffff", "#8a4b00"
     ),
     "suspended": _Theme(
-        "#b26f12", "#fbe5b6", "#f3f1ed", "#3a3126", "#756a5c", "#fbe5b6", "#8a520a"
+        "#3d5a80", "#dbe3ee", "#f4f6f9", "#22313f", "#56687c", "#ffffff", "#3d5a80"
     ),
-    "revoked": _Theme("#595959", "#cfcfcf", "#ececec", "#4a4a4a", "#7a7a7a", "#ffffff", "#8e1b1b"),
+    "revoked": _Theme("#595959", "#cfcfcf", "#ececec", "#4a4a4a", "#5e5e5e", "#a51d1d", "#ffffff"),
 }
 
-_REVOKED_BAND = "#8e1b1b"
+_REVOKED_BAND = "#a51d1d"
 
 
 # ------------------------------------------------------------- primitives

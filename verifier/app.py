@@ -18,6 +18,7 @@ from verifier import context, i18n
 from verifier.accounts.auth import init_auth
 from verifier.badges import api as badges_api
 from verifier.badges import apply as badges_apply
+from verifier.badges.platforms import platform_name
 from verifier.complaints import admin as complaints_admin
 from verifier.complaints import views as complaints_views
 from verifier.config import ensure_secret_key, kek_path, load_config
@@ -26,10 +27,12 @@ from verifier.embedding import views as embedding_views
 from verifier.extensions import babel, csrf, limiter, login_manager
 from verifier.storage.db import Database
 from verifier.verification import api as verification_api
+from verifier.verification import home as verification_home
 from verifier.verification import views as verification_views
 from verifier.web import openapi, ops, ratelimit
 from verifier.web.errors import register_error_handlers
 from verifier.web.jsonsafe import SafeJSONProvider
+from verifier.web.requests import LiangRequest
 from verifier.web.security import install_security_headers
 from verifier.web.sessions import LeanSessionInterface
 
@@ -38,8 +41,8 @@ _logger = logging.getLogger(__name__)
 # The routes each audience reaches, registered in this order. Nothing is discovered at run
 # time: a module that moves or disappears breaks the import here, loudly.
 #: Shoppers, shop owners, platforms and operators: every node serves these.
-PUBLIC_PACKAGES: tuple[Any, ...] = (verification_views, verification_api, openapi, embedding_views,
-                                    complaints_views, ops)
+PUBLIC_PACKAGES: tuple[Any, ...] = (verification_views, verification_home, verification_api, openapi,
+                                    embedding_views, complaints_views, ops)
 #: Administrators and applicants: a ``--public-only`` node does not register these.
 ADMIN_PACKAGES: tuple[Any, ...] = (console_views, badges_api, complaints_admin, badges_apply)
 
@@ -76,6 +79,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         for key in ("RATELIMIT_ENABLED", "WTF_CSRF_ENABLED", "TESTING", "CLOCK"):
             if key in config:
                 app.config[key] = config[key]
+    app.request_class = LiangRequest  # per-endpoint body limits (verifier/web/requests.py)
     app.session_interface = LeanSessionInterface()
     app.json = SafeJSONProvider(app)  # a JSON nesting bomb is a 400, not a 500
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -123,6 +127,8 @@ def _install_template_helpers(app: Flask) -> None:
         public_url=app.config["PUBLIC_URL"],
         public_host=app.config["PUBLIC_URL"].split("://", 1)[1],
         current_locale=i18n.select_locale,
+        platform_name=platform_name,
+        with_lang=i18n.with_lang,
     )
 
 

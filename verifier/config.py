@@ -35,6 +35,8 @@ ENV_KEYS = (
     "RATELIMIT_KEY_PREFIX",
     "IMPORT_SIGN_WORKERS",
     "HEALTH_MIN_FREE_BYTES",
+    "COMMITTEE_PHONE",
+    "COMMITTEE_EMAIL",
 )
 
 _BOOL_KEYS = {"PUBLIC_ONLY", "REQUIRE_TOTP_FOR_COMMITTEE"}
@@ -61,6 +63,8 @@ def defaults() -> dict[str, Any]:
         "TRUSTED_PROXIES": 0,
         "LOG_FORMAT": "json",
         "ISSUER_NAME": "网商党委",
+        "COMMITTEE_PHONE": None,  # shown on the home page and the unknown-badge warning
+        "COMMITTEE_EMAIL": None,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         "IMPORT_SIGN_WORKERS": None,  # `liang badge import`: the idle cores but one (signer.batch)
         "HEALTH_MIN_FREE_BYTES": 16 * 1024 * 1024,  # /healthz: 503 when the SQLite disk has less free

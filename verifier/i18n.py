@@ -40,3 +40,16 @@ def select_locale() -> str:
 def html_lang() -> str:
     """Return the BCP 47 tag for the page's ``lang`` attribute."""
     return HTML_LANG[select_locale()]
+
+
+def with_lang(url: str) -> str:
+    """Return ``url`` carrying this request's explicit ``?lang=`` choice, so a link keeps the language.
+
+    Only a choice made with ``?lang=`` travels: a language from Accept-Language comes back by itself.
+    """
+    if not request or _map(request.args.get("lang", "")[:20]) is None:
+        return url
+    tag = HTML_LANG[select_locale()]
+    base, _hash, fragment = url.partition("#")
+    joined = f"{base}{'&' if '?' in base else '?'}lang={tag}"
+    return f"{joined}#{fragment}" if fragment else joined

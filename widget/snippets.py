@@ -22,5 +22,7 @@ def image_link_snippet(*, verify_url: str, image_url: str, alt: str, width: int,
     """Return an image wrapped in a link, for platforms that accept only images and links."""
     return (
         f'<a href="{escape(verify_url)}" target="_blank" rel="noopener">'
-        f'<img src="{escape(image_url)}" width="{int(width)}" height="{int(height)}" alt="{escape(alt)}"></a>'
+        # Scales down on a phone (the shop's page, not ours: an inline style is the only way in).
+        f'<img src="{escape(image_url)}" width="{int(width)}" height="{int(height)}" alt="{escape(alt)}"'
+        ' style="max-width:100%;height:auto"></a>'
     )

@@ -168,7 +168,7 @@ def test_widget_is_styled_under_a_strict_shop_csp(page, server, storefront, issu
     box = _badge_box(page)
     assert box.get_attribute("data-state") == "valid"
     assert box.evaluate("el => getComputedStyle(el).display") == "inline-flex"  # the shadow sheet applied
-    assert box.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(168, 20, 28)"
+    assert box.evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(27, 122, 58)"  # docs/colours.md
     assert violations == []
 
 
@@ -265,7 +265,7 @@ def test_verify_upload_page_answers_a_badge_image(browser, server, issue_badge, 
         with page.expect_navigation():
             page.set_input_files("#file-pick", str(picture))  # verify-upload.js submits on change
         assert page.locator(".result.status-valid").count() == 1
-        assert "小明杂货" in page.locator(".result").inner_text()
+        assert "小明杂货" in page.locator("section.shop").inner_text()  # the shop, its hosts and the question
     finally:
         context.close()
 

@@ -40,3 +40,33 @@ def test_demo_is_idempotent_and_resets_the_password(app, run_cli):
     assert pw1 != pw2
     with app.app_context():
         assert context.session().execute(select(func.count()).select_from(Branch)).scalar_one() == 8
+
+
+def test_demo_writes_its_report_for_the_owner_only(app, run_cli, app_config):
+    import stat
+    from pathlib import Path
+
+    result = run_cli("demo", "--no-serve")
+    assert result.exit_code == 0, result.stderr
+    saved = Path(app_config["INSTANCE_DIR"]) / "demo.txt"
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    text = saved.read_text(encoding="utf-8")
+    password = next(line for line in result.stdout.splitlines() if "password:" in line).split()[-1]
+    assert f"password:      {password}" in text and "/admin/" in text and "revoked" in text
+    saved.chmod(0o644)
+    run_cli("demo", "--no-serve")
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+
+
+def test_demo_says_the_password_again_when_the_server_stops(app, run_cli, monkeypatch):
+    from verifier import cli
+
+    def serve_until_stopped(*args: object, **kwargs: object) -> None:
+        print("GET /v/7K3M-9QX2-HT4B 200\n" * 500)  # the access log scrolls the password away
+
+    monkeypatch.setattr(cli, "_serve", serve_until_stopped)
+    result = run_cli("demo", "--port", "8123")
+    assert result.exit_code == 0, result.stderr
+    password = next(line for line in result.stdout.splitlines() if "password:" in line).split()[-1]
+    tail = result.stdout.rsplit("GET /v/7K3M-9QX2-HT4B 200", 1)[1]
+    assert f"password:      {password}" in tail and "/admin/" in tail

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -86,3 +88,25 @@ def load_demo(*, public_url: str) -> dict[str, Any]:
     listed.sort()
     return {"username": "admin", "password": password, "admin_url": f"{public_url}/admin/",
             "badges": listed, "first_id": format_badge_id(listed[0][1].rsplit("/", 1)[1]) if listed else None}
+
+
+def report_text(report: dict[str, Any], *, public_url: str) -> str:
+    """Return what the demo prints: where to look, the admin login, a badge in every state."""
+    lines = [
+        "Liangshenfen demo is ready.",
+        f"  home page:     {public_url}/",
+        f"  admin console: {report['admin_url']}",
+        f"  admin user:    {report['username']}",
+        f"  password:      {report['password']}",
+    ]
+    lines += [f"  {state:<14} {url}" for state, url in report["badges"]]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(path: Path, text: str) -> None:
+    """Write the demo report (it holds the admin password) readable by its owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an older file may have been made with wider rights
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)

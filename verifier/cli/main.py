@@ -73,20 +73,24 @@ def _serve(host: str, port: int, workers: int, overrides: dict[str, Any]) -> Non
 @click.option("--no-serve", is_flag=True, help="Create the demo data and exit.")
 def demo(host: str, port: int, no_serve: bool) -> None:
     """Initialise, load a demo organisation with badges in every state, and serve."""
-    from verifier.cli.demo import load_demo
+    from pathlib import Path
+
+    from verifier.cli.demo import load_demo, report_text, write_report
 
     _init()
     with writing() as app:
         report = load_demo(public_url=app.config["PUBLIC_URL"])
-    click.echo("Liangshenfen demo is ready.")
-    click.echo(f"  admin console: {report['admin_url']}")
-    click.echo(f"  admin user:    {report['username']}")
-    click.echo(f"  password:      {report['password']}")
-    for state, url in report["badges"]:
-        click.echo(f"  {state:<14} {url}")
+        saved = Path(app.config["INSTANCE_DIR"]) / "demo.txt"
+        text = report_text(report, public_url=app.config["PUBLIC_URL"])
+    write_report(saved, text)
+    click.echo(text + f"  (also in {saved}, readable by you only)")
     if not no_serve:
         click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C stops)")
-        _serve(host, port, 2, {})
+        try:
+            _serve(host, port, 2, {})
+        finally:
+            # The access log has scrolled the password away by now: say it again.
+            click.echo("\n" + text + f"  (also in {saved})")
 
 
 # -- verification client --------------------------------------------------------------------

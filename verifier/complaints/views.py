@@ -27,6 +27,7 @@ from verifier.complaints.service import (
     ComplaintService,
 )
 from verifier.extensions import csrf, limiter
+from verifier.i18n import with_lang
 from verifier.storage.models import Badge, Complaint
 from verifier.web.errors import ApiError
 
@@ -183,6 +184,13 @@ def complain(raw_id: str) -> Response:
     try:
         form = _form_from_request()
         filing = _file(badge, form)
+    except ApiError as exc:
+        if exc.status != 413:
+            raise
+        # A photo over 5 MB: the complaint comes back as typed (a file input cannot be refilled).
+        context.session().rollback()
+        return _render_form(badge, values=values, field="evidence", status=413, error=_(
+            "图片太大：每张证据图片不能超过 5 MB。您填写的内容已保留，请重新选择较小的图片，或不附图片提交。"))
     except (InvalidInput, InvalidImage) as exc:
         context.session().rollback()
         field = exc.field if isinstance(exc, InvalidInput) else "evidence"
@@ -190,7 +198,7 @@ def complain(raw_id: str) -> Response:
         if isinstance(exc, InvalidImage):
             message = _("证据图片无法识别：请上传 JPEG、PNG 或 WebP 格式的照片。")
         return _render_form(badge, values=values, error=message, field=field, status=400)
-    target = f"/c/{tracking_token(filing.complaint)}?filed=1"
+    target = with_lang(f"/c/{tracking_token(filing.complaint)}?filed=1")
     return redirect(target, code=303)  # type: ignore[return-value]
 
 

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import date
 
 STATE_COLOURS = {
-    "valid": "#1b7a3a", "expired": "#9e9e9e", "not_yet_valid": "#5c8bd6", "suspended": "#b26a00",
-    "revoked": "#8a1c1c", "pending": "#c9a227", "rejected": "#6d4c41",
+    # The one colour language (docs/colours.md); the two warning states in two shades of amber.
+    "valid": "#1b7a3a", "expired": "#8a4b00", "not_yet_valid": "#d08c2c", "suspended": "#3d5a80",
+    "revoked": "#a51d1d", "pending": "#c9a227", "rejected": "#6d4c41",
 }
 
 

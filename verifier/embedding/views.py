@@ -19,10 +19,11 @@ from signer.ids import format_badge_id
 from signer.images import SIZES, BadgeFace, render_badge_png, render_badge_svg
 from signer.qr import qr_png, qr_svg
 from verifier import context
+from verifier.badges.platforms import platform_name
 from verifier.badges.service import status_json
 from verifier.extensions import limiter
 from verifier.storage.publicread import PublicBadge
-from verifier.verification.views import PLATFORM_NAMES, conditional
+from verifier.verification.views import conditional
 from verifier.web.cache import CACHE_BYTES, CACHE_ENTRIES, RenderCache, content_key
 from verifier.web.errors import ApiError
 from verifier.web.openapi import BADGE_ID_PATTERN
@@ -167,7 +168,23 @@ def kit(raw_id: str) -> Response:
         # Markup of our own autoescaped template, not of user data.
         card = Markup(render_template("kit/parcel_card.html", badge=body, base=base))  # noqa: S704
     html = render_template("kit/kit.html", badge=body, base=base, snippets=snippets, sizes=SIZES,
-                           parcel_card=card, platform_name=PLATFORM_NAMES.get(body["shop"]["platform"]))
+                           parcel_card=card, platform_name=platform_name(body["shop"]["platform"]))
+    response = Response(html, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-cache, max-age=0, must-revalidate"
+    return response
+
+
+@bp.get("/v/<raw_id>/kit/cards")
+@read_limit("VERIFY_RATE_LIMIT", "300 per minute")
+def kit_cards(raw_id: str) -> Response:
+    """Render four A6 parcel cards on one A4 sheet, to print and cut."""
+    badge = context.public_badge(raw_id)
+    body = status_json(badge, issuer=context.issuer(), now=context.clock()())
+    base = f"{current_app.config['PUBLIC_URL']}/v/{body['id']}"
+    with force_locale("zh_Hans"):  # the cards are for shoppers in China, as on the kit page
+        # Markup of our own autoescaped template, not of user data.
+        card = Markup(render_template("kit/parcel_card.html", badge=body, base=base))  # noqa: S704
+        html = render_template("kit/sheet.html", badge=body, card=card)
     response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "no-cache, max-age=0, must-revalidate"
     return response

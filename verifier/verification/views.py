@@ -14,7 +14,9 @@ from sqlalchemy import select
 
 from signer.lifecycle import REVOCATION_REASONS
 from verifier import context
+from verifier.badges.platforms import PLATFORM_NAMES, platform_name  # noqa: F401 - PLATFORM_NAMES: re-exported
 from verifier.badges.service import status_json
+from verifier.i18n import with_lang
 from verifier.keys.service import in_use_kids
 from verifier.storage.models import StatusList
 from verifier.storage.publicread import PublicBadge
@@ -24,10 +26,6 @@ from verifier.web.ratelimit import read_limit, unlimited
 
 bp = Blueprint("public", __name__)
 
-PLATFORM_NAMES = {
-    "taobao": "淘宝", "tmall": "天猫", "1688": "1688", "jd": "京东", "pinduoduo": "拼多多",
-    "douyin": "抖音", "wechat": "微信", "independent": "独立站", "other": "其他平台",
-}
 
 
 _CONDITIONS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
@@ -72,12 +70,15 @@ def _page(badge: PublicBadge, body: dict[str, Any], now: datetime) -> bytes:
     """
     cache: RenderCache = current_app.extensions["liang.page_cache"]
     iso_mark, local_mark = current_app.extensions["liang.page_marks"]
-    key = ("verify/badge.html", str(get_locale()), body["status"], badge)
+    # Whether ?lang= chose the language is part of the key: the page's links carry that choice on.
+    key = ("verify/badge.html", str(get_locale()), with_lang("") != "", body["status"], badge)
 
     def render() -> bytes:
         return render_template(
-            "verify/badge.html", badge={**body, "checked_at": None}, checked_iso=iso_mark, checked_local=local_mark,
-            platform_name=PLATFORM_NAMES.get(body["shop"]["platform"]), reason_codes=REVOCATION_REASONS,
+            # The markers go in as text: bytes would render as their repr, b'…', around the time.
+            "verify/badge.html", badge={**body, "checked_at": None}, checked_iso=iso_mark.decode("ascii"),
+            checked_local=local_mark.decode("ascii"),
+            platform_name=platform_name(body["shop"]["platform"]), reason_codes=REVOCATION_REASONS,
         ).encode("utf-8")
 
     page = cache.get_or_render(key, render)

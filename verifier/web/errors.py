@@ -127,6 +127,14 @@ def _friendly(code: str, fallback: str) -> str:
     return str(message) if message is not None else fallback
 
 
+#: Shoppers' pages of one badge: an unknown id there gets the counterfeit warning.
+_BADGE_PAGES = frozenset({"public.verify_page", "complaints.complain"})
+
+
+def _unknown_badge_page() -> bool:
+    return request.endpoint in _BADGE_PAGES and request.method == "GET" and not wants_json()
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install the handlers on ``app``."""
 
@@ -143,6 +151,11 @@ def register_error_handlers(app: Flask) -> None:
             extra["field"] = exc.field
         if isinstance(exc, (InvalidCredential, InvalidImage, InvalidRenderRequest)):
             extra["reason"] = exc.reason
+        if isinstance(exc, (BadgeNotFound, MalformedId)) and _unknown_badge_page():
+            # The page a forged QR code leads to: say so plainly, not a neutral "not found".
+            from verifier.verification.home import unknown_badge_page
+
+            return unknown_badge_page(str((request.view_args or {}).get("raw_id", "")), status=status)
         message = exc.message if status != 404 else _friendly("not_found", exc.message)
         if isinstance(exc, MalformedId):
             message = _friendly("malformed_id", exc.message)

@@ -6,8 +6,11 @@
   if (!script || !script.src || !window.fetch) return; // old browsers keep the plain link
   var origin = new URL(script.src).origin; // the API lives where the script came from, never where the page is
   var WORDS = { valid: "有效", expired: "已过期", not_yet_valid: "尚未生效", suspended: "已暂停", revoked: "已撤销" };
-  var COLOURS = { valid: "#a8141c", expired: "#6b6b6b", not_yet_valid: "#4a6680", suspended: "#b26f12",
-    revoked: "#595959", foreign: "#8e1b1b" };
+  // The one colour language (docs/colours.md): valid, warning, suspended, revoked. A badge on the
+  // wrong shop and a number never issued are dangers, in the revoked red; never near the valid green.
+  var VALID = "#1b7a3a", WARNING = "#8a4b00", SUSPENDED = "#3d5a80", REVOKED = "#a51d1d";
+  var COLOURS = { valid: VALID, expired: WARNING, not_yet_valid: WARNING, suspended: SUSPENDED,
+    revoked: REVOKED, foreign: REVOKED, unknown: REVOKED };
   var CSS = ":host{all:initial;display:inline-block;vertical-align:middle}" +
     ".b{display:inline-flex;align-items:center;gap:10px;box-sizing:border-box;max-width:320px;padding:8px 12px;" +
     "border-radius:10px;color:#fff;cursor:pointer;font:14px/1.35 system-ui,-apple-system,'PingFang SC'," +
@@ -16,7 +19,7 @@
     ".i{font-size:22px;line-height:1;flex:none}.t{display:flex;flex-direction:column;min-width:0}" +
     ".h{font-weight:700;letter-spacing:.05em}.s{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}" +
     ".p{margin-left:auto;padding:2px 8px;border-radius:99px;background:#fff;font-weight:700;flex:none}" +
-    ".v .h{color:#f4c244}.w{font-weight:700}";
+    ".w{font-weight:700}";
   var ID = /^[0-9A-Za-z][0-9A-Za-z \-]{0,39}$/;
 
   function el(tag, cls, text) {
@@ -38,11 +41,18 @@
     root.appendChild(el("style", "", CSS));
   }
 
+  function bound(hosts, host) {
+    // A bound host also covers its www. twin (www.shop.example and shop.example are one shop).
+    var bare = host.indexOf("www.") === 0 ? host.slice(4) : host;
+    return hosts.indexOf(host) >= 0 || hosts.indexOf(bare) >= 0 || hosts.indexOf("www." + bare) >= 0;
+  }
+
   function render(link, data) {
     var verifyUrl = origin + "/v/" + encodeURIComponent(data.id);
     var host = location.hostname.toLowerCase().replace(/\.$/, "");
     var hosts = (data.shop && data.shop.hosts) || [];
-    var state = hosts.indexOf(host) < 0 ? "foreign" : WORDS[data.status] ? data.status : "revoked";
+    var state = data.unknown ? "unknown" : bound(hosts, host) ? (WORDS[data.status] ? data.status : "revoked")
+      : "foreign";
     var shop = (data.shop && data.shop.name) || "";
     var holder = el("span", "liang-badge-host");
     var root = holder.attachShadow({ mode: "open" });
@@ -53,13 +63,16 @@
     box.setAttribute("data-state", state);
     box.style.background = COLOURS[state];
     var label;
-    if (state === "foreign") {
+    if (state === "foreign" || state === "unknown") {
+      var warn = state === "foreign"
+        ? ["此徽章不属于本店", "点击查看徽章真正的主人", "警告：此徽章不属于本店。点击打开核验页面"]
+        : ["没有这枚徽章", "此编号从未签发，可能是伪造的", "警告：没有这枚徽章，此编号从未签发，可能是伪造的。点击打开核验页面"];
       box.appendChild(el("span", "i", "⚠"));
       var tw = el("span", "t");
-      tw.appendChild(el("span", "w", "此徽章不属于本店"));
-      tw.appendChild(el("span", "s", "点击查看徽章真正的主人"));
+      tw.appendChild(el("span", "w", warn[0]));
+      tw.appendChild(el("span", "s", warn[1]));
       box.appendChild(tw);
-      label = "警告：此徽章不属于本店。点击打开核验页面";
+      label = warn[2];
     } else {
       var word = WORDS[state];
       box.appendChild(el("span", "i", state === "valid" ? "✓" : "✕"));
@@ -92,6 +105,8 @@
     fetch(origin + "/api/v1/badges/" + encodeURIComponent(id), {
       credentials: "omit", mode: "cors", cache: "no-cache", referrerPolicy: "no-referrer"
     }).then(function (r) {
+      // 404 (never issued, or not public) and 400 (not even a badge number): the forged badge's warning.
+      if (r.status === 404 || r.status === 400) return { id: id, unknown: true };
       return r.ok ? r.json() : null;
     }).then(function (data) {
       if (data && data.id) render(link, data);

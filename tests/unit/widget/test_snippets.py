@@ -20,7 +20,7 @@ def test_image_link_snippet_links_the_image_to_the_verify_page():
     assert snippet == (
         '<a href="https://l.cn/v/7K3M-9QX2-HT4B" target="_blank" rel="noopener">'
         '<img src="https://l.cn/v/7K3M-9QX2-HT4B/badge.png?size=m" width="480" height="300"'
-        ' alt="党员网商亮身份：小明杂货"></a>'
+        ' alt="党员网商亮身份：小明杂货" style="max-width:100%;height:auto"></a>'
     )
 
 
