@@ -9,7 +9,8 @@ from verifier import context
 
 def _entries(client, badge_id):
     token = client.get(f"/api/v1/badges/{badge_id}").get_json()["credential"]
-    return {e["statusPurpose"]: e for e in parse_jws(token).payload["credentialStatus"]}
+    payload = parse_jws(token).payload
+    return {e["statusPurpose"]: e for e in (payload["credentialStatus"], payload["suspensionStatus"])}
 
 
 def _bit(client, entry):

@@ -339,7 +339,7 @@ class BadgeService:
         kid, private = self._keyring.signing_key()
         shop = badge.shop
         claims = BadgeClaims(
-            badge_id=format_badge_id(badge.id), holder_name=shop.member.name, shop_name=shop.name,
+            badge_id=format_badge_id(badge.id), shop_name=shop.name,
             shop_url=shop.url, platform=shop.platform, hosts=tuple(shop.hosts),
             branch_code=badge.branch.code, branch_name=badge.branch.name,
             valid_from=badge.valid_from, valid_until=badge.valid_until, status_entries=entries,
