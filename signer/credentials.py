@@ -198,6 +198,7 @@ def build_credential(claims: BadgeClaims, *, issuer: Issuer, credential_id: str 
 
 
 JWT_CLAIMS = ("iss", "jti", "sub", "nbf", "exp")
+JWT_CLAIMS_SET = frozenset(JWT_CLAIMS)
 
 
 def linked_data_form(payload: dict[str, Any]) -> dict[str, Any]:
@@ -461,7 +462,12 @@ def verify_jws(token: str, *, issuer: Issuer, resolve_key: KeyResolver) -> Parse
 def verify_credential(token: str, *, issuer: Issuer, resolve_key: KeyResolver) -> VerifiedCredential:
     """Verify a badge credential's signature and internal consistency; raise InvalidCredential."""
     parsed = verify_jws(token, issuer=issuer, resolve_key=resolve_key)
-    payload = parsed.payload
+    return check_claims(parsed.payload, issuer=issuer, kid=cast(str, issuer.key_id_from_kid(parsed.header["kid"])),
+                        jwt_claims=True)
+
+
+def check_claims(payload: dict[str, Any], *, issuer: Issuer, kid: str, jwt_claims: bool) -> VerifiedCredential:
+    """Check a signed credential's content (either form); raise InvalidCredential."""
     try:
         types = payload["type"]
         if "OpenBadgeCredential" not in types or "VerifiableCredential" not in types:
@@ -470,23 +476,25 @@ def verify_credential(token: str, *, issuer: Issuer, resolve_key: KeyResolver) -
             raise InvalidCredential("unexpected @context", reason="claims")
         issuer_obj = payload["issuer"]
         issuer_id = issuer_obj["id"] if isinstance(issuer_obj, dict) else issuer_obj
-        if payload["iss"] != issuer.id or issuer_id != issuer.id:
+        if issuer_id != issuer.id:
             raise InvalidCredential("credential names another issuer", reason="claims")
-        if payload["jti"] != payload["id"]:
-            raise InvalidCredential("jti does not match the credential id", reason="claims")
-        if payload["sub"] != payload["credentialSubject"]["id"]:
-            raise InvalidCredential("sub does not match the subject", reason="claims")
         valid_from = datetime.fromisoformat(payload["validFrom"].replace("Z", "+00:00"))
         valid_until = datetime.fromisoformat(payload["validUntil"].replace("Z", "+00:00"))
-        if int(valid_from.timestamp()) != payload["nbf"] or int(valid_until.timestamp()) != payload["exp"]:
-            raise InvalidCredential("nbf/exp disagree with validFrom/validUntil", reason="claims")
-        verified = VerifiedCredential(
-            kid=cast(str, issuer.key_id_from_kid(parsed.header["kid"])),
-            payload=payload,
-            valid_from=ensure_utc(valid_from),
-            valid_until=ensure_utc(valid_until),
-        )
+        if jwt_claims:
+            if payload["iss"] != issuer.id:
+                raise InvalidCredential("credential names another issuer", reason="claims")
+            if payload["jti"] != payload["id"]:
+                raise InvalidCredential("jti does not match the credential id", reason="claims")
+            if payload["sub"] != payload["credentialSubject"]["id"]:
+                raise InvalidCredential("sub does not match the subject", reason="claims")
+            if int(valid_from.timestamp()) != payload["nbf"] or int(valid_until.timestamp()) != payload["exp"]:
+                raise InvalidCredential("nbf/exp disagree with validFrom/validUntil", reason="claims")
+        elif JWT_CLAIMS_SET & payload.keys():
+            raise InvalidCredential("JWT claims belong in the VC-JWT form only", reason="claims")
+        verified = VerifiedCredential(kid=kid, payload=payload, valid_from=ensure_utc(valid_from),
+                                      valid_until=ensure_utc(valid_until))
         verified.status_entries  # noqa: B018 - parse now so malformed entries fail here
+        str(payload["id"]), verified.badge_id  # noqa: B018 - the same for the ids callers read
     except InvalidCredential:
         raise
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
