@@ -136,6 +136,19 @@ class Issuer:
         return {"id": self.id, "type": ["Profile"], "name": self.name, "url": self.public_url}
 
 
+def achievement(issuer: Issuer) -> dict[str, Any]:
+    """Return the one ``Achievement`` every badge attests (also served at its id)."""
+    return {
+        "id": issuer.achievement_id,
+        "type": ["Achievement"],
+        "name": "党员网商",
+        "description": "该网店经营者是中共党员，由所在网商党支部核实并亮明身份，接受消费者监督。",
+        "criteria": {
+            "narrative": "经营者为网商党委所属支部正式党员，本人申请并经支部审核，店铺信息真实。"
+        },
+    }
+
+
 def build_credential(claims: BadgeClaims, *, issuer: Issuer, credential_id: str | None = None) -> dict[str, Any]:
     """Return the OpenBadgeCredential (with JWT claims) for ``claims``."""
     verify_url = issuer.verify_url(claims.badge_id)
@@ -150,15 +163,7 @@ def build_credential(claims: BadgeClaims, *, issuer: Issuer, credential_id: str 
             {"type": "IdentityObject", "identityType": "identifier", "hashed": False,
              "identityHash": claims.shop_url},
         ],
-        "achievement": {
-            "id": issuer.achievement_id,
-            "type": ["Achievement"],
-            "name": "党员网商",
-            "description": "该网店经营者是中共党员，由所在网商党支部核实并亮明身份，接受消费者监督。",
-            "criteria": {
-                "narrative": "经营者为网商党委所属支部正式党员，本人申请并经支部审核，店铺信息真实。"
-            },
-        },
+        "achievement": achievement(issuer),
         "source": {
             "id": issuer.branch_id(claims.branch_code),
             "type": ["Profile"],

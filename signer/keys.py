@@ -247,6 +247,17 @@ class Keyring:
                 return record.kid, Ed25519PrivateKey.from_private_bytes(raw)
         raise KeyUnavailable("no active signing key: run `liang keys rotate`")
 
+    def private_key(self, kid: str) -> Ed25519PrivateKey:
+        """Return the private key ``kid`` (active or retired, never withdrawn) or raise KeyUnavailable.
+
+        For a second proof over a credential ``kid`` already signed, so that both forms of one
+        credential rest on one key and stay published for exactly as long.
+        """
+        record = self._by_kid.get(kid)
+        if self._encryptor is None or record is None or record.status == COMPROMISED or not record.encrypted_private:
+            raise KeyUnavailable(f"this node cannot sign with key {kid[:64]}")
+        return Ed25519PrivateKey.from_private_bytes(self._encryptor.decrypt(record.kid, record.encrypted_private))
+
     def public_key(self, kid: str) -> Ed25519PublicKey:
         """Return the public key for ``kid`` if it may verify, else raise InvalidCredential."""
         record = self._by_kid.get(kid)

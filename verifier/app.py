@@ -116,7 +116,7 @@ def _register_blueprints(app: Flask) -> None:
     public.install_page_cache(app)
     app.register_blueprint(api.bp)
     app.register_blueprint(openapi.bp)
-    for name in ("embed", "complaints", "admin", "admin_api", "apply", "ops"):
+    for name in ("embed", "complaints", "admin", "admin_api", "apply", "ops", "documents"):
         module = _optional(name)
         if module is not None and not (app.config["PUBLIC_ONLY"] and getattr(module, "PRIVATE", False)):
             module.register(app)

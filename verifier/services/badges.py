@@ -21,6 +21,7 @@ from signer.keys import Keyring
 from signer.lifecycle import Action, PublicStatus, State
 from verifier.models import Badge, Branch, Member, Shop, StatusSlot
 from verifier.services.audit import MAX_PAGE, Actor, AuditLog
+from verifier.services.linkeddata import linked_data_credential
 from verifier.services.publicread import PublicBadge
 from verifier.services.statuslists import StatusListService, list_url
 
@@ -348,6 +349,8 @@ class BadgeService:
         badge.credential = sign_jws(payload, kid_url=self._issuer.kid_url(kid), private_key=private)
         badge.credential_id = payload["id"]
         badge.kid = kid
+        badge.credential_ld = linked_data_credential(payload, issuer=self._issuer, kid=kid, private_key=private,
+                                                     now=self._clock())
 
     # -- lists ----------------------------------------------------------------
     def search(self, *, branch: str | None = None, status: str | None = None, q: str | None = None,
