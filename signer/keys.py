@@ -16,7 +16,7 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
@@ -276,6 +276,17 @@ class Keyring:
             if r.status == ACTIVE or (r.status == RETIRED and r.kid in still_used)
         ]
 
-    def jwks(self, *, in_use: Iterable[str] = ()) -> dict[str, list[dict[str, str]]]:
-        """Return the JWKS document for the published keys."""
-        return {"keys": [r.jwk for r in self.published(in_use=in_use)]}
+    def jwks(self, *, in_use: Iterable[str] = (),
+             kid_url: Callable[[str], str] | None = None) -> dict[str, list[dict[str, str]]]:
+        """Return the JWKS document for the published keys.
+
+        With ``kid_url``, each key appears a second time under the ``kid`` credentials carry in
+        their header (a URL): stock JOSE libraries pick a key from a set by comparing ``kid``
+        literally, while the entry under the bare thumbprint serves clients that look it up so.
+        """
+        keys = []
+        for record in self.published(in_use=in_use):
+            keys.append(record.jwk)
+            if kid_url is not None:
+                keys.append({**record.jwk, "kid": kid_url(record.kid)})
+        return {"keys": keys}

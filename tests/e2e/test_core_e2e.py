@@ -59,7 +59,7 @@ def test_pyjwt_also_verifies(live_server, tmp_path):
     badge = _issue(live_server, tmp_path)
     client = jwt.PyJWKClient(f"{live_server.url}/.well-known/jwks.json")
     header = jwt.get_unverified_header(badge["credential"])
-    kid = header["kid"].rsplit("#", 1)[1]
+    kid = header["kid"].rsplit("/", 1)[1]
     key = next(k for k in client.get_signing_keys() if k.key_id == kid)
     claims = jwt.decode(badge["credential"], key.key, algorithms=["EdDSA"],
                         options={"verify_aud": False}, leeway=0)

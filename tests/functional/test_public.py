@@ -155,9 +155,9 @@ def test_healthz(client):
 
 def test_jwks_never_has_private_parts(client, app):
     keys = client.get("/.well-known/jwks.json").get_json()["keys"]
-    assert len(keys) == 1
-    assert keys[0]["kty"] == "OKP" and keys[0]["crv"] == "Ed25519"
-    assert "d" not in keys[0]
+    # one key, under its thumbprint and under the kid URL credentials name it by
+    assert [k["kid"] for k in keys] == [keys[0]["kid"], f"http://127.0.0.1:8000/keys/{keys[0]['kid']}"]
+    assert all(k["kty"] == "OKP" and k["crv"] == "Ed25519" and "d" not in k for k in keys)
 
 
 def test_api_cors_open_for_get(client, issue_badge):
