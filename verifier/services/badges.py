@@ -250,6 +250,8 @@ class BadgeService:
         badge.revocation_reason = reason
         badge.revocation_note = _text(note, "note", required=False, limit=_MAX_NOTE) or None
         self.status_lists.set_bit(badge.id, "revocation", True)
+        if before["state"] == State.SUSPENDED.value:  # revoked, no longer "suspended": one status at a time
+            self.status_lists.set_bit(badge.id, "suspension", False)
         return self._record(badge, actor, Action.REVOKE, before)
 
     def renew(self, raw_id: str, *, actor: Actor, valid_days: int | None = None) -> Badge:
