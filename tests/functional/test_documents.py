@@ -161,3 +161,19 @@ def test_public_only_node_serves_stored_credential_json_and_503_when_missing(app
         assert missing.status_code == 503 and missing.get_json()["error"]["code"] == "key_unavailable"
     finally:
         public.extensions["liang.db"].dispose()
+
+
+def test_backfill_command_creates_every_missing_json_ld_form(run_cli, issue_badge, app, client):
+    badges = [issue_badge() for _ in range(3)]
+    with app.app_context():
+        context.begin_write()
+        context.session().execute(update(Badge).values(credential_ld=None))
+        context.session().commit()
+    result = run_cli("badge", "backfill-ld")
+    assert result.exit_code == 0, result.stderr
+    assert "created the JSON-LD form of 3 badge(s)" in result.stdout
+    with app.app_context():
+        for badge_id in badges:
+            text = context.session().get(Badge, badge_id.replace("-", "")).credential_ld
+            di.verify(json.loads(text), issuer=context.issuer(), resolve_key=context.keyring().public_key)
+    assert "of 0 badge(s)" in run_cli("badge", "backfill-ld").stdout
