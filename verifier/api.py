@@ -59,6 +59,8 @@ def verify() -> Response:
         data = json_body()
         token = data.get("credential")
         if isinstance(token, dict):  # the JSON-LD form, with an embedded Data Integrity proof
+            if "@context" not in token or "proof" not in token:
+                raise ApiError(400, "invalid_request", "a JSON-LD credential needs @context and an embedded proof")
             result = service.verify_document(token)
         else:
             if not isinstance(token, str) or not token.strip():

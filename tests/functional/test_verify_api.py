@@ -155,14 +155,21 @@ def test_json_ld_credential_with_undefined_term_refused(client, issue_badge):
     assert body["verified"] is False and body["reason"] == "claims"
 
 
-@pytest.mark.parametrize("document", [{}, {"proof": []}, {"@context": "x", "proof": [{"type": "DataIntegrityProof"}]}])
+@pytest.mark.parametrize("document", [{"@context": "x", "proof": [{"type": "DataIntegrityProof"}]},
+                                      {"@context": [], "proof": "z"}, {"@context": [], "proof": [{}, {}]}])
 def test_malformed_json_ld_credential_is_a_verdict(client, app, document):
     response = client.post("/api/v1/verify", json={"credential": document})
     assert response.status_code == 200 and response.get_json()["verified"] is False
 
 
+@pytest.mark.parametrize("document", [{}, {"proof": []}, {"credential": {"credential": ["x"]}}])
+def test_object_that_is_no_json_ld_credential_is_a_400(client, app, document):
+    response = client.post("/api/v1/verify", json={"credential": document})
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_request"
+
+
 def test_jws_payload_posted_as_json_ld_is_refused(client, issue_badge):
     """A VC-JWT payload carries no proof: as a JSON object it proves nothing."""
     payload = parse_jws(_credential(client, issue_badge())).payload
-    body = client.post("/api/v1/verify", json={"credential": payload}).get_json()
-    assert body["verified"] is False and body["reason"] == "malformed"
+    response = client.post("/api/v1/verify", json={"credential": payload})
+    assert response.status_code == 400 and "embedded proof" in response.get_json()["error"]["message"]
