@@ -38,6 +38,20 @@ else
   echo "warning: npm missing: the accessibility checks will be skipped" >&2
 fi
 
+# Independent verifiers in JavaScript (tests/e2e/test_interop.py): installed exactly as the committed
+# lockfile says; `npm ci` is skipped when node_modules already matches it. Without node those tests skip.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  js=tests/interop/js
+  stamp="$js/node_modules/.installed-from-lock.sha256"
+  want=$(sha256sum "$js/package-lock.json" | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    (cd "$js" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" > "$stamp"
+  fi
+else
+  echo "warning: node/npm missing: the JavaScript interoperability tests will be skipped" >&2
+fi
+
 mkdir -p test-artifacts
 status=0
 echo "== suite on SQLite =="

@@ -31,6 +31,9 @@ _logger = logging.getLogger(__name__)
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 JWKS_PATH = "/.well-known/jwks.json"
+KEYS_PATH = "/keys/"
+#: Path of the JSON-LD context that defines the product's own credential terms.
+NS_PATH = "/ns/v1"
 # A compact JWS of ours is a few kilobytes; anything far larger is refused
 # before parsing so that a hostile upload costs us nothing.
 MAX_JWS_LENGTH = 64 * 1024
@@ -48,7 +51,7 @@ class StatusEntry:
     index: int
 
     def as_json(self) -> dict[str, str]:
-        """Return the ``BitstringStatusListEntry`` object."""
+        """Return the ``BitstringStatusListEntry`` object (W3C Bitstring Status List v1.0)."""
         return {
             "id": f"{self.list_url}#{self.index}",
             "type": "BitstringStatusListEntry",
@@ -63,7 +66,6 @@ class BadgeClaims:
     """Everything a badge credential states, as plain values."""
 
     badge_id: str  # grouped display form
-    holder_name: str
     shop_name: str
     shop_url: str
     platform: str
@@ -92,9 +94,38 @@ class Issuer:
         """Return the URL of the published keys."""
         return f"{self.public_url}{JWKS_PATH}"
 
+    @property
+    def context_url(self) -> str:
+        """Return the URL of the JSON-LD context for the product's own terms."""
+        return f"{self.public_url}{NS_PATH}"
+
     def kid_url(self, kid: str) -> str:
-        """Return the JWS ``kid`` header for key ``kid``."""
-        return f"{self.jwks_url}#{kid}"
+        """Return the JWS ``kid`` header for key ``kid``: a URL that dereferences to that one JWK."""
+        return f"{self.public_url}{KEYS_PATH}{kid}"
+
+    def key_id_from_kid(self, kid_url: Any) -> str | None:
+        """Return the key id a ``kid`` header names, in the current or the earlier ``jwks.json#`` form."""
+        if not isinstance(kid_url, str):
+            return None
+        for prefix in (f"{self.public_url}{KEYS_PATH}", f"{self.jwks_url}#"):
+            if kid_url.startswith(prefix):
+                key_id = kid_url[len(prefix):]
+                if key_id and "/" not in key_id and "#" not in key_id:
+                    return key_id
+        return None
+
+    def verification_method(self, kid: str) -> str:
+        """Return the Data Integrity ``verificationMethod`` for key ``kid`` (a Multikey document)."""
+        return f"{self.public_url}{KEYS_PATH}{kid}/multikey"
+
+    @property
+    def achievement_id(self) -> str:
+        """Return the id of the one Achievement every badge attests."""
+        return f"{self.public_url}/achievements/party-member-merchant"
+
+    def branch_id(self, code: str) -> str:
+        """Return the id of a branch's Profile."""
+        return f"{self.public_url}/branches/{code}"
 
     def verify_url(self, badge_id: str) -> str:
         """Return the verification URL for a (grouped) badge id."""
@@ -103,6 +134,19 @@ class Issuer:
     def profile(self) -> dict[str, Any]:
         """Return the issuer ``Profile`` object."""
         return {"id": self.id, "type": ["Profile"], "name": self.name, "url": self.public_url}
+
+
+def achievement(issuer: Issuer) -> dict[str, Any]:
+    """Return the one ``Achievement`` every badge attests (also served at its id)."""
+    return {
+        "id": issuer.achievement_id,
+        "type": ["Achievement"],
+        "name": "党员网商",
+        "description": "该网店经营者是中共党员，由所在网商党支部核实并亮明身份，接受消费者监督。",
+        "criteria": {
+            "narrative": "经营者为网商党委所属支部正式党员，本人申请并经支部审核，店铺信息真实。"
+        },
+    }
 
 
 def build_credential(claims: BadgeClaims, *, issuer: Issuer, credential_id: str | None = None) -> dict[str, Any]:
@@ -119,17 +163,9 @@ def build_credential(claims: BadgeClaims, *, issuer: Issuer, credential_id: str 
             {"type": "IdentityObject", "identityType": "identifier", "hashed": False,
              "identityHash": claims.shop_url},
         ],
-        "achievement": {
-            "id": f"{issuer.public_url}/achievements/party-member-merchant",
-            "type": ["Achievement"],
-            "name": "党员网商",
-            "description": "该网店经营者是中共党员，由所在网商党支部核实并亮明身份，接受消费者监督。",
-            "criteria": {
-                "narrative": "经营者为网商党委所属支部正式党员，本人申请并经支部审核，店铺信息真实。"
-            },
-        },
+        "achievement": achievement(issuer),
         "source": {
-            "id": f"{issuer.public_url}/branches/{claims.branch_code}",
+            "id": issuer.branch_id(claims.branch_code),
             "type": ["Profile"],
             "name": claims.branch_name,
         },
@@ -139,11 +175,12 @@ def build_credential(claims: BadgeClaims, *, issuer: Issuer, credential_id: str 
             "platform": claims.platform,
             "hosts": list(claims.hosts),
         },
-        "holder": {"name": claims.holder_name},
+        # No personal name: a portable credential outlives revocation in every copy (see docs/credentials.md).
         "badge": claims.badge_id,
     }
-    return {
-        "@context": [VC_CONTEXT, OB_CONTEXT],
+    statuses = {entry.purpose: entry.as_json() for entry in claims.status_entries}
+    credential: dict[str, Any] = {
+        "@context": [VC_CONTEXT, OB_CONTEXT, issuer.context_url],
         "id": cred_id,
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": f"党员网商 · {claims.shop_name}",
@@ -151,14 +188,27 @@ def build_credential(claims: BadgeClaims, *, issuer: Issuer, credential_id: str 
         "validFrom": isoformat_z(valid_from),
         "validUntil": isoformat_z(valid_until),
         "credentialSubject": subject,
-        "credentialStatus": [entry.as_json() for entry in claims.status_entries],
-        # JWT claims (Open Badges 3.0, JSON Web Token proof format)
-        "iss": issuer.id,
-        "jti": cred_id,
-        "sub": verify_url,
-        "nbf": int(valid_from.timestamp()),
-        "exp": int(valid_until.timestamp()),
     }
+    # One entry in credentialStatus (the OB 3.0 schema allows one object): revocation, which every
+    # Bitstring Status List verifier checks. Suspension is a second, equally standard entry under
+    # the product's term suspensionStatus, read by our verifiers (docs/credentials.md).
+    if "revocation" in statuses:
+        credential["credentialStatus"] = statuses["revocation"]
+    if "suspension" in statuses:
+        credential["suspensionStatus"] = statuses["suspension"]
+    # JWT claims (Open Badges 3.0, JSON Web Token proof format)
+    credential.update(iss=issuer.id, jti=cred_id, sub=verify_url, nbf=int(valid_from.timestamp()),
+                      exp=int(valid_until.timestamp()))
+    return credential
+
+
+JWT_CLAIMS = ("iss", "jti", "sub", "nbf", "exp")
+JWT_CLAIMS_SET = frozenset(JWT_CLAIMS)
+
+
+def linked_data_form(payload: dict[str, Any]) -> dict[str, Any]:
+    """Return the credential of a VC-JWT payload without its JWT claims (the JSON-LD form's content)."""
+    return {key: value for key, value in payload.items() if key not in JWT_CLAIMS}
 
 
 def sign_jws(payload: dict[str, Any], *, kid_url: str, private_key: Ed25519PrivateKey) -> str:
@@ -231,31 +281,34 @@ def _text(value: str) -> str:
     return _escape(value)[1:-1]
 
 
+_STATUS_PURPOSES = ("revocation", "suspension")
+_DECIMAL = re.compile(r"[0-9]{1,10}")  # the entries every badge carries, in this order
+
+
 class CredentialEncoder:
     """Serialise badge credentials of one issuer fast, byte for byte as ``build_credential`` + ``sign_jws``."""
 
     def __init__(self, issuer: Issuer) -> None:
         self._issuer = issuer
         sample = BadgeClaims(
-            badge_id=_inner("badge_id"), holder_name=_inner("holder_name"), shop_name=_inner("shop_name"),
+            badge_id=_inner("badge_id"), shop_name=_inner("shop_name"),
             shop_url=_inner("shop_url"), platform=_inner("platform"), hosts=(_whole("hosts"),),
             branch_code=_inner("branch_code"), branch_name=_inner("branch_name"),
             valid_from=datetime(2000, 1, 1, tzinfo=UTC), valid_until=datetime(2000, 1, 2, tzinfo=UTC),
-            status_entries=(),
+            status_entries=tuple(StatusEntry(purpose, _inner(f"{purpose}_list"), cast(int, _inner(f"{purpose}_index")))
+                                 for purpose in _STATUS_PURPOSES),
         )
         payload = build_credential(sample, issuer=issuer, credential_id=_inner("credential_id"))
         payload.update(validFrom=_inner("valid_from"), validUntil=_inner("valid_until"), nbf=_whole("nbf"),
-                       exp=_whole("exp"), credentialStatus=[_whole("status")])
+                       exp=_whole("exp"))
         self._credential = _format_template(payload).format
-        entry = StatusEntry(_inner("purpose"), _inner("list_url"), cast(int, _inner("index")))
-        self._entry = _format_template(entry.as_json()).format
         self._fast = True
         self._fast = self._agrees()
 
     def _agrees(self) -> bool:
         """Check the templates against the reference serialisation once (they are derived from it)."""
         probe = BadgeClaims(
-            badge_id="7K3M-9QX2-HT4B", holder_name='王 "小明"\\', shop_name="{店}\n\u2028\x1f",
+            badge_id='7K3M-9QX2-HT4B"\\', shop_name="{店}\n\u2028\x1f",
             shop_url="https://x.example/?a=1&b=%7B", platform="taobao", hosts=("x.example", "xn--fsq.example"),
             branch_code="B01", branch_name="第一支部",
             valid_from=datetime(2026, 11, 25, 10, tzinfo=UTC), valid_until=datetime(2027, 11, 25, 10, tzinfo=UTC),
@@ -271,20 +324,21 @@ class CredentialEncoder:
 
     def encode(self, claims: BadgeClaims, *, credential_id: str) -> bytes:
         """Return the UTF-8 JSON payload ``sign_jws(build_credential(claims, ...))`` would sign."""
-        if not self._fast:
+        entries = {e.purpose: e for e in claims.status_entries}
+        if not self._fast or tuple(e.purpose for e in claims.status_entries) != _STATUS_PURPOSES:
             payload = build_credential(claims, issuer=self._issuer, credential_id=credential_id)
             return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         valid_from, nbf = _time_parts(claims.valid_from)
         valid_until, exp = _time_parts(claims.valid_until)
-        entry = self._entry
-        status = ",".join([entry(purpose=_text(e.purpose), list_url=_text(e.list_url), index=e.index)
-                           for e in claims.status_entries])
+        revocation, suspension = entries["revocation"], entries["suspension"]
         return self._credential(
-            badge_id=_text(claims.badge_id), holder_name=_text(claims.holder_name),
+            badge_id=_text(claims.badge_id),
             shop_name=_text(claims.shop_name), shop_url=_text(claims.shop_url), platform=_text(claims.platform),
             hosts=",".join(map(_escape, claims.hosts)), branch_code=_text(claims.branch_code),
             branch_name=_text(claims.branch_name), credential_id=_text(credential_id), valid_from=valid_from,
-            valid_until=valid_until, nbf=nbf, exp=exp, status=status,
+            valid_until=valid_until, nbf=nbf, exp=exp,
+            revocation_list=_text(revocation.list_url), revocation_index=int(revocation.index),
+            suspension_list=_text(suspension.list_url), suspension_index=int(suspension.index),
         ).encode("utf-8")
 
 
@@ -360,13 +414,31 @@ class VerifiedCredential:
 
     @property
     def status_entries(self) -> list[StatusEntry]:
-        """Return the credential's status-list entries."""
-        entries = []
-        for raw in self.payload.get("credentialStatus") or []:
-            entries.append(
-                StatusEntry(raw["statusPurpose"], raw["statusListCredential"], int(raw["statusListIndex"]))
-            )
-        return entries
+        """Return the credential's status-list entries (``credentialStatus`` and ``suspensionStatus``)."""
+        return status_entries(self.payload)
+
+
+def status_entries(credential: dict[str, Any]) -> list[StatusEntry]:
+    """Return the status-list entries of a credential, new form or the earlier array form.
+
+    Since issue 15 ``credentialStatus`` is one object (revocation) and the suspension entry is
+    ``suspensionStatus``; credentials signed before carry both entries in a ``credentialStatus`` array.
+    """
+    raw_entries: list[Any] = []
+    for key in ("credentialStatus", "suspensionStatus"):
+        value = credential.get(key)
+        if value is None:
+            continue
+        raw_entries.extend(value if isinstance(value, list) else [value])
+    entries = []
+    for raw in raw_entries:
+        if raw.get("type") != "BitstringStatusListEntry":
+            raise InvalidCredential("unknown credentialStatus type", reason="claims")
+        index = raw["statusListIndex"]
+        if not isinstance(index, str) or not _DECIMAL.fullmatch(index):
+            raise InvalidCredential("statusListIndex must be a decimal string", reason="claims")
+        entries.append(StatusEntry(str(raw["statusPurpose"]), str(raw["statusListCredential"]), int(index)))
+    return entries
 
 
 KeyResolver = Callable[[str], Ed25519PublicKey]
@@ -383,11 +455,10 @@ def verify_jws(token: str, *, issuer: Issuer, resolve_key: KeyResolver) -> Parse
         raise InvalidCredential("critical header extensions are not supported", reason="malformed")
     if _KEY_CARRYING_HEADERS & header.keys():
         raise InvalidCredential("a credential must not name its own key", reason="unknown_key")
-    kid_url = header.get("kid")
-    prefix = f"{issuer.jwks_url}#"
-    if not isinstance(kid_url, str) or not kid_url.startswith(prefix):
+    key_id = issuer.key_id_from_kid(header.get("kid"))
+    if key_id is None:
         raise InvalidCredential("kid does not name a key of this issuer", reason="unknown_key")
-    public_key = resolve_key(kid_url[len(prefix):])
+    public_key = resolve_key(key_id)
     public_raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     verify_signature(public_raw, parsed.signing_input, parsed.signature)
     return parsed
@@ -396,7 +467,12 @@ def verify_jws(token: str, *, issuer: Issuer, resolve_key: KeyResolver) -> Parse
 def verify_credential(token: str, *, issuer: Issuer, resolve_key: KeyResolver) -> VerifiedCredential:
     """Verify a badge credential's signature and internal consistency; raise InvalidCredential."""
     parsed = verify_jws(token, issuer=issuer, resolve_key=resolve_key)
-    payload = parsed.payload
+    return check_claims(parsed.payload, issuer=issuer, kid=cast(str, issuer.key_id_from_kid(parsed.header["kid"])),
+                        jwt_claims=True)
+
+
+def check_claims(payload: dict[str, Any], *, issuer: Issuer, kid: str, jwt_claims: bool) -> VerifiedCredential:
+    """Check a signed credential's content (either form); raise InvalidCredential."""
     try:
         types = payload["type"]
         if "OpenBadgeCredential" not in types or "VerifiableCredential" not in types:
@@ -405,23 +481,25 @@ def verify_credential(token: str, *, issuer: Issuer, resolve_key: KeyResolver) -
             raise InvalidCredential("unexpected @context", reason="claims")
         issuer_obj = payload["issuer"]
         issuer_id = issuer_obj["id"] if isinstance(issuer_obj, dict) else issuer_obj
-        if payload["iss"] != issuer.id or issuer_id != issuer.id:
+        if issuer_id != issuer.id:
             raise InvalidCredential("credential names another issuer", reason="claims")
-        if payload["jti"] != payload["id"]:
-            raise InvalidCredential("jti does not match the credential id", reason="claims")
-        if payload["sub"] != payload["credentialSubject"]["id"]:
-            raise InvalidCredential("sub does not match the subject", reason="claims")
         valid_from = datetime.fromisoformat(payload["validFrom"].replace("Z", "+00:00"))
         valid_until = datetime.fromisoformat(payload["validUntil"].replace("Z", "+00:00"))
-        if int(valid_from.timestamp()) != payload["nbf"] or int(valid_until.timestamp()) != payload["exp"]:
-            raise InvalidCredential("nbf/exp disagree with validFrom/validUntil", reason="claims")
-        verified = VerifiedCredential(
-            kid=parsed.header["kid"].rsplit("#", 1)[1],
-            payload=payload,
-            valid_from=ensure_utc(valid_from),
-            valid_until=ensure_utc(valid_until),
-        )
+        if jwt_claims:
+            if payload["iss"] != issuer.id:
+                raise InvalidCredential("credential names another issuer", reason="claims")
+            if payload["jti"] != payload["id"]:
+                raise InvalidCredential("jti does not match the credential id", reason="claims")
+            if payload["sub"] != payload["credentialSubject"]["id"]:
+                raise InvalidCredential("sub does not match the subject", reason="claims")
+            if int(valid_from.timestamp()) != payload["nbf"] or int(valid_until.timestamp()) != payload["exp"]:
+                raise InvalidCredential("nbf/exp disagree with validFrom/validUntil", reason="claims")
+        elif JWT_CLAIMS_SET & payload.keys():
+            raise InvalidCredential("JWT claims belong in the VC-JWT form only", reason="claims")
+        verified = VerifiedCredential(kid=kid, payload=payload, valid_from=ensure_utc(valid_from),
+                                      valid_until=ensure_utc(valid_until))
         verified.status_entries  # noqa: B018 - parse now so malformed entries fail here
+        str(payload["id"]), verified.badge_id  # noqa: B018 - the same for the ids callers read
     except InvalidCredential:
         raise
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:

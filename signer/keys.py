@@ -16,7 +16,7 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
@@ -247,6 +247,17 @@ class Keyring:
                 return record.kid, Ed25519PrivateKey.from_private_bytes(raw)
         raise KeyUnavailable("no active signing key: run `liang keys rotate`")
 
+    def private_key(self, kid: str) -> Ed25519PrivateKey:
+        """Return the private key ``kid`` (active or retired, never withdrawn) or raise KeyUnavailable.
+
+        For a second proof over a credential ``kid`` already signed, so that both forms of one
+        credential rest on one key and stay published for exactly as long.
+        """
+        record = self._by_kid.get(kid)
+        if self._encryptor is None or record is None or record.status == COMPROMISED or not record.encrypted_private:
+            raise KeyUnavailable(f"this node cannot sign with key {kid[:64]}")
+        return Ed25519PrivateKey.from_private_bytes(self._encryptor.decrypt(record.kid, record.encrypted_private))
+
     def public_key(self, kid: str) -> Ed25519PublicKey:
         """Return the public key for ``kid`` if it may verify, else raise InvalidCredential."""
         record = self._by_kid.get(kid)
@@ -265,6 +276,17 @@ class Keyring:
             if r.status == ACTIVE or (r.status == RETIRED and r.kid in still_used)
         ]
 
-    def jwks(self, *, in_use: Iterable[str] = ()) -> dict[str, list[dict[str, str]]]:
-        """Return the JWKS document for the published keys."""
-        return {"keys": [r.jwk for r in self.published(in_use=in_use)]}
+    def jwks(self, *, in_use: Iterable[str] = (),
+             kid_url: Callable[[str], str] | None = None) -> dict[str, list[dict[str, str]]]:
+        """Return the JWKS document for the published keys.
+
+        With ``kid_url``, each key appears a second time under the ``kid`` credentials carry in
+        their header (a URL): stock JOSE libraries pick a key from a set by comparing ``kid``
+        literally, while the entry under the bare thumbprint serves clients that look it up so.
+        """
+        keys = []
+        for record in self.published(in_use=in_use):
+            keys.append(record.jwk)
+            if kid_url is not None:
+                keys.append({**record.jwk, "kid": kid_url(record.kid)})
+        return {"keys": keys}

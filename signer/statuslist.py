@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import secrets
 from collections.abc import Callable, Container
 from datetime import datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from signer.clock import isoformat_z
-from signer.credentials import VC_CONTEXT, Issuer
+from signer.credentials import VC_CONTEXT, Issuer, sign_compact
 from signer.errors import InvalidCredential
 from signer.keys import b64url, b64url_decode
 
@@ -140,3 +143,15 @@ def build_list_credential(
         "sub": f"{list_url}#list",
         "nbf": int(valid_from.timestamp()),
     }
+
+
+#: JOSE header type of a status list credential: a VC secured with JOSE (W3C VC-JOSE-COSE, section 3.1.1),
+#: the media type it is served with.
+LIST_TYP = "vc+jwt"
+
+
+def sign_list_credential(payload: dict[str, Any], *, kid_url: str, private_key: Ed25519PrivateKey) -> str:
+    """Return the compact JWS of a status list credential (``typ`` ``vc+jwt``, ``cty`` ``vc``)."""
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    header = {"alg": "EdDSA", "kid": kid_url, "typ": LIST_TYP, "cty": "vc"}
+    return sign_compact(header, body, private_key=private_key)

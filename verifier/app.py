@@ -27,6 +27,7 @@ from verifier.embedding import views as embedding_views
 from verifier.extensions import babel, csrf, limiter, login_manager
 from verifier.storage.db import Database
 from verifier.verification import api as verification_api
+from verifier.verification import documents as verification_documents
 from verifier.verification import home as verification_home
 from verifier.verification import views as verification_views
 from verifier.web import openapi, ops, ratelimit
@@ -42,7 +43,7 @@ _logger = logging.getLogger(__name__)
 # time: a module that moves or disappears breaks the import here, loudly.
 #: Shoppers, shop owners, platforms and operators: every node serves these.
 PUBLIC_PACKAGES: tuple[Any, ...] = (verification_views, verification_home, verification_api, openapi,
-                                    embedding_views, complaints_views, ops)
+                                    embedding_views, complaints_views, ops, verification_documents)
 #: Administrators and applicants: a ``--public-only`` node does not register these.
 ADMIN_PACKAGES: tuple[Any, ...] = (console_views, badges_api, complaints_admin, badges_apply)
 

@@ -37,19 +37,20 @@ def test_issued_badge_verifies_with_foreign_jose_library(live_server, tmp_path):
     badge = _issue(live_server, tmp_path)
     jwks = requests.get(f"{live_server.url}/.well-known/jwks.json", timeout=5).json()
     assert all("d" not in k for k in jwks["keys"])
-    # The header kid is a URL reference "<jwks url>#<thumbprint>": resolve it as such, as any
-    # verifier does: fetch the document before '#', pick the key whose kid is the fragment.
+    # The header kid is a URL that dereferences to one JWK (OB 3.0): fetch it, as any verifier does.
     header = json.loads(base64.urlsafe_b64decode(badge["credential"].split(".")[0] + "=="))
-    jwks_url, _, kid = header["kid"].partition("#")
-    assert jwks_url == f"{live_server.url}/.well-known/jwks.json"
-    key = OKPKey.import_key(next(k for k in jwks["keys"] if k["kid"] == kid))
+    answer = requests.get(header["kid"], timeout=5)
+    assert answer.headers["Content-Type"] == "application/jwk+json"
+    kid = answer.json()["kid"]
+    assert answer.json() == next(k for k in jwks["keys"] if k["kid"] == kid)
+    key = OKPKey.import_key(answer.json())
     result = jws.deserialize_compact(badge["credential"], key, algorithms=["EdDSA"])
     payload = json.loads(result.payload)
     assert "OpenBadgeCredential" in payload["type"]
     for claim in ("iss", "jti", "nbf", "exp", "sub"):
         assert claim in payload
     assert payload["iss"] == f"{live_server.url}/issuer"
-    assert result.protected["kid"].startswith(f"{live_server.url}/.well-known/jwks.json#")
+    assert result.protected["kid"] == f"{live_server.url}/keys/{kid}"
 
 
 def test_pyjwt_also_verifies(live_server, tmp_path):
@@ -58,7 +59,7 @@ def test_pyjwt_also_verifies(live_server, tmp_path):
     badge = _issue(live_server, tmp_path)
     client = jwt.PyJWKClient(f"{live_server.url}/.well-known/jwks.json")
     header = jwt.get_unverified_header(badge["credential"])
-    kid = header["kid"].rsplit("#", 1)[1]
+    kid = header["kid"].rsplit("/", 1)[1]
     key = next(k for k in client.get_signing_keys() if k.key_id == kid)
     claims = jwt.decode(badge["credential"], key.key, algorithms=["EdDSA"],
                         options={"verify_aud": False}, leeway=0)

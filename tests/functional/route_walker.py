@@ -27,6 +27,7 @@ PARAM_VALUES: dict[str, str] = {
     "username": "walker",
     "action": "suspend",  # admin console: /admin/badges/<badge_id>/act/<action>
     "decision": "approve",  # admin console: /admin/applications/<badge_id>/<decision>
+    "slug": "party-member-merchant",  # the achievement every badge attests: /achievements/<slug>
 }
 #: Parameters filled from the fixture world (a live badge, its status list ...).
 PARAM_FACTORIES: dict[str, Callable[[World], str]] = {

@@ -100,12 +100,12 @@ def test_keys_list_rotate(run_cli, client, branch):
     after = run_cli("keys", "list").stdout.splitlines()
     assert len(after) == 2
     assert "\tretired\t" in after[0] and "published" in after[0]  # still used by a live badge
-    kids = [k["kid"] for k in client.get("/.well-known/jwks.json").get_json()["keys"]]
+    kids = [k["kid"] for k in client.get("/.well-known/jwks.json").get_json()["keys"] if "/" not in k["kid"]]
     assert len(kids) == 2
     # the old credential still verifies; new ones use the new key
     assert client.post("/api/v1/verify", json={"credential": old["credential"]}).get_json()["verified"] is True
     run_cli("badge", "revoke", old["id"], "--reason", "superseded")
-    kids = [k["kid"] for k in client.get("/.well-known/jwks.json").get_json()["keys"]]
+    kids = [k["kid"] for k in client.get("/.well-known/jwks.json").get_json()["keys"] if "/" not in k["kid"]]
     assert len(kids) == 1  # nothing live uses the rotated-out key any more
 
 

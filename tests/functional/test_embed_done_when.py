@@ -50,7 +50,7 @@ def _verify_with_joserfc(client, token: str) -> dict:
 
     jwks = client.get("/.well-known/jwks.json").get_json()
     obj = jws.extract_compact(token.encode("ascii"))
-    kid = obj.protected["kid"].rsplit("#", 1)[1]
+    kid = obj.protected["kid"].rsplit("/", 1)[1]
     assert obj.protected["alg"] == "EdDSA"
     (jwk,) = [k for k in jwks["keys"] if k["kid"] == kid]
     assert "d" not in jwk

@@ -9,7 +9,8 @@ from verifier import context
 
 def _entries(client, badge_id):
     token = client.get(f"/api/v1/badges/{badge_id}").get_json()["credential"]
-    return {e["statusPurpose"]: e for e in parse_jws(token).payload["credentialStatus"]}
+    payload = parse_jws(token).payload
+    return {e["statusPurpose"]: e for e in (payload["credentialStatus"], payload["suspensionStatus"])}
 
 
 def _bit(client, entry):
@@ -29,6 +30,8 @@ def test_list_served_signed_with_ttl_matching_cache_control(client, app, issue_b
         ring = context.keyring()
         parsed = verify_jws(token, issuer=context.issuer(), resolve_key=ring.public_key)
     assert parsed.payload["credentialSubject"]["ttl"] == max_age * 1000
+    # a VC secured with JOSE (VC-JOSE-COSE 3.1.1), as the media type it is served with says
+    assert parsed.header["typ"] == "vc+jwt" and parsed.header["cty"] == "vc"
     assert len(decode_bits(parsed.payload["credentialSubject"]["encodedList"])) * 8 >= LIST_SIZE
     assert response.headers["ETag"]
 
@@ -41,6 +44,15 @@ def test_suspend_and_reinstate_flip_the_suspension_bit(client, issue_badge, act)
     assert _bit(client, entries["suspension"]) is True
     assert _bit(client, entries["revocation"]) is False
     act("reinstate", badge_id)
+    assert _bit(client, entries["suspension"]) is False
+
+
+def test_revoking_a_suspended_badge_clears_its_suspension_bit(client, issue_badge, act):
+    badge_id = issue_badge()
+    entries = _entries(client, badge_id)
+    act("suspend", badge_id)
+    act("revoke", badge_id, reason="misconduct")
+    assert _bit(client, entries["revocation"]) is True
     assert _bit(client, entries["suspension"]) is False
 
 

@@ -63,11 +63,15 @@ def test_alg_none(client, issue_badge):
 def test_signed_after_key_compromise_fails(client, app, issue_badge, run_cli):
     badge_id = issue_badge()
     token = _credential(client, badge_id)
-    kid = parse_jws(token).header["kid"].rsplit("#", 1)[1]
+    document = _document(client, badge_id)
+    kid = parse_jws(token).header["kid"].rsplit("/", 1)[1]
     result = run_cli("keys", "retire", kid)
     assert result.exit_code == 0, result.stderr
     body = client.post("/api/v1/verify", json={"credential": token}).get_json()
     assert body["verified"] is False and body["reason"] == "key_withdrawn"
+    body = client.post("/api/v1/verify", json={"credential": document}).get_json()
+    assert body["verified"] is False and body["reason"] == "key_withdrawn"
+    assert _document(client, badge_id)["proof"][0]["verificationMethod"] != document["proof"][0]["verificationMethod"]
     # the badge keeps its id and gets a fresh credential from the new key
     fresh = _credential(client, badge_id)
     assert parse_jws(fresh).header["kid"] != parse_jws(token).header["kid"]
@@ -115,3 +119,57 @@ def test_malformed_credential_is_not_a_500(client, app):
     response = client.post("/api/v1/verify", json={"credential": "a.b.c"})
     assert response.status_code == 200
     assert response.get_json()["verified"] is False
+
+
+# -- the JSON-LD form (credential.json, Data Integrity proof) -----------------------------------
+def _document(client, badge_id):
+    return client.get(f"/v/{badge_id}/credential.json").get_json()
+
+
+def test_json_ld_credential_verifies(client, issue_badge):
+    badge_id = issue_badge()
+    body = client.post("/api/v1/verify", json={"credential": _document(client, badge_id)}).get_json()
+    assert body["verified"] is True and body["status"] == "valid" and body["badge"]["id"] == badge_id
+    assert body["current_credential"] is True
+
+
+def test_json_ld_credential_of_suspended_badge_not_valid(client, issue_badge, act):
+    badge_id = issue_badge()
+    document = _document(client, badge_id)
+    act("suspend", badge_id)
+    body = client.post("/api/v1/verify", json={"credential": document}).get_json()
+    assert body["verified"] is False and body["status"] == "suspended"
+
+
+def test_tampered_json_ld_credential(client, issue_badge):
+    document = _document(client, issue_badge())
+    document["credentialSubject"]["shop"]["hosts"].append("evil.example")
+    body = client.post("/api/v1/verify", json={"credential": document}).get_json()
+    assert body["verified"] is False and body["reason"] == "bad_signature" and body["badge"] is None
+
+
+def test_json_ld_credential_with_undefined_term_refused(client, issue_badge):
+    document = _document(client, issue_badge())
+    document["credentialSubject"]["extra"] = "x"
+    body = client.post("/api/v1/verify", json={"credential": document}).get_json()
+    assert body["verified"] is False and body["reason"] == "claims"
+
+
+@pytest.mark.parametrize("document", [{"@context": "x", "proof": [{"type": "DataIntegrityProof"}]},
+                                      {"@context": [], "proof": "z"}, {"@context": [], "proof": [{}, {}]}])
+def test_malformed_json_ld_credential_is_a_verdict(client, app, document):
+    response = client.post("/api/v1/verify", json={"credential": document})
+    assert response.status_code == 200 and response.get_json()["verified"] is False
+
+
+@pytest.mark.parametrize("document", [{}, {"proof": []}, {"credential": {"credential": ["x"]}}])
+def test_object_that_is_no_json_ld_credential_is_a_400(client, app, document):
+    response = client.post("/api/v1/verify", json={"credential": document})
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_request"
+
+
+def test_jws_payload_posted_as_json_ld_is_refused(client, issue_badge):
+    """A VC-JWT payload carries no proof: as a JSON object it proves nothing."""
+    payload = parse_jws(_credential(client, issue_badge())).payload
+    response = client.post("/api/v1/verify", json={"credential": payload})
+    assert response.status_code == 400 and "embedded proof" in response.get_json()["error"]["message"]

@@ -16,7 +16,7 @@ texts = st.text(max_size=40)
 moments = st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2200, 1, 1), timezones=st.just(UTC))
 entries = st.builds(StatusEntry, st.sampled_from(["revocation", "suspension"]), texts,
                     st.integers(min_value=0, max_value=2**20))
-claims = st.builds(BadgeClaims, badge_id=texts, holder_name=texts, shop_name=texts, shop_url=texts, platform=texts,
+claims = st.builds(BadgeClaims, badge_id=texts, shop_name=texts, shop_url=texts, platform=texts,
                    hosts=st.tuples(texts) | st.lists(texts, max_size=4).map(tuple), branch_code=texts,
                    branch_name=texts, valid_from=moments, valid_until=moments.map(lambda m: m + timedelta(days=1)),
                    status_entries=st.lists(entries, max_size=3).map(tuple))

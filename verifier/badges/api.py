@@ -221,7 +221,9 @@ _PER_PAGE = {"name": "per_page", "in": "query", "schema": {"type": "integer", "m
 
 
 def _errors(*codes: int) -> dict[str, Any]:
-    return {str(c): {"description": "error", "content": {"application/json": {"schema": _ERR}}} for c in codes}
+    # 503 on every operation: the database may be away, and signing needs the key-encryption key.
+    return {str(c): {"description": "error", "content": {"application/json": {"schema": _ERR}}}
+            for c in (*codes, 503)}
 
 
 def _json(schema: dict[str, Any], description: str = "ok") -> dict[str, Any]:
@@ -261,11 +263,13 @@ OPENAPI_PATHS: dict[str, Any] = {
     "/api/v1/admin/badges": {
         "post": {"operationId": "adminIssueBadge", "summary": "Issue a badge", "security": _SEC,
                  "requestBody": _body({
-                     "holder": {"type": "string"}, "shop_name": {"type": "string"},
-                     "shop_url": {"type": "string", "format": "uri"},
+                     "holder": {"type": "string", "minLength": 1, "maxLength": 200},
+                     "shop_name": {"type": "string", "minLength": 1, "maxLength": 200},
+                     "shop_url": {"type": "string", "format": "uri", "minLength": 1, "maxLength": 2000},
                      "platform": {"type": "string", "enum": ["taobao", "tmall", "1688", "jd", "pinduoduo", "douyin",
                                                              "wechat", "independent", "other"]},
-                     "branch": {"type": "string"}, "valid_days": {"type": "integer", "minimum": 1, "maximum": 3650},
+                     "branch": {"type": "string", "minLength": 1, "maxLength": 32},
+                     "valid_days": {"type": "integer", "minimum": 1, "maximum": 3650},
                      "hosts": {"type": "array", "items": {"type": "string"}}},
                      ["holder", "shop_name", "shop_url", "platform", "branch"]),
                  "responses": {"201": _json(_STATUS, "issued"), **_errors(400, 401, 403, 409, 415)}},

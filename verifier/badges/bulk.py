@@ -268,7 +268,7 @@ class BulkImporter:
                     list_urls[list_id] = list_url(issuer, list_id)
                 entries.append(StatusEntry(purpose, list_urls[list_id], idx))
             credential_id = f"urn:uuid:{uuid.uuid4()}"
-            jobs.append((BadgeClaims(badge_id=shown, holder_name=req.holder, shop_name=req.shop_name,
+            jobs.append((BadgeClaims(badge_id=shown, shop_name=req.shop_name,
                                      shop_url=req.shop_url, platform=req.platform, hosts=tuple(row.hosts),
                                      branch_code=branch.code, branch_name=branch.name, valid_from=now,
                                      valid_until=valid_until, status_entries=tuple(entries)), credential_id))

@@ -17,6 +17,7 @@ from signer.ids import format_badge_id, new_badge_id, parse_badge_id
 from signer.keys import Keyring
 from signer.lifecycle import Action, PublicStatus, State
 from verifier.audit.service import MAX_PAGE, Actor, AuditLog
+from verifier.badges.linkeddata import linked_data_credential
 from verifier.badges.rules import (
     MAX_NOTE,
     MAX_VALID_DAYS,
@@ -191,6 +192,8 @@ class BadgeService:
         badge.revocation_reason = reason
         badge.revocation_note = clean_text(note, "note", required=False, limit=MAX_NOTE) or None
         self.status_lists.set_bit(badge.id, "revocation", True)
+        if before["state"] == State.SUSPENDED.value:  # revoked, no longer "suspended": one status at a time
+            self.status_lists.set_bit(badge.id, "suspension", False)
         return self._record(badge, actor, Action.REVOKE, before)
 
     def renew(self, raw_id: str, *, actor: Actor, valid_days: int | None = None) -> Badge:
@@ -291,7 +294,7 @@ class BadgeService:
         kid, private = self._keyring.signing_key()
         shop = badge.shop
         claims = BadgeClaims(
-            badge_id=format_badge_id(badge.id), holder_name=shop.member.name, shop_name=shop.name,
+            badge_id=format_badge_id(badge.id), shop_name=shop.name,
             shop_url=shop.url, platform=shop.platform, hosts=tuple(shop.hosts),
             branch_code=badge.branch.code, branch_name=badge.branch.name,
             valid_from=badge.valid_from, valid_until=badge.valid_until, status_entries=entries,
@@ -300,6 +303,8 @@ class BadgeService:
         badge.credential = sign_jws(payload, kid_url=self._issuer.kid_url(kid), private_key=private)
         badge.credential_id = payload["id"]
         badge.kid = kid
+        badge.credential_ld = linked_data_credential(payload, issuer=self._issuer, kid=kid, private_key=private,
+                                                     now=self._clock())
 
     # -- lists ----------------------------------------------------------------
     def search(self, *, branch: str | None = None, status: str | None = None, q: str | None = None,

@@ -9,9 +9,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from signer.clock import Clock
-from signer.credentials import Issuer, StatusEntry, sign_jws
+from signer.credentials import Issuer, StatusEntry
 from signer.keys import Keyring
-from signer.statuslist import LIST_SIZE, PURPOSES, build_list_credential, empty_bits, random_index, set_bit
+from signer.statuslist import (
+    LIST_SIZE,
+    PURPOSES,
+    build_list_credential,
+    empty_bits,
+    random_index,
+    set_bit,
+    sign_list_credential,
+)
 from verifier.storage.models import StatusList, StatusSlot
 
 _logger = logging.getLogger(__name__)
@@ -112,7 +120,7 @@ class StatusListService:
             purpose=status_list.purpose, bits=status_list.bits, valid_from=status_list.updated_at,
             ttl_seconds=self._ttl,
         )
-        return sign_jws(payload, kid_url=self._issuer.kid_url(kid), private_key=private)
+        return sign_list_credential(payload, kid_url=self._issuer.kid_url(kid), private_key=private)
 
 
 class _TakenProbe:

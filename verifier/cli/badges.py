@@ -160,4 +160,20 @@ def badge_expiring(days: int, as_json: bool) -> None:
 
 
 
+@badge.command("backfill-ld")
+def badge_backfill_ld() -> None:
+    """Create the JSON-LD form (credential.json) of every badge signed before it existed or bulk-imported."""
+    from verifier.badges.linkeddata import LinkedDataService
+
+    total = 0
+    while True:  # one transaction per batch: a long backfill never holds every row at once
+        with writing():
+            done = LinkedDataService(context.session(), issuer=context.issuer(), keyring=context.keyring(),
+                                     clock=context.clock()).backfill(limit=200)
+        total += done
+        if done == 0:
+            break
+    click.echo(f"created the JSON-LD form of {total} badge(s)")
+
+
 badge.add_command(badge_import)

@@ -275,7 +275,9 @@ _ADMIN = {"$ref": "#/components/schemas/AdminComplaint"}
 
 
 def _errors(*codes: int) -> dict[str, Any]:
-    return {str(c): {"description": "error", "content": {"application/json": {"schema": _ERR}}} for c in codes}
+    # 503 on every operation: the database may be away.
+    return {str(c): {"description": "error", "content": {"application/json": {"schema": _ERR}}}
+            for c in (*codes, 503)}
 
 
 OPENAPI_SCHEMAS: dict[str, Any] = {

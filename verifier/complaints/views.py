@@ -30,6 +30,7 @@ from verifier.extensions import csrf, limiter
 from verifier.i18n import with_lang
 from verifier.storage.models import Badge, Complaint
 from verifier.web.errors import ApiError
+from verifier.web.openapi import BADGE_ID_PATTERN, EVIDENCE_MEDIA_TYPES
 
 _logger = logging.getLogger(__name__)
 
@@ -298,19 +299,20 @@ OPENAPI_PATHS: dict[str, Any] = {
         "description": "Repeating the same description from the same client within 10 minutes answers "
                        "with the earlier complaint instead of creating another.",
         "parameters": [{"name": "badge_id", "in": "path", "required": True,
-                        "schema": {"type": "string", "maxLength": 64}}],
+                        "schema": {"type": "string", "maxLength": 64, "pattern": BADGE_ID_PATTERN}}],
         "requestBody": {"required": True, "content": {
             "application/json": {"schema": {"type": "object", "required": ["category", "description"],
                                             "properties": _FILING_FIELDS}},
             "multipart/form-data": {"schema": {"type": "object", "required": ["category", "description"],
                                                "properties": {**_FILING_FIELDS, "evidence": {
                                                    "type": "array", "maxItems": MAX_EVIDENCE,
-                                                   "items": {"type": "string", "format": "binary"}}}}},
+                                                   "items": {"type": "string", "format": "binary"}}}},
+                                    "encoding": {"evidence": {"contentType": EVIDENCE_MEDIA_TYPES}}},
         }},
         "responses": {
             "201": {"description": "filed", "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/ComplaintFiled"}}}},
-            **_errors(400, 404, 413, 415, 429),
+            **_errors(400, 404, 413, 415, 429, 503),
         },
     }},
 }

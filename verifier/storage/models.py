@@ -132,6 +132,9 @@ class Badge(Base):
     credential: Mapped[str | None] = mapped_column(Text)
     credential_id: Mapped[str | None] = mapped_column(String(64))
     kid: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The same credential as JSON-LD with a Data Integrity proof (``/v/<id>/credential.json``);
+    # NULL until created (bulk import and badges signed before it existed create it on first use).
+    credential_ld: Mapped[str | None] = mapped_column(Text)
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revocation_reason: Mapped[str | None] = mapped_column(String(32))

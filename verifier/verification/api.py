@@ -58,11 +58,17 @@ def verify() -> Response:
     else:
         data = json_body()
         token = data.get("credential")
-        if not isinstance(token, str) or not token.strip():
-            raise ApiError(400, "invalid_request", "credential must be a compact JWS string")
-        if len(token) > MAX_JWS_LENGTH:
-            raise ApiError(400, "invalid_request", f"credential is longer than {MAX_JWS_LENGTH} characters")
-        result = service.verify_token(token)
+        if isinstance(token, dict):  # the JSON-LD form, with an embedded Data Integrity proof
+            if "@context" not in token or "proof" not in token:
+                raise ApiError(400, "invalid_request", "a JSON-LD credential needs @context and an embedded proof")
+            result = service.verify_document(token)
+        else:
+            if not isinstance(token, str) or not token.strip():
+                raise ApiError(400, "invalid_request",
+                               "credential must be a compact JWS string or a JSON-LD credential object")
+            if len(token) > MAX_JWS_LENGTH:
+                raise ApiError(400, "invalid_request", f"credential is longer than {MAX_JWS_LENGTH} characters")
+            result = service.verify_token(token)
     g.liang_outcome = result["status"] or result["reason"]
     response = jsonify(result)
     response.headers["Cache-Control"] = "no-store"

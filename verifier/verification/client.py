@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from signer import dataintegrity
 from signer.credentials import Issuer, verify_credential, verify_jws
 from signer.errors import BadgeError, InvalidCredential, MalformedId
 from signer.ids import normalise_badge_id
@@ -73,6 +74,16 @@ def _max_age(cache_control: str) -> int:
         if name == "max-age" and value.isdigit():
             return int(value)
     return 0
+
+
+def _json_credential(data: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise ClientError("the file is neither a badge image nor a JSON credential") from exc
+    if not isinstance(document, dict):
+        raise ClientError("a JSON credential is a JSON object")
+    return document
 
 
 def _is_file(target: str) -> bool:
@@ -149,13 +160,15 @@ class VerifyClient:
         return resolve
 
     # -- verification ---------------------------------------------------------------------------
-    def _credential_for(self, target: str) -> tuple[str, str | None]:
-        """Return (compact JWS, badge id or None) for any kind of target."""
+    def _credential_for(self, target: str) -> tuple[str | dict[str, Any], str | None]:
+        """Return (compact JWS or JSON-LD credential, badge id or None) for any kind of target."""
         if target.count(".") == 2 and target.startswith("eyJ"):
             return target, None
         if _is_file(target):
             path = Path(target)
             data = path.read_bytes()[: 16 * 1024 * 1024 + 1]
+            if data.lstrip()[:1] == b"{":  # a credential.json: the JSON-LD form with a Data Integrity proof
+                return _json_credential(data), None
             from verifier.web.uploads import classify_verify_url, extract_from_upload
 
             found = extract_from_upload(data, max_bytes=16 * 1024 * 1024)
@@ -169,6 +182,8 @@ class VerifyClient:
                 raise ClientError(f"the picture's QR code points elsewhere ({found.qr_texts[0][:80]}): "
                                   "not an official verification link")
             raise ClientError("no badge credential or verification QR code in the file")
+        if target.startswith(("http://", "https://")) and urlsplit(target).path.endswith("/credential.json"):
+            return _json_credential(self._get(target, cached=False).encode("utf-8")), None
         if target.startswith(("http://", "https://")):
             from verifier.web.uploads import classify_verify_url
 
@@ -198,7 +213,10 @@ class VerifyClient:
         token, _ = self._credential_for(target)
         resolve = self._resolver()
         try:
-            cred = verify_credential(token, issuer=self.issuer, resolve_key=resolve)
+            if isinstance(token, dict):
+                cred = dataintegrity.verify(token, issuer=self.issuer, resolve_key=resolve)
+            else:
+                cred = verify_credential(token, issuer=self.issuer, resolve_key=resolve)
         except InvalidCredential as exc:
             return {"valid": False, "status": "invalid", "reason": exc.reason,
                     "lines": [f"INVALID: {exc.message}"]}

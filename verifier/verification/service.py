@@ -7,7 +7,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from signer.credentials import Issuer, verify_credential
+from signer import dataintegrity
+from signer.credentials import Issuer, VerifiedCredential, verify_credential
 from signer.errors import BadgeNotFound, InvalidCredential, MalformedId
 from signer.keys import Keyring
 from verifier.badges.service import status_json
@@ -49,6 +50,17 @@ class VerificationService:
             verified = verify_credential(token, issuer=self._issuer, resolve_key=self._keyring.public_key)
         except InvalidCredential as exc:
             return _refusal(exc.reason)
+        return self._report(verified)
+
+    def verify_document(self, document: Any) -> dict[str, Any]:
+        """Verify a JSON-LD credential with an embedded Data Integrity proof and report the live status."""
+        try:
+            verified = dataintegrity.verify(document, issuer=self._issuer, resolve_key=self._keyring.public_key)
+        except InvalidCredential as exc:
+            return _refusal(exc.reason)
+        return self._report(verified)
+
+    def _report(self, verified: VerifiedCredential) -> dict[str, Any]:
         try:
             badge = self._lookup(verified.badge_id)
         except (BadgeNotFound, MalformedId):

@@ -99,7 +99,7 @@ def jwks() -> Response:
     """Publish the public keys: active ones, and retired ones still used by live badges."""
     ring = context.keyring()
     now = context.clock()()
-    document = ring.jwks(in_use=in_use_kids(context.session(), now=now))
+    document = ring.jwks(in_use=in_use_kids(context.session(), now=now), kid_url=context.issuer().kid_url)
     return etagged(jsonify(document), cache_control="public, max-age=300")
 
 

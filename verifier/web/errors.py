@@ -85,6 +85,10 @@ def wants_json() -> bool:
         return True
     if request.path.startswith("/status/") or request.path == "/openapi.json":
         return True
+    if request.path.startswith(("/keys/", "/ns/")) or request.path.endswith("/credential.json"):
+        return True  # machine documents
+    if request.path.startswith(("/issuer", "/achievements/", "/branches/")):  # linked data: HTML if asked for
+        return request.accept_mimetypes.best_match(["application/ld+json", "text/html"]) != "text/html"
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 

@@ -17,6 +17,12 @@ _ID = {"name": "badge_id", "in": "path", "required": True,
        "description": "Badge id, any case, hyphens/spaces optional, I/L→1 and O→0 accepted."}
 
 
+#: What ``POST /api/v1/verify`` reads from an upload: baked badges (PNG, SVG) and photos of a QR code.
+UPLOAD_MEDIA_TYPES = "image/png, image/svg+xml, image/jpeg, image/webp"
+#: What complaint evidence may be.
+EVIDENCE_MEDIA_TYPES = "image/jpeg, image/png, image/webp"
+
+
 def _error_responses(*codes: int) -> dict[str, Any]:
     return {str(c): {"description": "error", "content": {"application/json": {"schema": _ERROR}}} for c in codes}
 
@@ -80,9 +86,15 @@ CORE_PATHS: dict[str, Any] = {
         "summary": "Verify a credential (JSON) or a baked badge image / QR picture (multipart)",
         "requestBody": {"required": True, "content": {
             "application/json": {"schema": {"type": "object", "required": ["credential"], "properties": {
-                "credential": {"type": "string", "minLength": 1, "maxLength": 65536, "pattern": "\\S"}}}},
+                "credential": {"oneOf": [
+                    {"type": "string", "minLength": 1, "maxLength": 65536, "pattern": "\\S",
+                     "description": "the compact JWS (VC-JWT)"},
+                    {"type": "object", "required": ["@context", "proof"],
+                     "description": "the JSON-LD credential with an embedded Data Integrity proof "
+                                    "(as served at /v/{badge_id}/credential.json)"}]}}}},
             "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
-                "file": {"type": "string", "format": "binary"}}}},
+                "file": {"type": "string", "format": "binary"}}},
+                "encoding": {"file": {"contentType": UPLOAD_MEDIA_TYPES}}},
         }},
         "responses": {"200": {"description": "outcome", "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/VerifyResult"}}}}, **_error_responses(400, 413, 415, 429, 503)},

@@ -17,7 +17,8 @@ CSP = (
     "base-uri 'none'"
 )
 #: The widget script is loaded by shops' pages; it needs no rights of its own.
-_CORS_PREFIXES = ("/api/v1/badges/", "/.well-known/jwks.json", "/status/", "/widget.js")
+_CORS_PREFIXES = ("/api/v1/badges/", "/.well-known/jwks.json", "/status/", "/widget.js",
+                  "/keys/", "/ns/", "/issuer", "/achievements/", "/branches/")
 
 
 def cors_allowed(path: str, method: str) -> bool:
@@ -26,7 +27,7 @@ def cors_allowed(path: str, method: str) -> bool:
         return False
     if path.startswith("/api/v1/badges/") and path.endswith("/complaints"):
         return False
-    return path.startswith(_CORS_PREFIXES)
+    return path.startswith(_CORS_PREFIXES) or (path.startswith("/v/") and path.endswith("/credential.json"))
 
 
 #: Set on every response unless the view chose its own value.

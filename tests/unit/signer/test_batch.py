@@ -37,7 +37,7 @@ def key() -> Ed25519PrivateKey:
 
 def _jobs(count: int) -> list[Job]:
     return [(BadgeClaims(
-        badge_id=f"7K3M-9QX2-{i:04d}", holder_name=f"店主{i}", shop_name=f'店铺 "{i}"', shop_url=f"https://s{i}.example.com/",
+        badge_id=f"7K3M-9QX2-{i:04d}", shop_name=f'店铺 "{i}"', shop_url=f"https://s{i}.example.com/",
         platform="taobao", hosts=(f"s{i}.example.com",) * (i % 3), branch_code=f"B0{i % 4}", branch_name=f"第{i % 4}支部",
         valid_from=NOW, valid_until=NOW + timedelta(days=1 + i),
         status_entries=(StatusEntry("revocation", "https://badge.example.cn/status/a1", i),

@@ -43,7 +43,7 @@ def test_rfc8037_a4_known_answer():
 
 def _claims(**overrides) -> BadgeClaims:
     base = dict(
-        badge_id="7K3M-9QX2-HT4B", holder_name="王小明", shop_name="小明杂货", shop_url="https://x.taobao.com",
+        badge_id="7K3M-9QX2-HT4B", shop_name="小明杂货", shop_url="https://x.taobao.com",
         platform="taobao", hosts=("x.taobao.com",), branch_code="B01", branch_name="第一支部",
         valid_from=NOW, valid_until=NOW + timedelta(days=365),
         status_entries=(StatusEntry("revocation", "https://badge.example.cn/status/a1", 5),
@@ -74,9 +74,9 @@ def _resolver(key):
 
 def test_credential_is_ob3_shaped(signed):
     parsed = parse_jws(signed)
-    assert parsed.header == {"alg": "EdDSA", "kid": "https://badge.example.cn/.well-known/jwks.json#K1", "typ": "JWT"}
+    assert parsed.header == {"alg": "EdDSA", "kid": "https://badge.example.cn/keys/K1", "typ": "JWT"}
     p = parsed.payload
-    assert p["@context"][:2] == [VC_CONTEXT, OB_CONTEXT]
+    assert p["@context"] == [VC_CONTEXT, OB_CONTEXT, "https://badge.example.cn/ns/v1"]
     assert "OpenBadgeCredential" in p["type"]
     assert p["issuer"]["type"] == ["Profile"] and p["iss"] == p["issuer"]["id"]
     assert p["jti"] == p["id"] and p["sub"] == p["credentialSubject"]["id"]
@@ -85,8 +85,47 @@ def test_credential_is_ob3_shaped(signed):
     assert "AchievementSubject" in subject["type"]
     assert subject["achievement"]["type"] == ["Achievement"]
     assert {"id", "name", "description", "criteria"} <= set(subject["achievement"])
-    assert [s["type"] for s in p["credentialStatus"]] == ["BitstringStatusListEntry"] * 2
-    assert {s["statusPurpose"] for s in p["credentialStatus"]} == {"revocation", "suspension"}
+    assert p["credentialStatus"]["type"] == p["suspensionStatus"]["type"] == "BitstringStatusListEntry"
+    assert (p["credentialStatus"]["statusPurpose"], p["suspensionStatus"]["statusPurpose"]) == ("revocation",
+                                                                                               "suspension")
+    assert "holder" not in subject  # no personal name in a portable credential
+
+
+def _old_form(key, *, kid_url="https://badge.example.cn/.well-known/jwks.json#K1"):
+    """A credential as signed before issue 15: jwks.json#fragment kid, credentialStatus array."""
+    payload = build_credential(_claims(), issuer=ISSUER)
+    payload["@context"] = [VC_CONTEXT, OB_CONTEXT]
+    payload["credentialStatus"] = [payload["credentialStatus"], payload.pop("suspensionStatus")]
+    payload["credentialSubject"]["holder"] = {"name": "王小明"}
+    return sign_jws(payload, kid_url=kid_url, private_key=key)
+
+
+def test_credential_signed_in_the_earlier_form_still_verifies(key):
+    verified = verify_credential(_old_form(key), issuer=ISSUER, resolve_key=_resolver(key))
+    assert verified.kid == "K1"
+    assert [(e.purpose, e.index) for e in verified.status_entries] == [("revocation", 5), ("suspension", 9)]
+
+
+def test_new_form_reports_both_status_entries(signed, key):
+    verified = verify_credential(signed, issuer=ISSUER, resolve_key=_resolver(key))
+    assert [(e.purpose, e.index) for e in verified.status_entries] == [("revocation", 5), ("suspension", 9)]
+
+
+@pytest.mark.parametrize("kid", ["https://badge.example.cn/keys/", "https://badge.example.cn/keys/K1/multikey",
+                                 "https://badge.example.cn/keys/K1#x", "https://badge.example.cn/.well-known/jwks.json#"])
+def test_kid_naming_no_single_key_refused(key, kid):
+    with pytest.raises(InvalidCredential, match="kid does not name a key") as info:
+        verify_credential(_old_form(key, kid_url=kid), issuer=ISSUER, resolve_key=_resolver(key))
+    assert info.value.reason == "unknown_key"
+
+
+@pytest.mark.parametrize("index", [5, "-5", "5.0", "٥", ""])
+def test_status_index_not_a_decimal_string_refused(key, index):
+    payload = build_credential(_claims(), issuer=ISSUER)
+    payload["credentialStatus"]["statusListIndex"] = index
+    token = sign_jws(payload, kid_url=ISSUER.kid_url("K1"), private_key=key)
+    with pytest.raises(InvalidCredential, match="statusListIndex"):
+        verify_credential(token, issuer=ISSUER, resolve_key=_resolver(key))
 
 
 def test_verify_roundtrip(signed, key):
@@ -201,7 +240,7 @@ def _reference(claims: BadgeClaims, issuer: Issuer, credential_id: str) -> bytes
     {},
     {"hosts": ()},
     {"hosts": ("a.example", "xn--fsq.example", "b.example")},
-    {"holder_name": 'a "quoted" \\ name', "shop_name": "{braces} {0} {x}", "branch_name": "tab\there\nline"},
+    {"badge_id": 'a "quoted" \\ name', "shop_name": "{braces} {0} {x}", "branch_name": "tab\there\nline"},
     {"shop_name": "\u2028\u2029\x7f\x1f 😀", "shop_url": "https://x.example/?q=%7B%7D&a=1#frag"},
     {"status_entries": ()},
     {"valid_from": datetime(2026, 11, 25, 18, tzinfo=timezone(timedelta(hours=8))),  # Beijing time

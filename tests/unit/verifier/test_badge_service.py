@@ -70,8 +70,9 @@ def test_renewal_keeps_id_and_resigns(app, issue_badge, act, clock):
     payload = parse_jws(after.credential).payload
     assert payload["credentialSubject"]["badge"] == badge_id
     # the status-list slots stay the same
-    before_entries = parse_jws(before.credential).payload["credentialStatus"]
-    assert payload["credentialStatus"] == before_entries
+    before_payload = parse_jws(before.credential).payload
+    assert payload["credentialStatus"] == before_payload["credentialStatus"]
+    assert payload["suspensionStatus"] == before_payload["suspensionStatus"]
 
 
 def test_failed_transition_leaves_no_audit_event(app, issue_badge, act):
