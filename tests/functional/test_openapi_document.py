@@ -6,9 +6,10 @@ import re
 
 import pytest
 
+from verifier.app import ADMIN_PACKAGES, PUBLIC_PACKAGES
 from verifier.web.openapi import BADGE_ID_PATTERN, build_document
 
-DOC = build_document(public_url="http://127.0.0.1:8000")
+DOC = build_document(public_url="http://127.0.0.1:8000", packages=PUBLIC_PACKAGES + ADMIN_PACKAGES)
 
 
 def _operations():
