@@ -223,7 +223,8 @@ def issue_badge(app: Flask, make_branch: Callable[..., str]) -> Callable[..., st
         with app.app_context():
             context.begin_write()
             badge = context.badge_service().issue(
-                IssueRequest(holder, shop_name, url, platform, branch, valid_days, hosts),
+                # Tests that bind hosts are about binding: they confirm foreign hosts as a committee would.
+                IssueRequest(holder, shop_name, url, platform, branch, valid_days, hosts, bool(hosts)),
                 actor=COMMITTEE, valid_from=valid_from)
             context.session().commit()
             return format_badge_id(badge.id)

@@ -62,10 +62,10 @@ def test_good_20000_rows_import_in_full(app, branches, run_cli, tmp_path):
 
 
 def test_imported_badges_verify_and_keep_their_hosts(app, branches, run_cli, tmp_path, client, clock):
-    run_cli("badge", "import", _write(tmp_path, [_row(1, hosts="a.example b.example"), _row(2)]))
+    run_cli("badge", "import", _write(tmp_path, [_row(1, hosts="a.s1.taobao.com m.s1.taobao.com"), _row(2)]))
     lines = run_cli("badge", "export", "--format", "jsonl").stdout.splitlines()
     bodies = {json.loads(line)["shop"]["name"]: json.loads(line) for line in lines}
-    assert bodies["店铺1"]["shop"]["hosts"] == ["a.example", "b.example"]
+    assert bodies["店铺1"]["shop"]["hosts"] == ["a.s1.taobao.com", "m.s1.taobao.com"]
     assert bodies["店铺2"]["shop"]["hosts"] == ["s2.taobao.com"]
     clock.advance(days=1)  # the CLI signs with the wall clock; the app's clock is frozen earlier
     verified = client.post("/api/v1/verify", json={"credential": bodies["店铺1"]["credential"]}).get_json()

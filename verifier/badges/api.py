@@ -88,12 +88,15 @@ def issue() -> Response:
     branch = data.get("branch")
     if not isinstance(branch, str):
         raise ApiError(400, "invalid_request", "branch (a branch code) is required")
+    confirm = data.get("confirm_foreign_hosts", False)
+    if not isinstance(confirm, bool):
+        raise ApiError(400, "invalid_request", "confirm_foreign_hosts must be true or false")
     guards.allow("badge.issue", branch_code=branch)
     context.begin_write()
     badge = context.badge_service().issue(
         IssueRequest(data.get("holder"), data.get("shop_name"), data.get("shop_url"),  # type: ignore[arg-type]
                      data.get("platform"), branch, _days(data.get("valid_days")),  # type: ignore[arg-type]
-                     tuple(hosts) if hosts else None),
+                     tuple(hosts) if hosts else None, confirm),
         actor=guards.principal().actor())
     return _done(badge, 201)
 

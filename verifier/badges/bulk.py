@@ -35,6 +35,7 @@ from signer.lifecycle import Action, State
 from signer.statuslist import PURPOSES, IndexDraws
 from verifier.audit.service import Actor, AuditLog
 from verifier.badges.service import IssueRequest, validate_issue
+from verifier.badges.shops import url_key
 from verifier.badges.statuslists import _FILL_LIMIT, StatusListService, list_url
 from verifier.storage.db import insert_many, reserve_ids
 from verifier.storage.models import Badge, Branch, Member, Shop, StatusList, StatusSlot
@@ -165,24 +166,24 @@ class BulkImporter:
             if branch_scope is not None and req.branch != branch_scope:
                 errors.append(RowError(line, "branch", f"you may only import into branch {branch_scope}"))
                 continue
-            key = req.shop_url.lower()
+            key = url_key(req.shop_url)
             if key in seen:
                 errors.append(RowError(line, "shop_url", f"duplicate of line {seen[key]} (same shop URL)"))
                 continue
             seen[key] = line
             cleaned.append(_Row(line, req, hosts))
         # A shop URL that already carries a live badge is refused (renew that one instead).
-        urls = [r.req.shop_url for r in cleaned]
+        urls = [url_key(r.req.shop_url) for r in cleaned]
         taken: set[str] = set()
         for i in range(0, len(urls), _CHUNK):
             taken.update(self._session.execute(
-                select(Shop.url).join(Badge, Badge.shop_id == Shop.id)
-                .where(Shop.url.in_(urls[i:i + _CHUNK]), Badge.state.in_(_LIVE))
+                select(Shop.url_key).join(Badge, Badge.shop_id == Shop.id)
+                .where(Shop.url_key.in_(urls[i:i + _CHUNK]), Badge.state.in_(_LIVE))
             ).scalars())
         if taken:
             keep = []
             for row in cleaned:
-                if row.req.shop_url in taken:
+                if url_key(row.req.shop_url) in taken:
                     errors.append(RowError(row.line, "shop_url", "this shop already has a badge; renew it instead"))
                 else:
                     keep.append(row)
@@ -283,8 +284,10 @@ class BulkImporter:
         # With worker processes, the credentials are being signed while these rows are written.
         insert_many(session, Member.__table__, ("id", "name", "branch_id", "contact", "created_at"),
                     [(member_ids[key], key[1], key[0], None, now) for key in new_members])
-        insert_many(session, Shop.__table__, ("id", "member_id", "platform", "name", "url", "hosts", "created_at"),
-                    [(shop_id, member_ids[key], r.req.platform, r.req.shop_name, r.req.shop_url, r.hosts, now)
+        insert_many(session, Shop.__table__, ("id", "member_id", "platform", "name", "url", "url_key", "hosts",
+                                                "created_at"),
+                    [(shop_id, member_ids[key], r.req.platform, r.req.shop_name, r.req.shop_url,
+                     url_key(r.req.shop_url), r.hosts, now)
                      for r, shop_id, key in zip(rows, shop_ids, keys, strict=True)])
         self._audit.append_many(actor, audit_rows)
         # Badge ids are 60 random bits; a clash with a stored id is practically impossible,

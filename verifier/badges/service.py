@@ -27,6 +27,7 @@ from verifier.badges.rules import (
     validate_issue,
     validate_shop_url,
 )
+from verifier.badges.shops import foreign_hosts, url_key
 from verifier.badges.statuslists import StatusListService, list_url
 from verifier.storage.models import Badge, Branch, Member, Shop, StatusSlot
 from verifier.storage.publicread import PublicBadge
@@ -113,7 +114,7 @@ class BadgeService:
         new_state = lifecycle.transition(State.NEW, action)
         req, hosts = validate_issue(req, default_days=self._default_days)
         branch = self.branch(req.branch)
-        self._refuse_second_badge(req.platform, req.shop_url)
+        self._refuse_second_badge(req.platform, url_key(req.shop_url))
         if new_state is State.PENDING:
             member = Member(name=req.holder, branch=branch, contact=contact or None, created_at=self._clock())
             self._session.add(member)
@@ -131,8 +132,11 @@ class BadgeService:
         self._session.flush()
         if new_state is State.ACTIVE:
             self._sign(badge, self.status_lists.allocate(badge.id))
+        after = badge_snapshot(badge)
+        if req.confirm_foreign_hosts:
+            after["confirmed_foreign_hosts"] = foreign_hosts(hosts, validate_shop_url(req.shop_url)[1])
         self._audit.append(actor, action.value, target=format_badge_id(badge.id),
-                           branch_code=branch.code, before=None, after=badge_snapshot(badge))
+                           branch_code=branch.code, before=None, after=after)
         return badge
 
     def approve(self, raw_id: str, *, actor: Actor, valid_days: int | None = None) -> Badge:
@@ -140,7 +144,7 @@ class BadgeService:
         badge = self.get(raw_id, for_update=True)
         before = badge_snapshot(badge)
         badge.state = lifecycle.transition(badge.state, Action.APPROVE).value
-        self._refuse_second_badge(badge.shop.platform, badge.shop.url, besides=badge.id)
+        self._refuse_second_badge(badge.shop.platform, badge.shop.url_key, besides=badge.id)
         now = self._clock()
         days = self._days(valid_days) if valid_days is not None else max(
             1, round((badge.valid_until - badge.valid_from).total_seconds() / 86400))
@@ -245,26 +249,28 @@ class BadgeService:
         """Return the member's shop exactly as requested, or a new one (an existing row never changes)."""
         if member.id is not None:
             for shop in self._session.execute(
-                select(Shop).where(Shop.member_id == member.id, Shop.url == req.shop_url).order_by(Shop.id.desc())
+                select(Shop).where(Shop.member_id == member.id, Shop.url_key == url_key(req.shop_url))
+                .order_by(Shop.id.desc())
             ).scalars():
-                if (shop.name, shop.platform, list(shop.hosts)) == (req.shop_name, req.platform, hosts):
+                if (shop.url, shop.name, shop.platform, list(shop.hosts)) == (req.shop_url, req.shop_name,
+                                                                              req.platform, hosts):
                     return shop
         return self._new_shop(member, req, hosts)
 
     def _new_shop(self, member: Member, req: IssueRequest, hosts: list[str]) -> Shop:
         shop = Shop(member=member, platform=req.platform, name=req.shop_name, url=req.shop_url,
-                    hosts=hosts, created_at=self._clock())
+                    url_key=url_key(req.shop_url), hosts=hosts, created_at=self._clock())
         self._session.add(shop)
         return shop
 
-    def _refuse_second_badge(self, platform: str, url: str, *, besides: str | None = None) -> None:
+    def _refuse_second_badge(self, platform: str, key: str, *, besides: str | None = None) -> None:
         """Raise Conflict when a shop with this URL already has a live badge (one badge per shop).
 
         Pending applications do not count: anyone may apply, and an application must not be
         able to block the branch from issuing; approval checks again.
         """
         query = (select(func.count()).select_from(Badge).join(Badge.shop)
-                 .where(Shop.platform == platform, Shop.url == url,
+                 .where(Shop.platform == platform, Shop.url_key == key,
                         Badge.state.in_((State.ACTIVE.value, State.SUSPENDED.value))))
         if besides is not None:
             query = query.where(Badge.id != besides)

@@ -70,7 +70,8 @@ def badge_new() -> Any:
     context.begin_write()
     badge = context.badge_service().issue(
         IssueRequest(form.get("holder", ""), form.get("shop_name", ""), form.get("shop_url", ""),
-                     form.get("platform", ""), form.get("branch", ""), int(days) if days else None, hosts),
+                     form.get("platform", ""), form.get("branch", ""), int(days) if days else None, hosts,
+                     form.get("confirm_foreign_hosts") == "yes"),
         actor=guards.principal().actor())
     context.session().commit()
     flash(_("徽章已签发。"))

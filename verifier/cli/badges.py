@@ -51,13 +51,16 @@ def _status_of(badge_row: Any) -> dict[str, Any]:
 @click.option("--branch", "branch_code", required=True)
 @click.option("--valid-days", type=int, default=None)
 @click.option("--host", "hosts", multiple=True, help="A host name the badge is bound to (repeatable).")
+@click.option("--confirm-foreign-hosts", is_flag=True,
+              help="Bind hosts outside the shop URL's host and its subdomains (recorded in the audit log).")
 @click.option("--json", "as_json", is_flag=True)
 def badge_issue(holder: str, shop_name: str, shop_url: str, platform: str, branch_code: str,
-                valid_days: int | None, hosts: tuple[str, ...], as_json: bool) -> None:
+                valid_days: int | None, hosts: tuple[str, ...], confirm_foreign_hosts: bool, as_json: bool) -> None:
     """Issue a signed badge for a member's shop."""
     with writing():
         row = context.badge_service().issue(
-            IssueRequest(holder, shop_name, shop_url, platform, branch_code, valid_days, hosts or None),
+            IssueRequest(holder, shop_name, shop_url, platform, branch_code, valid_days, hosts or None,
+                         confirm_foreign_hosts),
             actor=cli_actor())
         body = _status_of(row)
     _print_status(body, as_json)

@@ -237,7 +237,8 @@ class ComplaintService:
         query = select(Complaint).where(Complaint.tracking_number == cleaned).options(
             joinedload(Complaint.branch), joinedload(Complaint.badge))
         if for_update:
-            query = query.with_for_update(of=Complaint)
+            # Refresh a complaint this session loaded before the lock: decide on the locked row.
+            query = query.with_for_update(of=Complaint).execution_options(populate_existing=True)
         complaint = self._session.execute(query).unique().scalar_one_or_none()
         if complaint is None:
             raise ComplaintNotFound(f"no complaint {cleaned}", tracking_number=cleaned)

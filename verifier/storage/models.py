@@ -111,6 +111,8 @@ class Shop(Base):
     platform: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(200))
     url: Mapped[str] = mapped_column(String(2000))
+    #: The URL as shops compare (verifier.badges.shops.url_key): one badge per shop.
+    url_key: Mapped[str] = mapped_column(String(2000), index=True)
     hosts: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     member: Mapped[Member] = relationship(back_populates="shops")

@@ -37,15 +37,16 @@ def test_insert_many_stores_what_an_orm_insert_stores(app, branch_id):
         session.add(by_orm)
         session.flush()
         shop_by_orm = Shop(member_id=by_orm.id, platform="jd", name="店", url="https://a.example/",
-                           hosts=["a.example", "例子.example"], created_at=WHEN)
+                           url_key="https://a.example", hosts=["a.example", "例子.example"], created_at=WHEN)
         session.add(shop_by_orm)
         session.flush()
         member_id, shop_id = reserve_ids(session, Member.__table__, 1)[0], reserve_ids(session, Shop.__table__, 1)[0]
         assert insert_many(session, Member.__table__, ("id", "name", "branch_id", "contact", "created_at"),
                            [(member_id, by_orm.name, branch_id, None, WHEN)]) == 1
-        assert insert_many(session, Shop.__table__, ("id", "member_id", "platform", "name", "url", "hosts",
-                                                     "created_at"),
-                           [(shop_id, member_id, "jd", "店", "https://a.example/", ["a.example", "例子.example"],
+        assert insert_many(session, Shop.__table__, ("id", "member_id", "platform", "name", "url", "url_key",
+                                                     "hosts", "created_at"),
+                           [(shop_id, member_id, "jd", "店", "https://a.example/", "https://a.example",
+                             ["a.example", "例子.example"],
                              WHEN)]) == 1
         for table, column, orm_id, bulk_id in [("members", "created_at", by_orm.id, member_id),
                                                ("members", "name", by_orm.id, member_id),
