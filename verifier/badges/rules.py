@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from signer.errors import InvalidInput
-from verifier.badges.shops import foreign_hosts
+from verifier.badges.shops import foreign_hosts, normalise_host
 
 PLATFORMS = ("taobao", "tmall", "1688", "jd", "pinduoduo", "douyin", "wechat", "independent", "other")
 MAX_VALID_DAYS = 3650
@@ -46,26 +45,6 @@ def clean_text(value: Any, field: str, *, required: bool = True, limit: int = _M
     if len(value) > limit:
         raise InvalidInput(f"{field} is longer than {limit} characters", field=field)
     return value
-
-
-# A DNS label: ASCII letters, digits and hyphens, 1 to 63 long, no hyphen at either end.
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
-
-
-def normalise_host(raw: str, *, field: str = "hosts") -> str:
-    """Return a lower-case IDNA host name or raise InvalidInput."""
-    host = raw.strip().lower().rstrip(".")
-    if host.isascii():
-        ascii_host = host  # IDNA keeps an ASCII name as it is (it only refuses empty or long labels, as we do)
-    else:
-        try:
-            ascii_host = host.encode("idna").decode("ascii")
-        except UnicodeError as exc:
-            raise InvalidInput(f"{raw[:80]!r} is not a host name", field=field) from exc
-    if len(ascii_host) > 253 or not _HOST.fullmatch(ascii_host):
-        raise InvalidInput(f"{raw[:80]!r} is not a host name", field=field)
-    return ascii_host
 
 
 def validate_shop_url(raw: Any) -> tuple[str, str]:

@@ -8,10 +8,31 @@ administrator confirms otherwise.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from signer.errors import InvalidInput
+
+# A DNS label: ASCII letters, digits and hyphens, 1 to 63 long, no hyphen at either end.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalise_host(raw: str, *, field: str = "hosts") -> str:
+    """Return a lower-case IDNA (punycode) host name or raise InvalidInput."""
+    host = raw.strip().lower().rstrip(".")
+    if host.isascii():
+        ascii_host = host  # IDNA keeps an ASCII name as it is (it only refuses empty or long labels, as we do)
+    else:
+        try:
+            ascii_host = host.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise InvalidInput(f"{raw[:80]!r} is not a host name", field=field) from exc
+    if len(ascii_host) > 253 or not _HOST.fullmatch(ascii_host):
+        raise InvalidInput(f"{raw[:80]!r} is not a host name", field=field)
+    return ascii_host
 
 
 def url_key(url: str) -> str:
