@@ -61,6 +61,9 @@ def register(app: Flask) -> None:
     app.permanent_session_lifetime = timedelta(minutes=int(app.config.get("ADMIN_IDLE_MINUTES", 30)))
     app.config["SESSION_REFRESH_EACH_REQUEST"] = True  # idle timeout: each request restarts the clock
     app.register_blueprint(bp)
+    from verifier import users_admin
+
+    users_admin.register(app)  # accounts: disable, enable, reset password, revoke tokens
     _install_verification_counter(app)
 
 
@@ -249,7 +252,10 @@ def tokens() -> Any:
         context.session().commit()
     rows = context.session().execute(
         select(ApiToken).where(ApiToken.user_id == who.user_id).order_by(ApiToken.id.desc())).scalars().all()
-    response = Response(render_template("admin/tokens.html", tokens=rows, shown=shown))
+    from verifier.auth import accounts
+
+    response = Response(render_template("admin/tokens.html", tokens=rows, shown=shown,
+                                        expires_at=accounts().token_expires_at, now=context.clock()()))
     response.headers["Cache-Control"] = "no-store"  # the new token must not linger in caches
     return response
 

@@ -34,11 +34,12 @@ ENV_KEYS = (
     "VERIFY_RATE_LIMIT",
     "RATELIMIT_KEY_PREFIX",
     "IMPORT_SIGN_WORKERS",
+    "API_TOKEN_DAYS",
 )
 
 _BOOL_KEYS = {"PUBLIC_ONLY", "REQUIRE_TOTP_FOR_COMMITTEE"}
 _INT_KEYS = {"STATUS_LIST_TTL", "DEFAULT_VALID_DAYS", "COMPLAINT_RETENTION_DAYS", "TRUSTED_PROXIES",
-             "IMPORT_SIGN_WORKERS"}
+             "IMPORT_SIGN_WORKERS", "API_TOKEN_DAYS"}
 
 
 def defaults() -> dict[str, Any]:
@@ -61,6 +62,7 @@ def defaults() -> dict[str, Any]:
         "LOG_FORMAT": "json",
         "ISSUER_NAME": "网商党委",
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "API_TOKEN_DAYS": 90,  # an API token stops working this many days after it is issued
         "IMPORT_SIGN_WORKERS": None,  # `liang badge import`: the idle cores but one (signer.batch)
     }
 
@@ -112,6 +114,8 @@ def _validate(config: dict[str, Any]) -> None:
         raise ConfigError(f"LIANG_TIMEZONE {config['TIMEZONE']!r} is not a known time zone") from exc
     if int(config["STATUS_LIST_TTL"]) < 0:
         raise ConfigError("LIANG_STATUS_LIST_TTL must not be negative")
+    if int(config["API_TOKEN_DAYS"]) < 1:
+        raise ConfigError("LIANG_API_TOKEN_DAYS must be at least 1")
     if config["IMPORT_SIGN_WORKERS"] is not None and int(config["IMPORT_SIGN_WORKERS"]) < 0:
         raise ConfigError("LIANG_IMPORT_SIGN_WORKERS must not be negative (0 signs in process)")
 
