@@ -156,7 +156,8 @@ def _console_globals() -> dict[str, Any]:
 
 # -- accounts ---------------------------------------------------------------------------------
 def _login_limit() -> str:
-    return str(current_app.config.get("LOGIN_RATE_LIMIT", "20 per minute"))
+    # per client: a burst a minute, and a ceiling an hour against slow guessing from one address
+    return str(current_app.config.get("LOGIN_RATE_LIMIT", "20 per minute;200 per hour"))
 
 
 def _login_breach(limit: Any) -> None:
@@ -172,22 +173,25 @@ def login() -> Any:
     nxt = guards.safe_next(request.values.get("next"))
     if request.method == "GET":
         return render_template("admin/login.html", next=nxt, error=None)
+    from verifier import login_devices
+
     context.begin_write()
     service = LoginService(context.session(), clock=context.clock(), audit=_audit())
+    name = request.form.get("username", "")
+    known = AccountService(context.session(), clock=context.clock()).by_username(name.strip()[:64])
     try:
-        user = service.attempt(request.form.get("username", ""), request.form.get("password", ""),
-                               request.form.get("totp"), client=context.client_address())
-    except LoginRefused as exc:
+        user = service.attempt(name, request.form.get("password", ""), request.form.get("totp"),
+                               client=context.client_address(), trusted_device=login_devices.is_trusted(known))
+    except LoginRefused:
         context.session().commit()  # the failure count must stick
-        locked = exc.reason == "locked"
-        message = _("登录失败次数过多，账户已临时锁定，请 15 分钟后再试。") if locked else _(
-            "用户名、密码或动态验证码不正确。")
-        return render_template("admin/login.html", next=nxt, error=message), 429 if locked else 401
+        # One answer for every refusal: unknown name, wrong password or code, account in back-off.
+        message = _("用户名、密码或动态验证码不正确；多次失败后需稍候再试。")
+        return render_template("admin/login.html", next=nxt, error=message), 401
     context.session().commit()
     session.clear()  # a fresh session at login: nothing from before survives
     login_user(principal_for(user, via="session"))
     session.permanent = True
-    return redirect(nxt or url_for("admin.dashboard"))
+    return login_devices.remember(redirect(nxt or url_for("admin.dashboard")), user)
 
 
 @bp.post("/logout")

@@ -17,9 +17,13 @@ from verifier.services.audit import Actor, AuditLog
 
 _logger = logging.getLogger(__name__)
 
-#: Consecutive failures that lock an account, and for how long.
-MAX_FAILURES = 10
-LOCK_MINUTES = 15
+#: Failures an account takes before back-off starts; then each failure doubles the wait
+#: (1 s, 2 s, 4 s ...) up to MAX_BACKOFF. A browser that signed in as the user before (a
+#: "device" cookie) is not held back, so an attacker cannot lock the owner out.
+FREE_FAILURES = 5
+MAX_BACKOFF = timedelta(minutes=15)
+#: A failure count older than this starts again from zero.
+FAILURE_MEMORY = timedelta(days=1)
 TOTP_ISSUER = "亮身份"
 
 
@@ -60,40 +64,55 @@ class LoginService:
         self._audit = audit
         self._accounts = AccountService(session, clock=clock)
 
-    def attempt(self, username: str, password: str, totp_code: str | None, *, client: str | None) -> User:
-        """Return the user for a correct login or raise LoginRefused (the failure is recorded)."""
+    def attempt(self, username: str, password: str, totp_code: str | None, *, client: str | None,
+                trusted_device: bool = False) -> User:
+        """Return the user for a correct login or raise LoginRefused (the failure is recorded).
+
+        Every refusal is the same answer, whether the name exists, the password was wrong or the
+        account is in back-off (its attempts are then refused unchecked): nothing tells names
+        apart. ``trusted_device`` (a browser that signed in as this user before) skips back-off.
+        """
         now = self._clock()
         name = (username or "").strip()[:64]
         user = self._accounts.by_username(name) if name else None
-        if user is not None and user.locked_until is not None and user.locked_until > now:
-            # Same work as a real check: a locked account must not answer faster.
-            self._accounts.check_password(name, password)
-            _logger.warning("login refused: account %r locked (client %s)", name, client)
-            raise LoginRefused("this account is locked for a while after too many failed logins",
-                               reason="locked")
-        matched = self._accounts.check_password(name, password)
+        held = (user is not None and not trusted_device and user.locked_until is not None
+                and user.locked_until > now)
+        matched = self._accounts.check_password(name, password)  # the same work in every case
         if matched is not None and matched.totp_secret:
             if not totp_matches(matched.totp_secret, totp_code, at=now.timestamp()):
                 matched = None
+        if held:
+            _logger.warning("login refused: account %r in back-off (client %s)", name, client)
+            raise LoginRefused("wrong user name, password or code", reason="bad_credentials")
         if matched is None:
             _logger.warning("login failed for %r (client %s)", name, client)
             if user is not None:
                 self._fail(user, client=client)
             raise LoginRefused("wrong user name, password or code", reason="bad_credentials")
-        matched.failed_logins = 0
-        matched.locked_until = None
+        if matched.locked_until is None or matched.locked_until <= now:
+            # (a trusted device let in during back-off leaves it standing for everyone else)
+            matched.failed_logins = 0
+            matched.locked_until = None
         self._audit.append(Actor(name=matched.username, role=matched.role, client=client,
                                  user_id=matched.id), "login", target=matched.username)
         return matched
 
     def _fail(self, user: User, *, client: str | None) -> None:
+        now = self._clock()
+        if user.locked_until is not None and now - user.locked_until > FAILURE_MEMORY:
+            user.failed_logins = 0  # an old run of failures is forgiven
         user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= MAX_FAILURES:
-            user.failed_logins = 0
-            user.locked_until = self._clock() + timedelta(minutes=LOCK_MINUTES)
-            _logger.warning("account %r locked for %d minutes (client %s)", user.username, LOCK_MINUTES, client)
-            self._audit.append(Actor(name="system", role="system", client=client), "account_lock",
-                               target=user.username, after={"locked_until": user.locked_until.isoformat()})
+        excess = user.failed_logins - FREE_FAILURES
+        if excess >= 0:
+            wait = min(MAX_BACKOFF, timedelta(seconds=2 ** min(excess, 20)))
+            user.locked_until = now + wait
+            _logger.warning("account %r in back-off for %d s after %d failures (client %s)", user.username,
+                            wait.total_seconds(), user.failed_logins, client)
+            if excess == 0:
+                self._audit.append(Actor(name="system", role="system", client=client), "account_lock",
+                                   target=user.username, after={"locked_until": user.locked_until.isoformat()})
+        elif user.locked_until is None or user.locked_until < now:
+            user.locked_until = now  # remembers when the run of failures was last added to
         self._session.flush()
 
     def logout(self, user_id: int) -> None:
