@@ -216,9 +216,12 @@ def totp() -> Any:
     if request.method == "POST":
         context.begin_write()
         secret = session.get("totp_pending", "")
-        LoginService(context.session(), clock=context.clock(), audit=_audit()).enrol_totp(
-            who.user_id, secret, request.form.get("code", ""), actor=who.actor())
-        context.session().commit()
+        try:
+            LoginService(context.session(), clock=context.clock(), audit=_audit()).enrol_totp(
+                who.user_id, secret, request.form.get("code", ""), actor=who.actor(),
+                password=request.form.get("password", ""), current_code=request.form.get("current_code"))
+        finally:
+            context.session().commit()  # a wrong password here counts towards back-off, as at login
         user = context.session().get(User, who.user_id)
         if user is None:  # deleted in the meantime
             raise ApiError(401, "unauthorized", _("请先登录。"))

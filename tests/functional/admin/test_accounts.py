@@ -199,11 +199,14 @@ def test_login_next_cannot_leave_the_console(client, make_user, target):
     assert response.headers["Location"] == "/admin/"
 
 
-def _enrol(console, clock):
+def _enrol(console, clock, *, password=PASSWORD, current_code=None):
     page = console.get("/admin/totp").get_data(as_text=True)
     secret = page.split("<code>")[1].split("</code>")[0]
     code = pyotp.TOTP(secret).at(clock())
-    response = console.post("/admin/totp", data={"code": code, "csrf_token": csrf_from(page)})
+    data = {"code": code, "password": password, "csrf_token": csrf_from(page)}
+    if current_code is not None:
+        data["current_code"] = current_code
+    response = console.post("/admin/totp", data=data)
     return secret, response
 
 
@@ -216,7 +219,46 @@ def test_totp_enrolment_then_login_needs_the_code(client, login, make_user, cloc
     assert _try(app.test_client(), "boss", PASSWORD).status_code == 401
     assert _try(app.test_client(), "boss", PASSWORD, "000000" if pyotp.TOTP(secret).at(clock()) != "000000"
                 else "111111").status_code == 401
+    clock.advance(seconds=30)  # the enrolment spent the code of its time step
     assert _try(app.test_client(), "boss", PASSWORD, pyotp.TOTP(secret).at(clock())).status_code == 302
+
+
+def test_a_totp_code_works_once(client, login, make_user, clock, app):
+    make_user("boss", "committee")
+    secret, _ = _enrol(login("boss"), clock)
+    clock.advance(seconds=30)
+    code = pyotp.TOTP(secret).at(clock())
+    assert _try(app.test_client(), "boss", PASSWORD, code).status_code == 302
+    assert _try(app.test_client(), "boss", PASSWORD, code).status_code == 401  # replayed in its window
+    clock.advance(seconds=10)
+    assert _try(app.test_client(), "boss", PASSWORD, code).status_code == 401  # still inside the drift window
+    previous = pyotp.TOTP(secret).at(clock().timestamp() - 30)
+    assert _try(app.test_client(), "boss", PASSWORD, previous).status_code == 401  # an older step, too
+    clock.advance(seconds=30)
+    assert _try(app.test_client(), "boss", PASSWORD, pyotp.TOTP(secret).at(clock())).status_code == 302
+
+
+def test_totp_enrolment_needs_the_password(client, login, make_user, app, clock):
+    make_user("boss", "committee")
+    _, response = _enrol(login("boss"), clock, password="not-the-password")
+    assert response.status_code == 400 and "password is wrong" in response.get_data(as_text=True)
+    assert _user(app, "boss").totp_secret is None
+
+
+def test_a_session_alone_cannot_replace_the_totp_secret(client, login, make_user, app, clock):
+    make_user("boss", "committee")
+    console = login("boss")
+    first, _ = _enrol(console, clock)
+    clock.advance(seconds=30)
+    console = login("boss", totp=pyotp.TOTP(first).at(clock()))
+    clock.advance(seconds=30)
+    _, response = _enrol(console, clock)  # password, but not the old code
+    assert response.status_code == 400 and "current code" in response.get_data(as_text=True)
+    _, response = _enrol(console, clock, password="", current_code=pyotp.TOTP(first).at(clock()))
+    assert response.status_code == 400 and "password is wrong" in response.get_data(as_text=True)
+    assert _user(app, "boss").totp_secret == first
+    second, response = _enrol(console, clock, current_code=pyotp.TOTP(first).at(clock()))
+    assert response.status_code == 302 and _user(app, "boss").totp_secret == second != first
 
 
 def test_totp_enrolment_with_wrong_code_is_refused(client, login, make_user, app):
