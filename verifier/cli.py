@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import getpass
 import json
 import logging
@@ -399,7 +398,9 @@ def badge_export(fmt: str) -> None:
             for body in rows:
                 click.echo(json.dumps(body, ensure_ascii=False))
             return
-        writer = csv.writer(sys.stdout)
+        from verifier.csvsafe import SafeWriter
+
+        writer = SafeWriter(sys.stdout)  # shop and holder names must not run as spreadsheet formulas
         writer.writerow(["id", "status", "holder", "shop_name", "shop_url", "platform", "hosts", "branch",
                          "valid_from", "valid_until", "revocation_reason", "verify_url"])
         for body in rows:

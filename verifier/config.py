@@ -130,7 +130,9 @@ def ensure_secret_key(config: dict[str, Any]) -> str:
     path = Path(config["INSTANCE_DIR"]) / "secret_key"
     if path.exists():
         return path.read_text(encoding="ascii").strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from verifier.fsmodes import private_dir
+
+    private_dir(path.parent)
     key = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as fh:
