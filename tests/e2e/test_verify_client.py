@@ -89,7 +89,7 @@ def test_old_jws_of_withdrawn_key_is_not_valid_online_then_offline(live_server: 
     old = badge["credential"]
     code, outcome, _ = _verify(env, live_server.url, old)
     assert (code, outcome["status"]) == (0, "valid")  # the cache is warm: keys and lists
-    _ok(live_server.env, "keys", "retire", _kid(old))
+    _ok(live_server.env, "keys", "retire", "--", _kid(old))
 
     code, outcome, _ = _verify(env, live_server.url, old)
     assert code == 1 and outcome["status"] == "invalid" and outcome["reason"] == "key_withdrawn", outcome
@@ -106,7 +106,7 @@ def test_old_jws_of_withdrawn_key_offline_past_ttl_cannot_be_checked(live_server
     badge = _issue(live_server.env)
     offset = [0.0]
     assert _client(live_server.url, tmp_path, offset=offset).verify(badge["credential"])["valid"]
-    _ok(live_server.env, "keys", "retire", _kid(badge["credential"]))
+    _ok(live_server.env, "keys", "retire", "--", _kid(badge["credential"]))
     offset[0] = 301  # the JWKS is served with max-age=300
     outcome = _client(live_server.url, tmp_path, offset=offset, offline=True).verify(badge["credential"])
     assert outcome["valid"] is False and outcome["status"] == CANNOT_CHECK
@@ -119,7 +119,7 @@ def test_old_jws_of_withdrawn_key_online_with_warm_cache_in_process(live_server:
     offset = [0.0]
     client = _client(live_server.url, tmp_path, offset=offset)
     assert client.verify(badge["credential"])["valid"]
-    _ok(live_server.env, "keys", "retire", _kid(badge["credential"]))
+    _ok(live_server.env, "keys", "retire", "--", _kid(badge["credential"]))
     offset[0] = 60  # well within every ttl: the cache alone would still say VALID
     outcome = _client(live_server.url, tmp_path, offset=offset).verify(badge["credential"])
     assert outcome["valid"] is False and outcome["reason"] == "key_withdrawn"
@@ -141,7 +141,7 @@ def test_forged_credential_for_missing_badge_is_not_valid_before_and_after_retir
     assert code == 1 and outcome["status"] == "invalid" and outcome["reason"] == "not_found", outcome
     assert outcome["badge_id"] == "ZZZZ-ZZZZ-ZZZZ"
 
-    _ok(live_server.env, "keys", "retire", kid)
+    _ok(live_server.env, "keys", "retire", "--", kid)
     code, outcome, _ = _verify(env, live_server.url, forged)
     assert code == 1 and outcome["status"] == "invalid", outcome
     assert outcome["reason"] in {"not_found", "key_withdrawn"}
