@@ -58,6 +58,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
                 instance_path=settings["INSTANCE_DIR"])
     app.config.update(settings)
     app.config["SECRET_KEY"] = ensure_secret_key(settings)
+    if Path(settings["INSTANCE_DIR"]).is_dir():
+        from verifier.storage.fsmodes import private_dir
+
+        private_dir(Path(settings["INSTANCE_DIR"]))  # an older release left it 0755
     app.config.setdefault("CLOCK", utcnow)
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,

@@ -37,11 +37,12 @@ ENV_KEYS = (
     "HEALTH_MIN_FREE_BYTES",
     "COMMITTEE_PHONE",
     "COMMITTEE_EMAIL",
+    "API_TOKEN_DAYS",
 )
 
 _BOOL_KEYS = {"PUBLIC_ONLY", "REQUIRE_TOTP_FOR_COMMITTEE"}
 _INT_KEYS = {"STATUS_LIST_TTL", "DEFAULT_VALID_DAYS", "COMPLAINT_RETENTION_DAYS", "TRUSTED_PROXIES",
-             "IMPORT_SIGN_WORKERS", "HEALTH_MIN_FREE_BYTES"}
+             "IMPORT_SIGN_WORKERS", "HEALTH_MIN_FREE_BYTES", "API_TOKEN_DAYS"}
 
 
 def defaults() -> dict[str, Any]:
@@ -66,6 +67,7 @@ def defaults() -> dict[str, Any]:
         "COMMITTEE_PHONE": None,  # shown on the home page and the unknown-badge warning
         "COMMITTEE_EMAIL": None,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "API_TOKEN_DAYS": 90,  # an API token stops working this many days after it is issued
         "IMPORT_SIGN_WORKERS": None,  # `liang badge import`: the idle cores but one (signer.batch)
         "HEALTH_MIN_FREE_BYTES": 16 * 1024 * 1024,  # /healthz: 503 when the SQLite disk has less free
     }
@@ -118,6 +120,8 @@ def _validate(config: dict[str, Any]) -> None:
         raise ConfigError(f"LIANG_TIMEZONE {config['TIMEZONE']!r} is not a known time zone") from exc
     if int(config["STATUS_LIST_TTL"]) < 0:
         raise ConfigError("LIANG_STATUS_LIST_TTL must not be negative")
+    if int(config["API_TOKEN_DAYS"]) < 1:
+        raise ConfigError("LIANG_API_TOKEN_DAYS must be at least 1")
     if config["IMPORT_SIGN_WORKERS"] is not None and int(config["IMPORT_SIGN_WORKERS"]) < 0:
         raise ConfigError("LIANG_IMPORT_SIGN_WORKERS must not be negative (0 signs in process)")
 
@@ -132,7 +136,9 @@ def ensure_secret_key(config: dict[str, Any]) -> str:
     path = Path(config["INSTANCE_DIR"]) / "secret_key"
     if path.exists():
         return path.read_text(encoding="ascii").strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from verifier.storage.fsmodes import private_dir
+
+    private_dir(path.parent)
     key = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as fh:

@@ -52,7 +52,8 @@ def principal_for(user: User, *, via: str) -> Principal:
 
 def accounts() -> AccountService:
     """Return the account service for this request."""
-    return AccountService(context.session(), clock=context.clock())
+    return AccountService(context.session(), clock=context.clock(),
+                          token_days=int(context.config("API_TOKEN_DAYS")))
 
 
 @login_manager.user_loader

@@ -44,6 +44,8 @@ def safe_next(target: str | None) -> str | None:
     """Return ``target`` if it is a local console path (no open redirects), else None."""
     if not target or not target.startswith("/admin") or target.startswith("//") or "\\" in target:
         return None
+    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in target):
+        return None  # CR/LF and other controls would break the Location header (a 500, or a split header)
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc else None
 

@@ -9,7 +9,7 @@ from verifier.web.errors import ApiError
 #: Actions an administrator can take. Reads are ``*.read``; everything else writes.
 READ_ACTIONS = frozenset({
     "badge.read", "member.read", "branch.read", "group.read", "complaint.read", "audit.read",
-    "dashboard.read", "application.read", "import.read", "token.read",
+    "dashboard.read", "application.read", "import.read", "token.read", "user.read",
 })
 WRITE_ACTIONS = frozenset({
     "badge.issue", "badge.suspend", "badge.reinstate", "badge.revoke", "badge.renew",

@@ -6,14 +6,14 @@ import hashlib
 import hmac
 import logging
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from signer.clock import Clock
+from signer.clock import Clock, ensure_utc
 from signer.errors import BadgeError, Conflict, InvalidInput
 from verifier.storage.models import ApiToken, Branch, User
 
@@ -22,6 +22,8 @@ _logger = logging.getLogger(__name__)
 ROLES = ("committee", "branch", "auditor")
 MIN_PASSWORD = 12
 TOKEN_PREFIX = "liang_"  # noqa: S105 - a prefix that marks our tokens, not a secret
+#: How long an API token works after it is issued (LIANG_API_TOKEN_DAYS).
+TOKEN_DAYS = 90
 # A hash to compare against when the user does not exist, so that a login for
 # an unknown name takes as long as one for a known name.
 # Made on first use, not at import: scrypt costs ~0.2 s and would delay every start-up.
@@ -60,9 +62,10 @@ def check_password_strength(password: str, *, username: str = "") -> None:
 class AccountService:
     """Create accounts, check passwords, issue and check API tokens."""
 
-    def __init__(self, session: Session, *, clock: Clock) -> None:
+    def __init__(self, session: Session, *, clock: Clock, token_days: int = TOKEN_DAYS) -> None:
         self._session = session
         self._clock = clock
+        self._token_lifetime = timedelta(days=token_days)
 
     def create(self, username: str, password: str, *, role: str, branch_code: str | None = None) -> User:
         """Create an administrator account."""
@@ -89,11 +92,52 @@ class AccountService:
         self._session.flush()
         return user
 
-    def set_password(self, user: User, password: str) -> None:
-        """Replace a user's password and end their sessions."""
+    def set_password(self, user: User, password: str) -> int:
+        """Replace a user's password and end their sessions and API tokens; return the tokens revoked."""
         check_password_strength(password, username=user.username)
         user.password_hash = hash_password(password)
         user.session_nonce = secrets.token_hex(16)
+        return self.revoke_tokens(user)
+
+    def disable(self, user: User) -> int:
+        """End an account: its sessions and API tokens stop at once; return the tokens revoked."""
+        if user.role == "committee" and user.active and self._active_committee() <= 1:
+            # a disabled last committee account would leave nobody to enable anyone (but the CLI)
+            raise Conflict("this is the last active committee account: enable or create another first")
+        user.active = 0
+        user.session_nonce = secrets.token_hex(16)
+        return self.revoke_tokens(user)
+
+    def enable(self, user: User) -> None:
+        """Restore a disabled account (its old tokens stay revoked; sessions start afresh)."""
+        user.active = 1
+        user.failed_logins = 0
+        user.locked_until = None
+
+    def revoke_tokens(self, user: User) -> int:
+        """Revoke every unrevoked API token of ``user``; return how many."""
+        rows = self._session.execute(
+            select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))).scalars().all()
+        now = self._clock()
+        for row in rows:
+            row.revoked_at = now
+        self._session.flush()
+        return len(rows)
+
+    def token_expires_at(self, row: ApiToken) -> datetime:
+        """Return when an API token stops working."""
+        return ensure_utc(row.created_at) + self._token_lifetime
+
+    def _active_committee(self) -> int:
+        return len(self._session.execute(
+            select(User.id).where(User.role == "committee", User.active == 1)).scalars().all())
+
+    def require(self, username: str) -> User:
+        """Return the user with this name or raise InvalidInput."""
+        user = self.by_username(username) if isinstance(username, str) and len(username) <= 64 else None
+        if user is None:
+            raise InvalidInput(f"no user {username!r}", field="username")
+        return user
 
     def by_username(self, username: str) -> User | None:
         """Return the user with this name, if any."""
@@ -124,6 +168,8 @@ class AccountService:
         digest = hash_token(token)
         row = self._session.execute(select(ApiToken).where(ApiToken.token_hash == digest)).scalar_one_or_none()
         if row is None or row.revoked_at is not None or not hmac.compare_digest(row.token_hash, digest):
+            return None
+        if self._clock() >= self.token_expires_at(row):
             return None
         user = row.user
         return user if user.active else None

@@ -25,7 +25,8 @@ _logger = logging.getLogger(__name__)
 
 # -- accounts ---------------------------------------------------------------------------------
 def _login_limit() -> str:
-    return str(current_app.config.get("LOGIN_RATE_LIMIT", "20 per minute"))
+    # per client: a burst a minute, and a ceiling an hour against slow guessing from one address
+    return str(current_app.config.get("LOGIN_RATE_LIMIT", "20 per minute;200 per hour"))
 
 
 def _login_breach(limit: Any) -> None:
@@ -41,22 +42,25 @@ def login() -> Any:
     nxt = guards.safe_next(request.values.get("next"))
     if request.method == "GET":
         return render_template("admin/login.html", next=nxt, error=None)
+    from verifier.accounts import devices as login_devices
+
     context.begin_write()
     service = LoginService(context.session(), clock=context.clock(), audit=audit_log())
+    name = request.form.get("username", "")
+    known = AccountService(context.session(), clock=context.clock()).by_username(name.strip()[:64])
     try:
-        user = service.attempt(request.form.get("username", ""), request.form.get("password", ""),
-                               request.form.get("totp"), client=context.client_address())
-    except LoginRefused as exc:
+        user = service.attempt(name, request.form.get("password", ""), request.form.get("totp"),
+                               client=context.client_address(), trusted_device=login_devices.is_trusted(known))
+    except LoginRefused:
         context.session().commit()  # the failure count must stick
-        locked = exc.reason == "locked"
-        message = _("登录失败次数过多，账户已临时锁定，请 15 分钟后再试。") if locked else _(
-            "用户名、密码或动态验证码不正确。")
-        return render_template("admin/login.html", next=nxt, error=message), 429 if locked else 401
+        # One answer for every refusal: unknown name, wrong password or code, account in back-off.
+        message = _("用户名、密码或动态验证码不正确；多次失败后需稍候再试。")
+        return render_template("admin/login.html", next=nxt, error=message), 401
     context.session().commit()
     session.clear()  # a fresh session at login: nothing from before survives
     login_user(principal_for(user, via="session"))
     session.permanent = True
-    return redirect(nxt or url_for("admin.dashboard"))
+    return login_devices.remember(redirect(nxt or url_for("admin.dashboard")), user)
 
 
 @bp.post("/logout")
@@ -81,9 +85,12 @@ def totp() -> Any:
     if request.method == "POST":
         context.begin_write()
         secret = session.get("totp_pending", "")
-        LoginService(context.session(), clock=context.clock(), audit=audit_log()).enrol_totp(
-            who.user_id, secret, request.form.get("code", ""), actor=who.actor())
-        context.session().commit()
+        try:
+            LoginService(context.session(), clock=context.clock(), audit=audit_log()).enrol_totp(
+                who.user_id, secret, request.form.get("code", ""), actor=who.actor(),
+                password=request.form.get("password", ""), current_code=request.form.get("current_code"))
+        finally:
+            context.session().commit()  # a wrong password here counts towards back-off, as at login
         user = context.session().get(User, who.user_id)
         if user is None:  # deleted in the meantime
             raise ApiError(401, "unauthorized", _("请先登录。"))
@@ -121,7 +128,10 @@ def tokens() -> Any:
         context.session().commit()
     rows = context.session().execute(
         select(ApiToken).where(ApiToken.user_id == who.user_id).order_by(ApiToken.id.desc())).scalars().all()
-    response = Response(render_template("admin/tokens.html", tokens=rows, shown=shown))
+    from verifier.accounts.auth import accounts
+
+    response = Response(render_template("admin/tokens.html", tokens=rows, shown=shown,
+                                        expires_at=accounts().token_expires_at, now=context.clock()()))
     response.headers["Cache-Control"] = "no-store"  # the new token must not linger in caches
     return response
 

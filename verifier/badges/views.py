@@ -174,9 +174,9 @@ def renew_many() -> Response:
 
 # -- bulk import --------------------------------------------------------------------------------
 def _import_dir() -> Path:
-    path = Path(current_app.instance_path) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    from verifier.storage.fsmodes import private_dir
+
+    return private_dir(Path(current_app.instance_path) / "imports")
 
 
 def _importer() -> Any:
@@ -210,7 +210,9 @@ def import_page() -> Any:
     token = None
     if report.ok and rows:
         token = secrets.token_urlsafe(16)
-        (_import_dir() / f"{token}.csv").write_text(text, encoding="utf-8")
+        from verifier.storage.fsmodes import write_private
+
+        write_private(_import_dir() / f"{token}.csv", text)  # members' names: not for other local users
         session["import_token"] = token
     return render_template("admin/import.html", report=report, token=token)
 

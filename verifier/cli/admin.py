@@ -51,13 +51,77 @@ def _read_password() -> str:
 @click.argument("username")
 @click.option("--label", default=None)
 def admin_token(username: str, label: str | None) -> None:
-    """Print a new API token for USERNAME (shown once)."""
-    from verifier.accounts.service import AccountService
+    """Print a new API token for USERNAME (shown once; it expires after LIANG_API_TOKEN_DAYS)."""
+    from verifier.accounts.auth import accounts
 
     with writing():
-        token = AccountService(context.session(), clock=context.clock()).issue_token(username, label=label)
+        service = accounts()
+        token = service.issue_token(username, label=label)
         AuditLog(context.session(), clock=context.clock()).append(cli_actor(), "token_create", target=username)
+        days = int(context.config("API_TOKEN_DAYS"))
     click.echo(token)
+    click.echo(f"expires in {days} days (LIANG_API_TOKEN_DAYS)", err=True)
+
+
+@admin.command("disable")
+@click.argument("username")
+def admin_disable(username: str) -> None:
+    """End an account: its sessions and API tokens stop at once."""
+    from verifier.accounts.auth import accounts
+
+    with writing():
+        service = accounts()
+        user = service.require(username)
+        revoked = service.disable(user)
+        AuditLog(context.session(), clock=context.clock()).append(
+            cli_actor(), "user_disable", target=user.username, after={"active": False, "tokens_revoked": revoked})
+    click.echo(f"disabled {username}; ended its sessions and revoked {revoked} token(s)")
+
+
+@admin.command("enable")
+@click.argument("username")
+def admin_enable(username: str) -> None:
+    """Restore a disabled account (its old tokens stay revoked)."""
+    from verifier.accounts.auth import accounts
+
+    with writing():
+        service = accounts()
+        user = service.require(username)
+        service.enable(user)
+        AuditLog(context.session(), clock=context.clock()).append(
+            cli_actor(), "user_enable", target=user.username, after={"active": True})
+    click.echo(f"enabled {username}")
+
+
+@admin.command("reset-password")
+@click.argument("username")
+def admin_reset_password(username: str) -> None:
+    """Set a new password (read from stdin); ends the user's sessions and API tokens."""
+    password = _read_password()
+    from verifier.accounts.auth import accounts
+
+    with writing():
+        service = accounts()
+        user = service.require(username)
+        revoked = service.set_password(user, password)
+        AuditLog(context.session(), clock=context.clock()).append(
+            cli_actor(), "password_reset", target=user.username, after={"tokens_revoked": revoked})
+    click.echo(f"new password set for {username}; ended its sessions and revoked {revoked} token(s)")
+
+
+@admin.command("revoke-tokens")
+@click.argument("username")
+def admin_revoke_tokens(username: str) -> None:
+    """Revoke every API token of USERNAME."""
+    from verifier.accounts.auth import accounts
+
+    with writing():
+        service = accounts()
+        user = service.require(username)
+        revoked = service.revoke_tokens(user)
+        AuditLog(context.session(), clock=context.clock()).append(
+            cli_actor(), "tokens_revoke", target=user.username, after={"tokens_revoked": revoked})
+    click.echo(f"revoked {revoked} token(s) of {username}")
 
 
 @click.group()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from typing import Any
@@ -133,7 +132,9 @@ def badge_export(fmt: str) -> None:
             for body in rows:
                 click.echo(json.dumps(body, ensure_ascii=False))
             return
-        writer = csv.writer(sys.stdout)
+        from verifier.badges.csvsafe import SafeWriter
+
+        writer = SafeWriter(sys.stdout)  # shop and holder names must not run as spreadsheet formulas
         writer.writerow(["id", "status", "holder", "shop_name", "shop_url", "platform", "hosts", "branch",
                          "valid_from", "valid_until", "revocation_reason", "verify_url"])
         for body in rows:

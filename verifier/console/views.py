@@ -36,6 +36,9 @@ def register(app: Flask) -> None:
     app.permanent_session_lifetime = timedelta(minutes=int(app.config.get("ADMIN_IDLE_MINUTES", 30)))
     app.config["SESSION_REFRESH_EACH_REQUEST"] = True  # idle timeout: each request restarts the clock
     app.register_blueprint(bp)
+    from verifier.accounts import users_admin
+
+    users_admin.register(app)  # accounts: disable, enable, reset password, revoke tokens
     _install_verification_counter(app)
 
 

@@ -17,8 +17,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, future=True, **kwargs)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+        from verifier.storage.fsmodes import private_database, private_dir
+
+        private_dir(Path(parsed.database).parent, tighten=False)  # may be a shared directory: only create
+        private_database(Path(parsed.database))  # the database itself is ours: 0600
     engine = create_engine(url, future=True, connect_args={"timeout": 30}, **kwargs)
 
     @event.listens_for(engine, "connect")

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     Date,
     DateTime,
@@ -219,6 +220,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))  # committee | branch | auditor
     branch_id: Mapped[int | None] = mapped_column(ForeignKey("branches.id"))
     totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # a TOTP code is accepted once
     session_nonce: Mapped[str] = mapped_column(String(64))  # changes at logout: ends sessions
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -45,7 +45,7 @@ def test_login_works_and_sets_safe_cookie(client, make_user):
     make_user("boss", "committee")
     response = _try(client, "boss", PASSWORD)
     assert response.status_code == 302 and response.headers["Location"] == "/admin/"
-    cookie = response.headers["Set-Cookie"]
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if not c.startswith("liang_device="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Expires=" in cookie
     assert client.get("/admin/").status_code == 200
 
@@ -57,32 +57,86 @@ def test_wrong_password_is_401_with_message(client, make_user):
     assert "用户名、密码或动态验证码不正确" in response.get_data(as_text=True)
 
 
-def test_25_wrong_passwords_lock_the_account(client, make_user, app, caplog):
+def _answers(client, username, n):
+    out = []
+    for i in range(n):
+        response = _try(client, username, f"wrong-password-{i:03d}")
+        out.append((response.status_code, response.get_data(as_text=True).replace(username, "NAME")))
+    return out
+
+
+def test_known_and_unknown_names_get_the_same_answers(app, make_user, caplog):
     make_user("boss", "committee")
     caplog.set_level(logging.WARNING)
-    statuses = [_try(client, "boss", f"wrong-password-{i:03d}").status_code for i in range(25)]
-    assert statuses[:10] == [401] * 10
-    assert set(statuses[10:]) == {429}
-    # Even the right password is refused while locked, with a clear message.
-    response = _try(client, "boss", PASSWORD)
-    assert response.status_code == 429
-    assert "账户已临时锁定" in response.get_data(as_text=True)
-    assert _user(app, "boss").locked_until is not None
-    assert "locked" in caplog.text and "wrong-password" not in caplog.text  # logged, without passwords
+    known = _answers(app.test_client(), "boss", 25)
+    unknown = _answers(app.test_client(), "nobody", 25)
+    strip = [(status, _strip_csrf(page)) for status, page in known]
+    assert strip == [(status, _strip_csrf(page)) for status, page in unknown]
+    assert {status for status, _ in known} == {401}
+    assert _user(app, "boss").locked_until is not None  # the account is in back-off all the same
+    assert "back-off" in caplog.text and "wrong-password" not in caplog.text  # logged, without passwords
 
 
-def test_lock_expires_after_15_minutes(client, make_user, clock):
+def _strip_csrf(page):
+    import re
+
+    return re.sub(r'name="csrf_token" value="[^"]+"', "", page)
+
+
+def test_back_off_holds_even_the_right_password_then_lets_go(client, make_user, clock):
     make_user("boss", "committee")
-    for i in range(10):
+    for i in range(7):  # 5 free failures, then 1 s, 2 s, 4 s of back-off
         _try(client, "boss", f"wrong-password-{i:03d}")
-    assert _try(client, "boss", PASSWORD).status_code == 429
-    clock.advance(minutes=16)
+    assert _try(client, "boss", PASSWORD).status_code == 401  # held, unchecked, same answer
+    clock.advance(seconds=5)
     assert _try(client, "boss", PASSWORD).status_code == 302
+
+
+def test_back_off_is_at_most_15_minutes(client, make_user, clock):
+    make_user("boss", "committee")
+    for i in range(60):
+        _try(client, "boss", f"wrong-password-{i:03d}")
+        clock.advance(minutes=16)  # past every wait, so each failure counts and doubles the next
+    assert _try(client, "boss", "wrong-password-x").status_code == 401
+    clock.advance(minutes=15, seconds=1)
+    assert _try(client, "boss", PASSWORD).status_code == 302
+
+
+def test_owner_browser_is_not_locked_out_by_an_attacker(app, make_user, login, clock):
+    make_user("boss", "committee")
+    owner = login("boss")  # a successful login leaves a device cookie in this browser
+    owner.post("/admin/logout", data={"csrf_token": _csrf_of(owner)})
+    attacker = app.test_client()
+    for i in range(30):
+        _try(attacker, "boss", f"wrong-password-{i:03d}")
+    assert _try(attacker, "boss", PASSWORD).status_code == 401  # the attacker's guesses are held
+    assert _try(owner, "boss", PASSWORD).status_code == 302  # the owner's browser is not
+    assert _try(app.test_client(), "boss", PASSWORD).status_code == 401  # a new browser waits
+
+
+def _csrf_of(client):
+    return csrf_from(client.get("/admin/").get_data(as_text=True))
+
+
+def test_a_new_password_retires_device_cookies(app, make_user, login):
+    make_user("boss", "committee")
+    owner = login("boss")
+    with app.app_context():
+        from verifier.accounts.service import AccountService
+
+        context.begin_write()
+        service = AccountService(context.session(), clock=context.clock())
+        service.set_password(service.require("boss"), "brand-new-password-42")
+        context.session().commit()
+    attacker = app.test_client()
+    for i in range(8):
+        _try(attacker, "boss", f"wrong-password-{i:03d}")
+    assert _try(owner, "boss", "brand-new-password-42").status_code == 401  # the old cookie no longer vouches
 
 
 def test_success_resets_the_failure_count(client, make_user, app):
     make_user("boss", "committee")
-    for i in range(9):
+    for i in range(4):  # below the back-off threshold
         _try(client, "boss", f"wrong-password-{i:03d}")
     assert _try(client, "boss", PASSWORD).status_code == 302
     assert _user(app, "boss").failed_logins == 0
@@ -145,11 +199,14 @@ def test_login_next_cannot_leave_the_console(client, make_user, target):
     assert response.headers["Location"] == "/admin/"
 
 
-def _enrol(console, clock):
+def _enrol(console, clock, *, password=PASSWORD, current_code=None):
     page = console.get("/admin/totp").get_data(as_text=True)
     secret = page.split("<code>")[1].split("</code>")[0]
     code = pyotp.TOTP(secret).at(clock())
-    response = console.post("/admin/totp", data={"code": code, "csrf_token": csrf_from(page)})
+    data = {"code": code, "password": password, "csrf_token": csrf_from(page)}
+    if current_code is not None:
+        data["current_code"] = current_code
+    response = console.post("/admin/totp", data=data)
     return secret, response
 
 
@@ -162,7 +219,46 @@ def test_totp_enrolment_then_login_needs_the_code(client, login, make_user, cloc
     assert _try(app.test_client(), "boss", PASSWORD).status_code == 401
     assert _try(app.test_client(), "boss", PASSWORD, "000000" if pyotp.TOTP(secret).at(clock()) != "000000"
                 else "111111").status_code == 401
+    clock.advance(seconds=30)  # the enrolment spent the code of its time step
     assert _try(app.test_client(), "boss", PASSWORD, pyotp.TOTP(secret).at(clock())).status_code == 302
+
+
+def test_a_totp_code_works_once(client, login, make_user, clock, app):
+    make_user("boss", "committee")
+    secret, _ = _enrol(login("boss"), clock)
+    clock.advance(seconds=30)
+    code = pyotp.TOTP(secret).at(clock())
+    assert _try(app.test_client(), "boss", PASSWORD, code).status_code == 302
+    assert _try(app.test_client(), "boss", PASSWORD, code).status_code == 401  # replayed in its window
+    clock.advance(seconds=10)
+    assert _try(app.test_client(), "boss", PASSWORD, code).status_code == 401  # still inside the drift window
+    previous = pyotp.TOTP(secret).at(clock().timestamp() - 30)
+    assert _try(app.test_client(), "boss", PASSWORD, previous).status_code == 401  # an older step, too
+    clock.advance(seconds=30)
+    assert _try(app.test_client(), "boss", PASSWORD, pyotp.TOTP(secret).at(clock())).status_code == 302
+
+
+def test_totp_enrolment_needs_the_password(client, login, make_user, app, clock):
+    make_user("boss", "committee")
+    _, response = _enrol(login("boss"), clock, password="not-the-password")
+    assert response.status_code == 400 and "password is wrong" in response.get_data(as_text=True)
+    assert _user(app, "boss").totp_secret is None
+
+
+def test_a_session_alone_cannot_replace_the_totp_secret(client, login, make_user, app, clock):
+    make_user("boss", "committee")
+    console = login("boss")
+    first, _ = _enrol(console, clock)
+    clock.advance(seconds=30)
+    console = login("boss", totp=pyotp.TOTP(first).at(clock()))
+    clock.advance(seconds=30)
+    _, response = _enrol(console, clock)  # password, but not the old code
+    assert response.status_code == 400 and "current code" in response.get_data(as_text=True)
+    _, response = _enrol(console, clock, password="", current_code=pyotp.TOTP(first).at(clock()))
+    assert response.status_code == 400 and "password is wrong" in response.get_data(as_text=True)
+    assert _user(app, "boss").totp_secret == first
+    second, response = _enrol(console, clock, current_code=pyotp.TOTP(first).at(clock()))
+    assert response.status_code == 302 and _user(app, "boss").totp_secret == second != first
 
 
 def test_totp_enrolment_with_wrong_code_is_refused(client, login, make_user, app):
