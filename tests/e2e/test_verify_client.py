@@ -73,7 +73,7 @@ def _forge(server: str, kid: str, private_key: Any, entries: list[dict[str, Any]
     issuer = Issuer(public_url=server)
     start = datetime.fromtimestamp(time.time(), UTC).replace(microsecond=0) - timedelta(days=1)
     claims = BadgeClaims(
-        badge_id="ZZZZ-ZZZZ-ZZZZ", holder_name="冒名者", shop_name="假店", shop_url="https://fake.taobao.com",
+        badge_id="ZZZZ-ZZZZ-ZZZZ", shop_name="假店", shop_url="https://fake.taobao.com",
         platform="taobao", hosts=("fake.taobao.com",), branch_code="B01", branch_name="第一支部",
         valid_from=start, valid_until=start + timedelta(days=365),
         status_entries=tuple(StatusEntry(e["statusPurpose"], e["statusListCredential"], int(e["statusListIndex"]))
@@ -133,7 +133,8 @@ def test_forged_credential_for_missing_badge_is_not_valid_before_and_after_retir
     kid, private_key = _stolen_key(app)
     assert kid == _kid(badge["credential"])
     # point at a real badge's (clear) status bits, so the lists alone cannot tell
-    forged = _forge(live_server.url, kid, private_key, jws_payload(badge["credential"])["credentialStatus"])
+    payload = jws_payload(badge["credential"])
+    forged = _forge(live_server.url, kid, private_key, [payload["credentialStatus"], payload["suspensionStatus"]])
     code, outcome, _ = _verify(env, live_server.url, badge["credential"])
     assert code == 0  # warm cache
 
