@@ -13,8 +13,11 @@ import pytest
 
 from tests.functional.route_walker import UnfillableRule, World, fill, make_world, requests_for, rules, send
 
-#: Where open CORS is allowed: the public GET API, keys, status lists and the widget.
-CORS_PATHS = re.compile(r"^(/api/v1/badges/[^/]+|/\.well-known/jwks\.json|/status/[^/]+|/widget\.js)$")
+#: Where open CORS is allowed: the public GET API, keys, status lists, the widget, and the linked-data
+#: documents a verifier running in a browser dereferences (credential.json, keys, /ns/v1, issuer, ...).
+CORS_PATHS = re.compile(r"^(/api/v1/badges/[^/]+|/\.well-known/jwks\.json|/status/[^/]+|/widget\.js"
+                        r"|/v/[^/]+/credential\.json|/keys/[^/]+(/multikey)?|/ns/v1|/issuer"
+                        r"|/achievements/[^/]+|/branches/[^/]+)$")
 CORS_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
