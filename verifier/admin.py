@@ -25,6 +25,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
@@ -189,7 +190,7 @@ def login() -> Any:
 
 @bp.post("/logout")
 @guards.console(guards.SELF)
-def logout() -> Response:
+def logout() -> ResponseReturnValue:
     """Sign out everywhere: the session nonce changes, so every copy of the cookie stops working."""
     context.begin_write()
     LoginService(context.session(), clock=context.clock(), audit=_audit()).logout(guards.principal().user_id)
@@ -256,7 +257,7 @@ def tokens() -> Any:
 
 @bp.post("/tokens/<int:token_id>/revoke")
 @guards.console("token.write")
-def token_revoke(token_id: int) -> Response:
+def token_revoke(token_id: int) -> ResponseReturnValue:
     """Revoke one of the signed-in user's API tokens."""
     who = guards.principal()
     context.begin_write()
@@ -293,7 +294,7 @@ def dashboard() -> str:
 
 @bp.post("/renewals")
 @guards.console("badge.renew")
-def renew_many() -> Response:
+def renew_many() -> ResponseReturnValue:
     """Renew every selected badge in one action (all or none)."""
     _confirmed()
     ids = request.form.getlist("badge")
@@ -410,7 +411,7 @@ def applications() -> str:
 
 @bp.post("/applications/<badge_id>/<decision>")
 @guards.console("application.decide")
-def application_decide(badge_id: str, decision: str) -> Response:
+def application_decide(badge_id: str, decision: str) -> ResponseReturnValue:
     """Approve (the badge is signed) or reject (with a reason) an application."""
     if decision not in {"approve", "reject"}:
         raise ApiError(404, "not_found", _("没有这个操作。"))
@@ -471,7 +472,7 @@ def groups() -> Any:
 
 @bp.post("/groups/<int:group_id>/members")
 @guards.console("member.write")
-def group_assign(group_id: int) -> Response:
+def group_assign(group_id: int) -> ResponseReturnValue:
     """Put a member into a group (branch administrators: their own members)."""
     context.begin_write()
     group = context.session().get(PartyGroup, group_id)
@@ -597,7 +598,7 @@ def import_page() -> Any:
 
 @bp.post("/import/commit")
 @guards.console("import.run")
-def import_commit() -> Response:
+def import_commit() -> ResponseReturnValue:
     """Import the previewed file: all rows or none, in one transaction."""
     from verifier.services.bulk import parse_csv
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from typing import cast
 
 from flask import Flask, Response, g, request
 from flask.globals import request_ctx
@@ -99,7 +100,8 @@ def init_auth(app: Flask) -> None:
     hooks = app.after_request_funcs.setdefault(None, [])
     for index, hook in enumerate(hooks):
         if getattr(hook, "__func__", None) is LoginManager._update_remember_cookie:
-            hooks[index] = _only_when_session_used(hook)
+            # The identity check proves this is Flask-Login's synchronous response hook.
+            hooks[index] = _only_when_session_used(cast("Callable[[Response], Response]", hook))
 
 
 def _only_when_session_used(update: Callable[[Response], Response]) -> Callable[[Response], Response]:
