@@ -171,7 +171,8 @@ def login() -> Any:
     if request.method == "GET":
         return render_template("admin/login.html", next=nxt, error=None)
     context.begin_write()
-    service = LoginService(context.session(), clock=context.clock(), audit=_audit())
+    service = LoginService(context.session(), clock=context.clock(), audit=_audit(),
+                           password_cost=context.password_cost())
     try:
         user = service.attempt(request.form.get("username", ""), request.form.get("password", ""),
                                request.form.get("totp"), client=context.client_address())

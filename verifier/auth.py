@@ -53,7 +53,7 @@ def principal_for(user: User, *, via: str) -> Principal:
 
 def accounts() -> AccountService:
     """Return the account service for this request."""
-    return AccountService(context.session(), clock=context.clock())
+    return context.account_service()
 
 
 @login_manager.user_loader

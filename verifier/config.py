@@ -9,6 +9,15 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+#: scrypt's cost for new password hashes is N = 2**cost (r=8, p=1; verifier.services.accounts).
+#: 15 is Werkzeug's "scrypt" default and the least a production node accepts; tests set a low
+#: cost (LIANG_PASSWORD_HASH_COST), which only TESTING allows.
+DEFAULT_PASSWORD_HASH_COST = 15
+MIN_PASSWORD_HASH_COST = 15
+MAX_PASSWORD_HASH_COST = 20  # N=2**20 with r=8 needs 1 GiB per hash
+#: The cheapest cost tests may use (below 2**7 OpenSSL refuses Werkzeug's scrypt memory bound).
+MIN_TEST_PASSWORD_HASH_COST = 8
+
 
 class ConfigError(Exception):
     """Unsafe or unusable configuration, refused at start-up."""
@@ -34,11 +43,12 @@ ENV_KEYS = (
     "VERIFY_RATE_LIMIT",
     "RATELIMIT_KEY_PREFIX",
     "IMPORT_SIGN_WORKERS",
+    "PASSWORD_HASH_COST",
 )
 
 _BOOL_KEYS = {"PUBLIC_ONLY", "REQUIRE_TOTP_FOR_COMMITTEE"}
 _INT_KEYS = {"STATUS_LIST_TTL", "DEFAULT_VALID_DAYS", "COMPLAINT_RETENTION_DAYS", "TRUSTED_PROXIES",
-             "IMPORT_SIGN_WORKERS"}
+             "IMPORT_SIGN_WORKERS", "PASSWORD_HASH_COST"}
 
 
 def defaults() -> dict[str, Any]:
@@ -62,6 +72,7 @@ def defaults() -> dict[str, Any]:
         "ISSUER_NAME": "网商党委",
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         "IMPORT_SIGN_WORKERS": None,  # `liang badge import`: the idle cores but one (signer.batch)
+        "PASSWORD_HASH_COST": DEFAULT_PASSWORD_HASH_COST,  # scrypt N = 2**cost for new password hashes
     }
 
 
@@ -114,6 +125,21 @@ def _validate(config: dict[str, Any]) -> None:
         raise ConfigError("LIANG_STATUS_LIST_TTL must not be negative")
     if config["IMPORT_SIGN_WORKERS"] is not None and int(config["IMPORT_SIGN_WORKERS"]) < 0:
         raise ConfigError("LIANG_IMPORT_SIGN_WORKERS must not be negative (0 signs in process)")
+    _validate_password_cost(config)
+
+
+def _validate_password_cost(config: dict[str, Any]) -> None:
+    """Refuse a password-hash cost outside scrypt's sane range; a cheap one only for tests (TESTING)."""
+    cost = int(config["PASSWORD_HASH_COST"])
+    config["PASSWORD_HASH_COST"] = cost
+    if cost > MAX_PASSWORD_HASH_COST:
+        raise ConfigError(f"LIANG_PASSWORD_HASH_COST must be at most {MAX_PASSWORD_HASH_COST}, not {cost}")
+    if cost < MIN_PASSWORD_HASH_COST and not config.get("TESTING"):
+        raise ConfigError(f"LIANG_PASSWORD_HASH_COST must be at least {MIN_PASSWORD_HASH_COST} "
+                          f"(scrypt N=2**{MIN_PASSWORD_HASH_COST}); a lower cost is for tests only, not {cost}")
+    if cost < MIN_TEST_PASSWORD_HASH_COST:
+        raise ConfigError(f"LIANG_PASSWORD_HASH_COST must be at least {MIN_TEST_PASSWORD_HASH_COST} even in tests, "
+                          f"not {cost}")
 
 
 def ensure_secret_key(config: dict[str, Any]) -> str:

@@ -12,7 +12,6 @@ from signer.ids import format_badge_id
 from signer.lifecycle import State
 from verifier import context
 from verifier.models import Badge, Branch
-from verifier.services.accounts import AccountService
 from verifier.services.audit import Actor, AuditLog
 from verifier.services.badges import IssueRequest
 from verifier.services.org import OrgService
@@ -68,7 +67,7 @@ def load_demo(*, public_url: str) -> dict[str, Any]:
                 badges.suspend(badge.id, actor=DEMO_ACTOR, note="演示：投诉处理中")
             elif state == "revoked":
                 badges.revoke(badge.id, actor=DEMO_ACTOR, reason="misconduct", note="演示：私密备注，不公开")
-    accounts = AccountService(session, clock=context.clock())
+    accounts = context.account_service()
     password = "-".join(secrets.token_urlsafe(6) for _ in range(3))
     user = accounts.by_username("admin")
     if user is None:

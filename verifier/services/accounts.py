@@ -15,6 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from signer.clock import Clock
 from signer.errors import BadgeError, Conflict, InvalidInput
+from verifier.config import DEFAULT_PASSWORD_HASH_COST
 from verifier.models import ApiToken, Branch, User
 
 _logger = logging.getLogger(__name__)
@@ -22,12 +23,18 @@ _logger = logging.getLogger(__name__)
 ROLES = ("committee", "branch", "auditor")
 MIN_PASSWORD = 12
 TOKEN_PREFIX = "liang_"  # noqa: S105 - a prefix that marks our tokens, not a secret
+
+
+def _scrypt_method(cost: int) -> str:
+    return f"scrypt:{2 ** cost}:8:1"
+
+
 # A hash to compare against when the user does not exist, so that a login for
-# an unknown name takes as long as one for a known name.
+# an unknown name takes as long as one for a known name (hence made at the same cost).
 # Made on first use, not at import: scrypt costs ~0.2 s and would delay every start-up.
-@lru_cache(maxsize=1)
-def _dummy_hash() -> str:
-    return generate_password_hash("not-a-real-password-0000", method="scrypt")
+@lru_cache(maxsize=4)
+def _dummy_hash(cost: int) -> str:
+    return generate_password_hash("not-a-real-password-0000", method=_scrypt_method(cost))
 
 
 class AuthError(BadgeError):
@@ -36,9 +43,9 @@ class AuthError(BadgeError):
     code = "unauthorized"
 
 
-def hash_password(password: str) -> str:
-    """Return an scrypt hash of ``password``."""
-    return generate_password_hash(password, method="scrypt")
+def hash_password(password: str, *, cost: int = DEFAULT_PASSWORD_HASH_COST) -> str:
+    """Return an scrypt hash of ``password`` (N = 2**cost; the hash records its parameters)."""
+    return generate_password_hash(password, method=_scrypt_method(cost))
 
 
 def hash_token(token: str) -> str:
@@ -60,9 +67,10 @@ def check_password_strength(password: str, *, username: str = "") -> None:
 class AccountService:
     """Create accounts, check passwords, issue and check API tokens."""
 
-    def __init__(self, session: Session, *, clock: Clock) -> None:
+    def __init__(self, session: Session, *, clock: Clock, password_cost: int = DEFAULT_PASSWORD_HASH_COST) -> None:
         self._session = session
         self._clock = clock
+        self._password_cost = password_cost
 
     def create(self, username: str, password: str, *, role: str, branch_code: str | None = None) -> User:
         """Create an administrator account."""
@@ -83,7 +91,7 @@ class AccountService:
         check_password_strength(password, username=username)
         if self._session.execute(select(User).where(User.username == username)).scalar_one_or_none():
             raise Conflict(f"user {username!r} already exists")
-        user = User(username=username, password_hash=hash_password(password), role=role, branch=branch,
+        user = User(username=username, password_hash=hash_password(password, cost=self._password_cost), role=role, branch=branch,
                     session_nonce=secrets.token_hex(16), failed_logins=0, active=1, created_at=self._clock())
         self._session.add(user)
         self._session.flush()
@@ -92,7 +100,7 @@ class AccountService:
     def set_password(self, user: User, password: str) -> None:
         """Replace a user's password and end their sessions."""
         check_password_strength(password, username=user.username)
-        user.password_hash = hash_password(password)
+        user.password_hash = hash_password(password, cost=self._password_cost)
         user.session_nonce = secrets.token_hex(16)
 
     def by_username(self, username: str) -> User | None:
@@ -103,7 +111,7 @@ class AccountService:
         """Return the user if the password matches (constant work whether or not the user exists)."""
         user = self.by_username(username) if isinstance(username, str) and len(username) <= 64 else None
         if user is None or not user.active:
-            check_password_hash(_dummy_hash(), password or "")
+            check_password_hash(_dummy_hash(self._password_cost), password or "")
             return None
         return user if check_password_hash(user.password_hash, password or "") else None
 
