@@ -6,7 +6,7 @@
 # pass runs only the tests that reach the database (the others are marked no_database by
 # tests/conftest.py and would run exactly as on SQLite). The run fails if a gate or either
 # pass fails, and a pass that runs no test (pytest exit 5) is a failure too.
-# Extra arguments go to both pytest runs; LIANG_TEST_WORKERS sets each pass's xdist workers (2).
+# Each log ends with the 30 slowest steps (--durations=30). Extra arguments go to both pytest runs; LIANG_TEST_WORKERS sets each pass's xdist workers (2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,11 +56,11 @@ run_pass() {
 passes=(sqlite)
 rm -f test-artifacts/pytest-*.log.status
 run_pass sqlite LIANG_TEST_DATABASE_URL= \
-  .venv/bin/python -m pytest -n "$workers" --dist worksteal -p no:cacheprovider "$@"
+  .venv/bin/python -m pytest -n "$workers" --dist worksteal --durations=30 -p no:cacheprovider "$@"
 if [ -n "${LIANG_TEST_DATABASE_URL:-}" ]; then
   passes+=(postgresql)
   run_pass postgresql \
-    .venv/bin/python -m pytest -n "$workers" --dist worksteal -p no:cacheprovider -m "not no_database" "$@"
+    .venv/bin/python -m pytest -n "$workers" --dist worksteal --durations=30 -p no:cacheprovider -m "not no_database" "$@"
 fi
 echo "== suite: ${passes[*]} at the same time (${workers} workers each) =="
 for p in "${pids[@]}"; do wait "$p" || true; done
