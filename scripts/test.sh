@@ -6,7 +6,8 @@
 # pass runs only the tests that reach the database (the others are marked no_database by
 # tests/conftest.py and would run exactly as on SQLite). The run fails if a gate or either
 # pass fails, and a pass that runs no test (pytest exit 5) is a failure too.
-# Each log ends with the 30 slowest steps (--durations=30). Extra arguments go to both pytest runs; LIANG_TEST_WORKERS sets each pass's xdist workers (2).
+# Each log ends with the 30 slowest steps (--durations=30). Extra arguments go to both pytest
+# runs; LIANG_TEST_WORKERS sets each pass's xdist workers (2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
