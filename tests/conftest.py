@@ -190,15 +190,17 @@ def _shared_apps() -> Iterator[dict[str, _SharedApp]]:
 
 
 @pytest.fixture
-def app(app_config: dict[str, Any], _shared_apps: dict[str, _SharedApp]) -> Iterator[Flask]:
+def app(app_config: dict[str, Any], _shared_apps: dict[str, _SharedApp], request: pytest.FixtureRequest
+        ) -> Iterator[Flask]:
     """Return an app over an emptied database with one signing key.
 
     Building an app costs more than most tests (Werkzeug compiles every route), so an app for
     a plain configuration is built once per worker and reused: each test gets it back with
     the configuration and extensions it was built with, empty caches and its own clock.
-    Configurations with rate limiting, or with values other than plain ones, get a fresh app.
+    Configurations with rate limiting, or with values other than plain ones, get a fresh app,
+    and so do tests marked ``fresh_app`` (they change the app itself, e.g. add a route).
     """
-    key = _share_key(app_config)
+    key = None if request.node.get_closest_marker("fresh_app") else _share_key(app_config)
     shared = _shared_apps.get(key) if key is not None else None
     fresh = shared is None
     if shared is not None:
