@@ -10,24 +10,24 @@ The test suite fails when a message lacks a translation or a catalogue is not co
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
+from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "verifier" / "translations"
-PYBABEL = [sys.executable, "-m", "babel.messages.frontend"]
 
 
 def main() -> None:
     pot = TRANSLATIONS / "messages.pot"
-    subprocess.run([*PYBABEL, "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "--no-location",
-                    "--sort-output", "-o", str(pot), str(ROOT)], check=True, cwd=ROOT)
-    subprocess.run([*PYBABEL, "update", "-i", str(pot), "-d", str(TRANSLATIONS), "--no-fuzzy-matching",
-                    "--ignore-obsolete"], check=True, cwd=ROOT)
+    # Babel's own command line, run in this process (no shell, no subprocess): pybabel extract / update.
+    pybabel = CommandLineInterface()
+    pybabel.run(["pybabel", "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l", "--no-location",
+                 "--sort-output", "-o", str(pot), str(ROOT)])
+    pybabel.run(["pybabel", "update", "-i", str(pot), "-d", str(TRANSLATIONS), "--no-fuzzy-matching",
+                 "--ignore-obsolete"])
     try:
         import opencc  # type: ignore[import-not-found]
 

@@ -1,6 +1,13 @@
 #!/usr/bin/env bash
-# Install what the tests need (venv, Python packages, Debian's Chromium) and run the whole suite.
-# On SQLite always; on PostgreSQL too when LIANG_TEST_DATABASE_URL is set (CI sets it).
+# Install what the tests need (venv, Python packages, Debian's Chromium and CJK fonts), check lint
+# (ruff) and types (mypy), then run the whole suite: on SQLite always; on PostgreSQL too when
+# LIANG_TEST_DATABASE_URL is set (CI sets it). The two passes run at the same time, each with
+# its own log (test-artifacts/pytest-<pass>.log, printed when both are done); the PostgreSQL
+# pass runs only the tests that reach the database (the others are marked no_database by
+# tests/conftest.py and would run exactly as on SQLite). The run fails if a gate or either
+# pass fails, and a pass that runs no test (pytest exit 5) is a failure too.
+# Each log ends with the 30 slowest steps (--durations=30). Extra arguments go to both pytest
+# runs; LIANG_TEST_WORKERS sets each pass's xdist workers (2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,12 +16,16 @@ PY=${PYTHON:-python3}
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test]'
 
-if [ ! -x /usr/bin/chromium ]; then
+# Debian packages: Chromium for the browser tests, Noto CJK so their screenshots show Chinese.
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q 'ok installed' || missing+=(fonts-noto-cjk)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
-    echo "installing Debian chromium for the browser tests"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    echo "installing Debian ${missing[*]} for the browser tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "warning: /usr/bin/chromium missing and not root: browser tests will be skipped" >&2
+    echo "warning: Debian ${missing[*]} missing and not root: browser tests skip or show no Chinese" >&2
   fi
 fi
 
@@ -52,12 +63,58 @@ else
   echo "warning: node/npm missing: the JavaScript interoperability tests will be skipped" >&2
 fi
 
+echo "== ruff check . =="
+.venv/bin/ruff check .
+echo "== mypy (signer, verifier, widget) =="
+.venv/bin/mypy
+
 mkdir -p test-artifacts
-status=0
-echo "== suite on SQLite =="
-LIANG_TEST_DATABASE_URL= .venv/bin/python -m pytest -n 2 -p no:cacheprovider "$@" || status=$?
+workers=${LIANG_TEST_WORKERS:-2}
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done' INT TERM
+
+# run_pass NAME [env assignments and pytest arguments...]: start one pass in the background.
+run_pass() {
+  local name=$1
+  shift
+  local log=test-artifacts/pytest-$name.log
+  (
+    start=$(date +%s)
+    rc=0
+    env "$@" >"$log" 2>&1 || rc=$?
+    echo "$rc $(( $(date +%s) - start ))" >"$log.status"
+    exit "$rc"
+  ) &
+  pids+=($!)
+}
+
+passes=(sqlite)
+rm -f test-artifacts/pytest-*.log.status
+run_pass sqlite LIANG_TEST_DATABASE_URL= \
+  .venv/bin/python -m pytest -n "$workers" --dist worksteal --durations=30 -p no:cacheprovider "$@"
 if [ -n "${LIANG_TEST_DATABASE_URL:-}" ]; then
-  echo "== suite on PostgreSQL (${LIANG_TEST_DATABASE_URL%%\?*}) =="
-  .venv/bin/python -m pytest -n 2 -p no:cacheprovider "$@" || status=$?
+  passes+=(postgresql)
+  run_pass postgresql \
+    .venv/bin/python -m pytest -n "$workers" --dist worksteal --durations=30 -p no:cacheprovider -m "not no_database" "$@"
 fi
+echo "== suite: ${passes[*]} at the same time (${workers} workers each) =="
+for p in "${pids[@]}"; do wait "$p" || true; done
+trap - INT TERM
+
+status=0
+for name in "${passes[@]}"; do
+  log=test-artifacts/pytest-$name.log
+  read -r rc secs <"$log.status" || { rc=1; secs='?'; }
+  if [ "$name" = postgresql ]; then
+    echo "== suite on PostgreSQL (${LIANG_TEST_DATABASE_URL%%\?*}), database tests only =="
+  else
+    echo "== suite on SQLite =="
+  fi
+  cat "$log"
+  case "$rc" in
+    0) echo "== $name pass: passed in ${secs} s ==" ;;
+    5) echo "== $name pass: FAILED: no tests ran (pytest exit 5) in ${secs} s =="; status=1 ;;
+    *) echo "== $name pass: FAILED (pytest exit $rc) in ${secs} s =="; status=1 ;;
+  esac
+done
 exit $status

@@ -34,6 +34,7 @@ from verifier.storage.models import Base
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 TEST_KEK = b64url(b"k" * 32)
+TEST_PASSWORD_HASH_COST = 8
 COMMITTEE = Actor(name="tester", role="committee", client="127.0.0.1")
 
 
@@ -83,16 +84,22 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield url
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that never reaches the test database ``no_database``.
+
+    A test reaches it through the ``database_url`` fixture (``app`` and everything built on it
+    depend on that) or says so with ``@pytest.mark.database`` (tests that make their own
+    schema from LIANG_TEST_DATABASE_URL). The PostgreSQL pass deselects the rest
+    (``-m "not no_database"``): they would run exactly as on the SQLite pass.
+    """
+    for item in items:
+        if "database_url" not in getattr(item, "fixturenames", ()) and item.get_closest_marker("database") is None:
+            item.add_marker(pytest.mark.no_database)
+
+
 def is_postgres(url: str) -> bool:
     """Return whether ``url`` names PostgreSQL."""
     return url.startswith("postgresql")
-
-
-def _wipe(app: Flask) -> None:
-    engine = context.database().engine
-    with engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(table.delete())
 
 
 @pytest.fixture
@@ -101,32 +108,118 @@ def clock() -> FrozenClock:
     return FrozenClock()
 
 
+@pytest.fixture(scope="session")
+def instance_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Return this worker's instance directory (secret key, import previews), shared by its tests' apps."""
+    return str(tmp_path_factory.mktemp("instance"))
+
+
 @pytest.fixture
-def app_config(tmp_path: Path, database_url: str, clock: FrozenClock) -> dict[str, Any]:
+def app_config(instance_dir: str, database_url: str, clock: FrozenClock) -> dict[str, Any]:
     """Return the configuration for the test app (tests may edit it before ``app`` is built)."""
     return {
-        "INSTANCE_DIR": str(tmp_path / "instance"),
+        "INSTANCE_DIR": instance_dir,
         "DATABASE_URL": database_url,
         "KEY_ENCRYPTION_KEY": TEST_KEK,
         "PUBLIC_URL": "http://127.0.0.1:8000",
         "RATELIMIT_ENABLED": False,
         "TESTING": True,
         "CLOCK": clock,
+        # scrypt N=2**8 instead of 2**15: ~1 ms per hash instead of ~0.2-0.9 s (allowed only with TESTING).
+        "PASSWORD_HASH_COST": TEST_PASSWORD_HASH_COST,
     }
 
 
+@dataclass
+class _SharedApp:
+    """An app kept for many tests, with the configuration and extensions it had when built."""
+
+    app: Flask
+    config: dict[str, Any]
+    extensions: dict[str, Any]
+
+
+#: How many distinct configurations keep an app per worker (the rest build one per test).
+_MAX_SHARED_APPS = 6
+
+
+def _share_key(config: dict[str, Any]) -> str | None:
+    """Return the key under which an app for ``config`` may serve many tests, or None to build a fresh one.
+
+    Shared: plain values only (the clock is set per test) and rate limiting off, since limit
+    counters, like Flask-Limiter's process-wide switch, must start fresh for tests that use them.
+    """
+    if config.get("RATELIMIT_ENABLED") is not False or config.get("REDIS_URL"):
+        return None
+    items = []
+    for key, value in sorted(config.items()):
+        if key == "CLOCK":
+            continue
+        if not isinstance(value, str | int | float | bool | None):
+            return None
+        items.append((key, value))
+    return repr(items)
+
+
+def _reuse(shared: _SharedApp, clock: Any) -> Flask:
+    """Return the shared app as built: its configuration and extensions restored, caches empty."""
+    from verifier.extensions import limiter
+
+    app = shared.app
+    app.config.clear()
+    app.config.update(shared.config)
+    app.config["CLOCK"] = clock
+    app.extensions.clear()
+    app.extensions.update(shared.extensions)
+    for name in ("liang.page_cache", "liang.render_cache"):
+        if name in app.extensions:
+            app.extensions[name].clear()
+    counter = app.extensions.get("liang.verify_counter")
+    if counter is not None:  # write the last test's pending hits now (the wipe removes them) and restart its timer
+        counter.flush(app.extensions["liang.db"].engine)
+    limiter.init_app(app)  # Flask-Limiter's on/off switch is process-wide: the last app built set it; reset it off
+    return app
+
+
+@pytest.fixture(scope="session")
+def _shared_apps() -> Iterator[dict[str, _SharedApp]]:
+    apps: dict[str, _SharedApp] = {}
+    yield apps
+    for shared in apps.values():
+        shared.app.extensions["liang.db"].dispose()
+
+
 @pytest.fixture
-def app(app_config: dict[str, Any]) -> Iterator[Flask]:
-    """Return a fresh app over an emptied database with one signing key."""
-    application = create_app(app_config)
+def app(app_config: dict[str, Any], _shared_apps: dict[str, _SharedApp], request: pytest.FixtureRequest
+        ) -> Iterator[Flask]:
+    """Return an app over an emptied database with one signing key.
+
+    Building an app costs more than most tests (Werkzeug compiles every route), so an app for
+    a plain configuration is built once per worker and reused: each test gets it back with
+    the configuration and extensions it was built with, empty caches and its own clock.
+    Configurations with rate limiting, or with values other than plain ones, get a fresh app,
+    and so do tests marked ``fresh_app`` (they change the app itself, e.g. add a route).
+    """
+    key = None if request.node.get_closest_marker("fresh_app") else _share_key(app_config)
+    shared = _shared_apps.get(key) if key is not None else None
+    fresh = shared is None
+    if shared is not None:
+        application = _reuse(shared, app_config["CLOCK"])
+    else:
+        application = create_app(app_config)
+        if key is not None and len(_shared_apps) < _MAX_SHARED_APPS:
+            _shared_apps[key] = _SharedApp(application, dict(application.config), dict(application.extensions))
+            fresh = False
     with application.app_context():
-        _wipe(application)
-        context.begin_write()
+        # One write transaction: empty every table, then store the signing key.
+        session = context.begin_write()
+        for table in reversed(Base.metadata.sorted_tables):
+            session.execute(table.delete())
         context.key_service().ensure_key()
-        context.session().commit()
+        session.commit()
     yield application
-    context_db = application.extensions["liang.db"]
-    context_db.dispose()
+    if fresh:
+        application.extensions["liang.db"].dispose()
 
 
 @pytest.fixture

@@ -9,6 +9,15 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+#: scrypt's cost for new password hashes is N = 2**cost (r=8, p=1; verifier.services.accounts).
+#: 15 is Werkzeug's "scrypt" default and the least a production node accepts; tests set a low
+#: cost (LIANG_PASSWORD_HASH_COST), which only TESTING allows.
+DEFAULT_PASSWORD_HASH_COST = 15
+MIN_PASSWORD_HASH_COST = 15
+MAX_PASSWORD_HASH_COST = 20  # N=2**20 with r=8 needs 1 GiB per hash
+#: The cheapest cost tests may use (below 2**7 OpenSSL refuses Werkzeug's scrypt memory bound).
+MIN_TEST_PASSWORD_HASH_COST = 8
+
 
 class ConfigError(Exception):
     """Unsafe or unusable configuration, refused at start-up."""
@@ -38,11 +47,12 @@ ENV_KEYS = (
     "COMMITTEE_PHONE",
     "COMMITTEE_EMAIL",
     "API_TOKEN_DAYS",
+    "PASSWORD_HASH_COST",
 )
 
 _BOOL_KEYS = {"PUBLIC_ONLY", "REQUIRE_TOTP_FOR_COMMITTEE"}
 _INT_KEYS = {"STATUS_LIST_TTL", "DEFAULT_VALID_DAYS", "COMPLAINT_RETENTION_DAYS", "TRUSTED_PROXIES",
-             "IMPORT_SIGN_WORKERS", "HEALTH_MIN_FREE_BYTES", "API_TOKEN_DAYS"}
+             "IMPORT_SIGN_WORKERS", "HEALTH_MIN_FREE_BYTES", "API_TOKEN_DAYS", "PASSWORD_HASH_COST"}
 
 
 def defaults() -> dict[str, Any]:
@@ -70,6 +80,7 @@ def defaults() -> dict[str, Any]:
         "API_TOKEN_DAYS": 90,  # an API token stops working this many days after it is issued
         "IMPORT_SIGN_WORKERS": None,  # `liang badge import`: the idle cores but one (signer.batch)
         "HEALTH_MIN_FREE_BYTES": 16 * 1024 * 1024,  # /healthz: 503 when the SQLite disk has less free
+        "PASSWORD_HASH_COST": DEFAULT_PASSWORD_HASH_COST,  # scrypt N = 2**cost for new password hashes
     }
 
 
@@ -124,6 +135,21 @@ def _validate(config: dict[str, Any]) -> None:
         raise ConfigError("LIANG_API_TOKEN_DAYS must be at least 1")
     if config["IMPORT_SIGN_WORKERS"] is not None and int(config["IMPORT_SIGN_WORKERS"]) < 0:
         raise ConfigError("LIANG_IMPORT_SIGN_WORKERS must not be negative (0 signs in process)")
+    _validate_password_cost(config)
+
+
+def _validate_password_cost(config: dict[str, Any]) -> None:
+    """Refuse a password-hash cost outside scrypt's sane range; a cheap one only for tests (TESTING)."""
+    cost = int(config["PASSWORD_HASH_COST"])
+    config["PASSWORD_HASH_COST"] = cost
+    if cost > MAX_PASSWORD_HASH_COST:
+        raise ConfigError(f"LIANG_PASSWORD_HASH_COST must be at most {MAX_PASSWORD_HASH_COST}, not {cost}")
+    if cost < MIN_PASSWORD_HASH_COST and not config.get("TESTING"):
+        raise ConfigError(f"LIANG_PASSWORD_HASH_COST must be at least {MIN_PASSWORD_HASH_COST} "
+                          f"(scrypt N=2**{MIN_PASSWORD_HASH_COST}); a lower cost is for tests only, not {cost}")
+    if cost < MIN_TEST_PASSWORD_HASH_COST:
+        raise ConfigError(f"LIANG_PASSWORD_HASH_COST must be at least {MIN_TEST_PASSWORD_HASH_COST} even in tests, "
+                          f"not {cost}")
 
 
 def ensure_secret_key(config: dict[str, Any]) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from signer.clock import Clock
 from signer.credentials import Issuer
 from signer.keys import KeyEncryptor, Keyring
+from verifier.accounts.service import AccountService
 from verifier.audit.service import Actor, AuditLog
 from verifier.badges.service import BadgeService
 from verifier.keys.service import KeyService
@@ -97,6 +98,17 @@ def badge_service() -> BadgeService:
                         audit=AuditLog(sess, clock=clock()),
                         status_ttl=int(current_app.config["STATUS_LIST_TTL"]),
                         default_days=int(current_app.config["DEFAULT_VALID_DAYS"]))
+
+
+def account_service() -> AccountService:
+    """Return an account service on this request's session, hashing at the configured cost."""
+    return AccountService(session(), clock=clock(), password_cost=password_cost(),
+                          token_days=int(current_app.config["API_TOKEN_DAYS"]))
+
+
+def password_cost() -> int:
+    """Return scrypt's cost exponent for new password hashes (``LIANG_PASSWORD_HASH_COST``)."""
+    return int(current_app.config["PASSWORD_HASH_COST"])
 
 
 def client_address() -> str | None:

@@ -32,6 +32,9 @@ from verifier.storage.engine import make_engine
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 ROUNDS = 20
+#: The rounds run as CHUNKS independent tests (each on its own instance) so that xdist can spread them.
+CHUNKS = 4
+CHUNK_ROUNDS = ROUNDS // CHUNKS
 
 ISSUE_LOOP = textwrap.dedent("""
     import sys
@@ -145,13 +148,14 @@ def _ids_in(db: Path) -> set[str]:
         conn.close()
 
 
-def test_killed_issuance_loop_loses_nothing_and_leaves_nothing_half_done(instance):
+@pytest.mark.parametrize("chunk", range(CHUNKS))
+def test_killed_issuance_loop_loses_nothing_and_leaves_nothing_half_done(instance, chunk):
     path, env = instance
     db = path / "liang.sqlite3"
     rng = random.Random()  # noqa: S311 - random kill moments, not security
     committed: set[str] = set()
     killed_mid_run = 0
-    for round_no in range(ROUNDS):
+    for round_no in range(chunk * CHUNK_ROUNDS, (chunk + 1) * CHUNK_ROUNDS):
         out = _kill_at_random([sys.executable, "-c", ISSUE_LOOP, f"r{round_no}"], env, rng, low=0.0, high=1.5,
                               after_first_line=True)
         printed = {line.strip() for line in out.splitlines() if line.strip()}
@@ -160,9 +164,9 @@ def test_killed_issuance_loop_loses_nothing_and_leaves_nothing_half_done(instanc
         present = _ids_in(db)
         assert committed <= present, f"round {round_no}: committed badges lost: {committed - present}"
         _check_database(db, env)
-    print(f"\ncrash safety: {ROUNDS} SIGKILL rounds, {len(committed)} committed badges all present, "
+    print(f"\ncrash safety: {CHUNK_ROUNDS} SIGKILL rounds, {len(committed)} committed badges all present, "
           f"{len(_ids_in(db))} in the database")
-    assert killed_mid_run == ROUNDS
+    assert killed_mid_run == CHUNK_ROUNDS
 
 
 def test_killed_cli_issue_loses_nothing(instance):
@@ -179,13 +183,14 @@ def test_killed_cli_issue_loses_nothing(instance):
         _check_database(db, env)
 
 
-def test_killed_import_is_all_or_nothing(instance, tmp_path):
+@pytest.mark.parametrize("chunk", range(CHUNKS))
+def test_killed_import_is_all_or_nothing(instance, tmp_path, chunk):
     path, env = instance
     db = path / "liang.sqlite3"
     rng = random.Random()  # noqa: S311
     rows = 150
     outcomes = {"all": 0, "none": 0}
-    for round_no in range(ROUNDS):
+    for round_no in range(chunk * CHUNK_ROUNDS, (chunk + 1) * CHUNK_ROUNDS):
         csv_path = tmp_path / f"import{round_no}.csv"
         lines = ["holder,shop_name,shop_url,platform,branch,valid_days"]
         lines += [f"成员{round_no}-{i},店{i},https://imp{round_no}-{i}.example.com,taobao,B01,365" for i in range(rows)]
@@ -201,7 +206,7 @@ def test_killed_import_is_all_or_nothing(instance, tmp_path):
         assert landed in (0, rows), f"round {round_no}: partial import of {landed}/{rows} rows"
         outcomes["all" if landed else "none"] += 1
         _check_database(db, env)
-    print(f"\nimport kill rounds: {ROUNDS} ({outcomes})")
+    print(f"\nimport kill rounds: {CHUNK_ROUNDS} ({outcomes})")
 
 
 def _children(pid: int) -> set[int]:
@@ -226,41 +231,41 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc to find the workers")
-def test_killed_parallel_import_is_all_or_nothing_and_leaves_no_signing_worker(instance, tmp_path):
+@pytest.mark.parametrize("round_no", range(3))  # one round per test: xdist spreads them
+def test_killed_parallel_import_is_all_or_nothing_and_leaves_no_signing_worker(instance, tmp_path, round_no):
     path, env = instance
     db = path / "liang.sqlite3"
     rng = random.Random()  # noqa: S311
     rows = 3000  # above signer.batch.MIN_PARALLEL: credentials are signed in worker processes
-    for round_no in range(3):
-        csv_path = tmp_path / f"big{round_no}.csv"
-        lines = ["holder,shop_name,shop_url,platform,branch,valid_days"]
-        lines += [f"成员{i},店{i},https://big{round_no}-{i}.example.com,taobao,B01,365" for i in range(rows)]
-        csv_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        process = subprocess.Popen([sys.executable, "-m", "verifier", "badge", "import", str(csv_path)],
-                                   env={**env, "LIANG_IMPORT_SIGN_WORKERS": "1"},  # whatever the machine's load
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        workers: set[int] = set()
-        deadline = time.monotonic() + 60
-        while not workers and process.poll() is None and time.monotonic() < deadline:
-            workers = _children(process.pid)
-            time.sleep(0.05)
-        assert workers, "the import finished (or hung) before it started a signing worker"
-        time.sleep(rng.uniform(0.0, 0.6))  # the workers have started: somewhere in signing and writing
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-        # A worker notices its parent is gone and exits: none stays behind holding the key.
-        deadline = time.monotonic() + 30
-        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not [pid for pid in workers if _alive(pid)], "signing worker outlived the killed import"
-        conn = sqlite3.connect(db)
-        try:
-            landed = conn.execute("SELECT count(*) FROM shops WHERE url LIKE ?", (f"https://big{round_no}-%",)
-                                  ).fetchone()[0]
-        finally:
-            conn.close()
-        assert landed in (0, rows), f"round {round_no}: partial import of {landed}/{rows} rows"
-        _check_database(db, env)
+    csv_path = tmp_path / f"big{round_no}.csv"
+    lines = ["holder,shop_name,shop_url,platform,branch,valid_days"]
+    lines += [f"成员{i},店{i},https://big{round_no}-{i}.example.com,taobao,B01,365" for i in range(rows)]
+    csv_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-m", "verifier", "badge", "import", str(csv_path)],
+                               env={**env, "LIANG_IMPORT_SIGN_WORKERS": "1"},  # whatever the machine's load
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: set[int] = set()
+    deadline = time.monotonic() + 60
+    while not workers and process.poll() is None and time.monotonic() < deadline:
+        workers = _children(process.pid)
+        time.sleep(0.05)
+    assert workers, "the import finished (or hung) before it started a signing worker"
+    time.sleep(rng.uniform(0.0, 0.6))  # the workers have started: somewhere in signing and writing
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    # A worker notices its parent is gone and exits: none stays behind holding the key.
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in workers if _alive(pid)], "signing worker outlived the killed import"
+    conn = sqlite3.connect(db)
+    try:
+        landed = conn.execute("SELECT count(*) FROM shops WHERE url LIKE ?", (f"https://big{round_no}-%",)
+                              ).fetchone()[0]
+    finally:
+        conn.close()
+    assert landed in (0, rows), f"round {round_no}: partial import of {landed}/{rows} rows"
+    _check_database(db, env)
 
 
 # -- SQLite settings ----------------------------------------------------------------------------

@@ -154,6 +154,7 @@ def test_sqlite_gone_means_503_never_valid(tmp_path: Path):
     print(f"\nSQLite unavailable: {dict(answers)}")
 
 
+@pytest.mark.database
 def test_postgresql_schema_dropped_means_503_never_valid(tmp_path: Path):
     base = os.environ.get("LIANG_TEST_DATABASE_URL")
     if not base:

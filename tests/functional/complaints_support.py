@@ -14,7 +14,6 @@ from flask.testing import FlaskClient
 from PIL import ExifTags, Image
 
 from verifier import context
-from verifier.accounts.service import AccountService
 
 PASSWORD = "correct horse battery staple 42"
 
@@ -47,7 +46,7 @@ def make_admin(app: Flask, make_branch: Callable[..., str]) -> Callable[..., Adm
                 if context.session().execute(select(Branch).where(Branch.code == branch)).first() is None:
                     make_branch(branch, f"{branch}支部")
             context.begin_write()
-            accounts = AccountService(context.session(), clock=context.clock())
+            accounts = context.account_service()
             user = accounts.create(username, PASSWORD, role=role, branch_code=branch)
             token = accounts.issue_token(username)
             admin = Admin(username, user.id, user.session_nonce, token)

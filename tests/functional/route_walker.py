@@ -96,13 +96,12 @@ def requests_for(app: Flask, world: World) -> Iterator[tuple[Rule, str, str]]:
 
 def make_world(app: Flask, issue_badge: Callable[..., str]) -> World:
     """Issue a badge and create a committee administrator with an API token."""
-    from verifier.accounts.service import AccountService
     from verifier.storage.models import StatusSlot
 
     badge_id = issue_badge(hosts=("shop.example.com",))
     with app.app_context():
         context.begin_write()
-        accounts = AccountService(context.session(), clock=context.clock())
+        accounts = context.account_service()
         accounts.create("walker", "correct-horse-battery-staple-9", role="committee")
         token = accounts.issue_token("walker", label="route walker")
         list_id = context.session().execute(select(StatusSlot.list_id).limit(1)).scalar_one()

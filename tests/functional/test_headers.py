@@ -169,8 +169,10 @@ def test_rate_limited_response_carries_the_headers(app_config, issue_badge):
 
 def test_internal_error_response_carries_the_headers_and_no_traceback(app_config):
     from verifier.app import create_app
+    from verifier.config import DEFAULT_PASSWORD_HASH_COST
 
-    broken = create_app({**app_config, "TESTING": False})
+    # A production app: exceptions become 500s, and the password-hash cost is production's too.
+    broken = create_app({**app_config, "TESTING": False, "PASSWORD_HASH_COST": DEFAULT_PASSWORD_HASH_COST})
     broken.config["PROPAGATE_EXCEPTIONS"] = False
 
     def boom():

@@ -61,6 +61,7 @@ def test_access_log_line_has_request_id_and_no_query(client: FlaskClient, caplog
     assert "13800138000" not in record.getMessage()
 
 
+@pytest.mark.fresh_app  # adds a route
 def test_records_logged_during_a_request_carry_its_id(client: FlaskClient, caplog: pytest.LogCaptureFixture,
                                                       app: Flask) -> None:
     @app.get("/_test/log")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
+from typing import cast
 
 from flask import Flask, Response, g, request
 from flask.globals import request_ctx
@@ -52,8 +53,7 @@ def principal_for(user: User, *, via: str) -> Principal:
 
 def accounts() -> AccountService:
     """Return the account service for this request."""
-    return AccountService(context.session(), clock=context.clock(),
-                          token_days=int(context.config("API_TOKEN_DAYS")))
+    return context.account_service()
 
 
 @login_manager.user_loader
@@ -100,7 +100,8 @@ def init_auth(app: Flask) -> None:
     hooks = app.after_request_funcs.setdefault(None, [])
     for index, hook in enumerate(hooks):
         if getattr(hook, "__func__", None) is LoginManager._update_remember_cookie:
-            hooks[index] = _only_when_session_used(hook)
+            # The identity check proves this is Flask-Login's synchronous response hook.
+            hooks[index] = _only_when_session_used(cast("Callable[[Response], Response]", hook))
 
 
 def _only_when_session_used(update: Callable[[Response], Response]) -> Callable[[Response], Response]:

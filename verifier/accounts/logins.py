@@ -14,6 +14,7 @@ from signer.clock import Clock
 from signer.errors import BadgeError, InvalidInput
 from verifier.accounts.service import AccountService
 from verifier.audit.service import Actor, AuditLog
+from verifier.config import DEFAULT_PASSWORD_HASH_COST
 from verifier.storage.models import User
 
 _logger = logging.getLogger(__name__)
@@ -72,11 +73,12 @@ def totp_matches(secret: str, code: str | None, *, at: float) -> bool:
 class LoginService:
     """Check a login attempt and keep the per-account failure count; the caller commits."""
 
-    def __init__(self, session: Session, *, clock: Clock, audit: AuditLog) -> None:
+    def __init__(self, session: Session, *, clock: Clock, audit: AuditLog,
+                 password_cost: int = DEFAULT_PASSWORD_HASH_COST) -> None:
         self._session = session
         self._clock = clock
         self._audit = audit
-        self._accounts = AccountService(session, clock=clock)
+        self._accounts = AccountService(session, clock=clock, password_cost=password_cost)
 
     def attempt(self, username: str, password: str, totp_code: str | None, *, client: str | None,
                 trusted_device: bool = False) -> User:

@@ -15,6 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from signer.clock import Clock, ensure_utc
 from signer.errors import BadgeError, Conflict, InvalidInput
+from verifier.config import DEFAULT_PASSWORD_HASH_COST
 from verifier.storage.models import ApiToken, Branch, User
 
 _logger = logging.getLogger(__name__)
@@ -24,12 +25,18 @@ MIN_PASSWORD = 12
 TOKEN_PREFIX = "liang_"  # noqa: S105 - a prefix that marks our tokens, not a secret
 #: How long an API token works after it is issued (LIANG_API_TOKEN_DAYS).
 TOKEN_DAYS = 90
+
+
+def _scrypt_method(cost: int) -> str:
+    return f"scrypt:{2 ** cost}:8:1"
+
+
 # A hash to compare against when the user does not exist, so that a login for
-# an unknown name takes as long as one for a known name.
+# an unknown name takes as long as one for a known name (hence made at the same cost).
 # Made on first use, not at import: scrypt costs ~0.2 s and would delay every start-up.
-@lru_cache(maxsize=1)
-def _dummy_hash() -> str:
-    return generate_password_hash("not-a-real-password-0000", method="scrypt")
+@lru_cache(maxsize=4)
+def _dummy_hash(cost: int) -> str:
+    return generate_password_hash("not-a-real-password-0000", method=_scrypt_method(cost))
 
 
 class AuthError(BadgeError):
@@ -38,9 +45,9 @@ class AuthError(BadgeError):
     code = "unauthorized"
 
 
-def hash_password(password: str) -> str:
-    """Return an scrypt hash of ``password``."""
-    return generate_password_hash(password, method="scrypt")
+def hash_password(password: str, *, cost: int = DEFAULT_PASSWORD_HASH_COST) -> str:
+    """Return an scrypt hash of ``password`` (N = 2**cost; the hash records its parameters)."""
+    return generate_password_hash(password, method=_scrypt_method(cost))
 
 
 def hash_token(token: str) -> str:
@@ -62,10 +69,12 @@ def check_password_strength(password: str, *, username: str = "") -> None:
 class AccountService:
     """Create accounts, check passwords, issue and check API tokens."""
 
-    def __init__(self, session: Session, *, clock: Clock, token_days: int = TOKEN_DAYS) -> None:
+    def __init__(self, session: Session, *, clock: Clock, token_days: int = TOKEN_DAYS,
+                 password_cost: int = DEFAULT_PASSWORD_HASH_COST) -> None:
         self._session = session
         self._clock = clock
         self._token_lifetime = timedelta(days=token_days)
+        self._password_cost = password_cost
 
     def create(self, username: str, password: str, *, role: str, branch_code: str | None = None) -> User:
         """Create an administrator account."""
@@ -86,7 +95,7 @@ class AccountService:
         check_password_strength(password, username=username)
         if self._session.execute(select(User).where(User.username == username)).scalar_one_or_none():
             raise Conflict(f"user {username!r} already exists")
-        user = User(username=username, password_hash=hash_password(password), role=role, branch=branch,
+        user = User(username=username, password_hash=hash_password(password, cost=self._password_cost), role=role, branch=branch,
                     session_nonce=secrets.token_hex(16), failed_logins=0, active=1, created_at=self._clock())
         self._session.add(user)
         self._session.flush()
@@ -95,7 +104,7 @@ class AccountService:
     def set_password(self, user: User, password: str) -> int:
         """Replace a user's password and end their sessions and API tokens; return the tokens revoked."""
         check_password_strength(password, username=user.username)
-        user.password_hash = hash_password(password)
+        user.password_hash = hash_password(password, cost=self._password_cost)
         user.session_nonce = secrets.token_hex(16)
         return self.revoke_tokens(user)
 
@@ -147,7 +156,7 @@ class AccountService:
         """Return the user if the password matches (constant work whether or not the user exists)."""
         user = self.by_username(username) if isinstance(username, str) and len(username) <= 64 else None
         if user is None or not user.active:
-            check_password_hash(_dummy_hash(), password or "")
+            check_password_hash(_dummy_hash(self._password_cost), password or "")
             return None
         return user if check_password_hash(user.password_hash, password or "") else None
 

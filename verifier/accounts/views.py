@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 from sqlalchemy import select
@@ -45,7 +46,8 @@ def login() -> Any:
     from verifier.accounts import devices as login_devices
 
     context.begin_write()
-    service = LoginService(context.session(), clock=context.clock(), audit=audit_log())
+    service = LoginService(context.session(), clock=context.clock(), audit=audit_log(),
+                           password_cost=context.password_cost())
     name = request.form.get("username", "")
     known = AccountService(context.session(), clock=context.clock()).by_username(name.strip()[:64])
     try:
@@ -65,7 +67,7 @@ def login() -> Any:
 
 @bp.post("/logout")
 @guards.console(guards.SELF)
-def logout() -> Response:
+def logout() -> ResponseReturnValue:
     """Sign out everywhere: the session nonce changes, so every copy of the cookie stops working."""
     context.begin_write()
     LoginService(context.session(), clock=context.clock(), audit=audit_log()).logout(guards.principal().user_id)
@@ -122,7 +124,7 @@ def tokens() -> Any:
         guards.allow("token.write", branch_code=None)
         context.begin_write()
         label = (request.form.get("label") or "").strip()[:100] or None
-        shown = AccountService(context.session(), clock=context.clock()).issue_token(who.username, label=label)
+        shown = context.account_service().issue_token(who.username, label=label)
         audit_log().append(who.actor(), "token_create", target=who.username, branch_code=who.branch_code,
                         after={"label": label})
         context.session().commit()
@@ -138,14 +140,14 @@ def tokens() -> Any:
 
 @bp.post("/tokens/<int:token_id>/revoke")
 @guards.console("token.write")
-def token_revoke(token_id: int) -> Response:
+def token_revoke(token_id: int) -> ResponseReturnValue:
     """Revoke one of the signed-in user's API tokens."""
     who = guards.principal()
     context.begin_write()
     row = context.session().get(ApiToken, token_id)
     if row is None or row.user_id != who.user_id:
         raise ApiError(404, "not_found", _("没有这个令牌。"))
-    AccountService(context.session(), clock=context.clock()).revoke_token(token_id, at=context.clock()())
+    context.account_service().revoke_token(token_id, at=context.clock()())
     audit_log().append(who.actor(), "token_revoke", target=f"token:{token_id}", branch_code=who.branch_code)
     context.session().commit()
     return redirect(url_for("admin.tokens"))

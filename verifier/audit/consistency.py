@@ -57,8 +57,8 @@ def _check_lists(session: Session, lists: dict[str, StatusList]) -> Iterator[str
 
 def _check_badges(session: Session, lists: dict[str, StatusList]) -> Iterator[str]:
     slots: dict[str, dict[str, StatusSlot]] = {}
-    for slot in session.execute(select(StatusSlot)).scalars():
-        slots.setdefault(slot.badge_id, {})[slot.purpose] = slot
+    for row in session.execute(select(StatusSlot)).scalars():
+        slots.setdefault(row.badge_id, {})[row.purpose] = row
     last_state = _last_audited_states(session)
     rows = session.execute(select(Badge.id, Badge.state, Badge.revoked_at, Badge.suspended_at))
     for badge_id, state, revoked_at, suspended_at in rows:

@@ -209,7 +209,7 @@ def _count_events(branch_code: str | None) -> int:
 
 
 # -- OpenAPI ----------------------------------------------------------------------------------
-_SEC = [{"bearer": []}]
+_SEC: list[dict[str, list[str]]] = [{"bearer": []}]  # OpenAPI security requirement: scheme -> scopes
 _ERR = {"$ref": "#/components/schemas/Error"}
 _STATUS = {"$ref": "#/components/schemas/BadgeStatus"}
 _ID = {"name": "badge_id", "in": "path", "required": True,

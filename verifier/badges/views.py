@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -134,7 +135,7 @@ def applications() -> str:
 
 @bp.post("/applications/<badge_id>/<decision>")
 @guards.console("application.decide")
-def application_decide(badge_id: str, decision: str) -> Response:
+def application_decide(badge_id: str, decision: str) -> ResponseReturnValue:
     """Approve (the badge is signed) or reject (with a reason) an application."""
     if decision not in {"approve", "reject"}:
         raise ApiError(404, "not_found", _("没有这个操作。"))
@@ -154,7 +155,7 @@ def application_decide(badge_id: str, decision: str) -> Response:
 
 @bp.post("/renewals")
 @guards.console("badge.renew")
-def renew_many() -> Response:
+def renew_many() -> ResponseReturnValue:
     """Renew every selected badge in one action (all or none)."""
     require_confirmation()
     ids = request.form.getlist("badge")
@@ -219,7 +220,7 @@ def import_page() -> Any:
 
 @bp.post("/import/commit")
 @guards.console("import.run")
-def import_commit() -> Response:
+def import_commit() -> ResponseReturnValue:
     """Import the previewed file: all rows or none, in one transaction."""
     from verifier.badges.bulk import parse_csv
 

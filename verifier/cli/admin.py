@@ -26,10 +26,9 @@ def admin() -> None:
 def admin_create(username: str, role: str, branch_code: str | None) -> None:
     """Create an administrator; the password is read from stdin."""
     password = _read_password()
-    from verifier.accounts.service import AccountService
 
     with writing():
-        user = AccountService(context.session(), clock=context.clock()).create(
+        user = context.account_service().create(
             username, password, role=role, branch_code=branch_code)
         AuditLog(context.session(), clock=context.clock()).append(
             cli_actor(), "user_create", target=user.username, branch_code=branch_code,

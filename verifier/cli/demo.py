@@ -13,7 +13,6 @@ from sqlalchemy import select
 from signer.ids import format_badge_id
 from signer.lifecycle import State
 from verifier import context
-from verifier.accounts.service import AccountService
 from verifier.audit.service import Actor, AuditLog
 from verifier.badges.service import IssueRequest
 from verifier.organisation.service import OrgService
@@ -70,7 +69,7 @@ def load_demo(*, public_url: str) -> dict[str, Any]:
                 badges.suspend(badge.id, actor=DEMO_ACTOR, note="演示：投诉处理中")
             elif state == "revoked":
                 badges.revoke(badge.id, actor=DEMO_ACTOR, reason="misconduct", note="演示：私密备注，不公开")
-    accounts = AccountService(session, clock=context.clock())
+    accounts = context.account_service()
     password = "-".join(secrets.token_urlsafe(6) for _ in range(3))
     user = accounts.by_username("admin")
     if user is None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -66,7 +67,7 @@ def groups() -> Any:
 
 @bp.post("/groups/<int:group_id>/members")
 @guards.console("member.write")
-def group_assign(group_id: int) -> Response:
+def group_assign(group_id: int) -> ResponseReturnValue:
     """Put a member into a group (branch administrators: their own members)."""
     context.begin_write()
     group = context.session().get(PartyGroup, group_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -57,6 +57,9 @@ class Base(DeclarativeBase):
     """Declarative base with stable constraint names for migrations."""
 
     metadata = MetaData(naming_convention=NAMING)
+    # Every model here maps one plain table (no joins or selects), so say so to the type checker:
+    # ``Model.__table__`` is then a ``Table`` for helpers such as ``db.insert_many``.
+    __table__: ClassVar[Table]
 
 
 member_groups = Table(

@@ -16,9 +16,9 @@ import json
 import threading
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from signer.clock import ensure_utc
@@ -27,6 +27,10 @@ from signer.ids import format_badge_id, parse_badge_id
 from signer.lifecycle import State
 from verifier.storage.engine import make_engine
 from verifier.storage.models import Badge, Branch, Member, Shop, StatusList
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine.interfaces import DBAPIModule
+    from sqlalchemy.sql import ClauseElement
 
 _HIDDEN = frozenset({State.PENDING.value, State.REJECTED.value})
 
@@ -64,7 +68,7 @@ class PublicBadge:
                    branch_code=badge.branch.code, branch_name=badge.branch.name)
 
 
-def _badge_query() -> Select[Any]:
+def _badge_query() -> ClauseElement:
     return (select(Badge.id, Badge.state, Badge.valid_from, Badge.valid_until, Badge.revoked_at,
                    Badge.revocation_reason, Badge.credential, Badge.credential_id, Shop.name, Shop.platform,
                    Shop.url, Shop.hosts, Member.name, Branch.code, Branch.name)
@@ -123,7 +127,7 @@ class PublicReader:
             value = datetime.fromisoformat(value)
         return ensure_utc(value)
 
-    def _compile(self, query: Any) -> str:
+    def _compile(self, query: ClauseElement) -> str:
         return str(query.compile(dialect=self._engine.dialect))
 
     def _one(self, sql: str, key: str | None) -> Any:
@@ -149,7 +153,7 @@ class PublicReader:
                     raise OperationalError(sql, params, exc) from exc
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _retryable(self, exc: Exception, conn: Any) -> bool:
+    def _retryable(self, exc: DBAPIModule.Error, conn: Any) -> bool:
         # A dropped connection (the dialect knows the signs) is worth one fresh attempt; nothing else is.
         dialect = self._engine.dialect
         return isinstance(exc, dialect.loaded_dbapi.OperationalError) or dialect.is_disconnect(

@@ -16,7 +16,8 @@ from collections.abc import Callable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from verifier.storage.models import Badge, VerificationCount
@@ -89,11 +90,12 @@ class VerificationCounter:
         return sum(pending.values())
 
 
-def _upsert(engine: Engine, day: date, branch_id: int, n: int):  # type: ignore[no-untyped-def]
+def _upsert(engine: Engine, day: date, branch_id: int, n: int) -> Insert:
+    # The two dialects' INSERT ... ON CONFLICT constructs are distinct classes with the same API.
     if engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(VerificationCount).values(day=day, branch_id=branch_id, count=n)
-    return stmt.on_conflict_do_update(index_elements=["day", "branch_id"],
-                                      set_={"count": VerificationCount.count + stmt.excluded.count})
+        pg = postgresql.insert(VerificationCount).values(day=day, branch_id=branch_id, count=n)
+        return pg.on_conflict_do_update(index_elements=["day", "branch_id"],
+                                        set_={"count": VerificationCount.count + pg.excluded.count})
+    lite = sqlite.insert(VerificationCount).values(day=day, branch_id=branch_id, count=n)
+    return lite.on_conflict_do_update(index_elements=["day", "branch_id"],
+                                      set_={"count": VerificationCount.count + lite.excluded.count})

@@ -56,6 +56,14 @@ class RenderCache:
         with self._lock:
             return len(self._items)
 
+    def clear(self) -> None:
+        """Drop every entry and zero the hit and miss counts."""
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+            self.hits = 0
+            self.misses = 0
+
 
 def content_key(kind: str, **parts: Any) -> str:
     """Return a stable hash over everything that decides a rendered image's bytes."""

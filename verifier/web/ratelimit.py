@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
@@ -123,7 +123,8 @@ def init_app(app: Flask) -> None:
     hooks = app.before_request_funcs.setdefault(None, [])
     for index, hook in enumerate(hooks):
         if getattr(hook, "__func__", None) is Limiter._check_request_limit:
-            hooks[index] = _skip_ours(hook)
+            # The identity check proves this is Flask-Limiter's synchronous check, not any before-request hook.
+            hooks[index] = _skip_ours(cast("Callable[[], None]", hook))
 
 
 def _skip_ours(check: Callable[[], None]) -> Callable[[], None]:

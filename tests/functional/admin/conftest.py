@@ -11,7 +11,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from verifier import context
-from verifier.accounts.service import AccountService
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -23,7 +22,7 @@ def make_user(app: Flask, make_branch: Callable[..., str]) -> Callable[..., str]
     def make(username: str, role: str, branch: str | None = None) -> str:
         with app.app_context():
             context.begin_write()
-            AccountService(context.session(), clock=context.clock()).create(
+            context.account_service().create(
                 username, PASSWORD, role=role, branch_code=branch)
             context.session().commit()
         return username
@@ -38,7 +37,7 @@ def make_token(app: Flask) -> Callable[[str], str]:
     def make(username: str) -> str:
         with app.app_context():
             context.begin_write()
-            token = AccountService(context.session(), clock=context.clock()).issue_token(username)
+            token = context.account_service().issue_token(username)
             context.session().commit()
         return token
 

@@ -65,3 +65,14 @@ def test_content_key_changes_with_any_part():
     assert base != content_key("badge.png", face={"status": "valid"}, credential="a.b.d", size="m")
     assert base != content_key("badge.png", face={"status": "valid"}, credential="a.b.c", size="l")
     assert base != content_key("badge.svg", face={"status": "valid"}, credential="a.b.c", size="m")
+
+
+def test_clear_empties_the_cache_and_its_counts():
+    cache = RenderCache(max_entries=4, max_bytes=10)
+    cache.get_or_render("a", lambda: b"12345")
+    cache.get_or_render("a", lambda: b"12345")
+    cache.clear()
+    assert (len(cache), cache.hits, cache.misses) == (0, 0, 0)
+    assert cache.get_or_render("b", lambda: b"1234567890") == b"1234567890"  # the byte budget is whole again
+    assert len(cache) == 1
+    assert cache.get_or_render("a", lambda: b"again") == b"again"  # re-rendered, not the old bytes
