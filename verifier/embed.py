@@ -19,7 +19,7 @@ from signer.ids import format_badge_id
 from signer.images import SIZES, BadgeFace, render_badge_png, render_badge_svg
 from signer.qr import qr_png, qr_svg
 from verifier import context
-from verifier.cache import CACHE_BYTES, CACHE_ENTRIES, RenderCache, content_key
+from verifier.cache import CACHE_BYTES, CACHE_ENTRIES, LAYER_BYTES, LAYER_ENTRIES, LayerStore, RenderCache, content_key
 from verifier.extensions import limiter
 from verifier.httperrors import ApiError
 from verifier.openapi import BADGE_ID_PATTERN
@@ -43,6 +43,11 @@ LIVE_IMAGE = "public, max-age=300"
 def render_cache() -> RenderCache:
     """Return this app's rendering cache."""
     return current_app.extensions["liang.render_cache"]  # type: ignore[no-any-return]
+
+
+def layer_store() -> LayerStore:
+    """Return this app's store of static badge image layers."""
+    return current_app.extensions["liang.layer_store"]  # type: ignore[no-any-return]
 
 
 def _upload_limit() -> str:
@@ -110,7 +115,8 @@ def badge_svg(raw_id: str) -> Response:
     badge = context.public_badge(raw_id)
     face, credential = badge_face(badge), _credential(badge)
     key = content_key("badge.svg", face=asdict(face), credential=credential)
-    data = render_cache().get_or_render(key, lambda: render_badge_svg(face, credential=credential))
+    layers = layer_store().for_badge(badge.id, "svg")
+    data = render_cache().get_or_render(key, lambda: render_badge_svg(face, credential=credential, layers=layers))
     return _binary(data, "image/svg+xml", cache_control=LIVE_IMAGE)
 
 
@@ -122,7 +128,9 @@ def badge_png(raw_id: str) -> Response:
     badge = context.public_badge(raw_id)
     face, credential = badge_face(badge), _credential(badge)
     key = content_key("badge.png", face=asdict(face), credential=credential, size=size)
-    data = render_cache().get_or_render(key, lambda: render_badge_png(face, size=size, credential=credential))
+    layers = layer_store().for_badge(badge.id, f"png-{size}")
+    data = render_cache().get_or_render(
+        key, lambda: render_badge_png(face, size=size, credential=credential, layers=layers))
     return _binary(data, "image/png", cache_control=LIVE_IMAGE)
 
 
@@ -220,6 +228,12 @@ def register(app: Flask) -> None:
     app.extensions["liang.render_cache"] = RenderCache(
         max_entries=int(app.config.get("RENDER_CACHE_ENTRIES", CACHE_ENTRIES)),
         max_bytes=int(app.config.get("RENDER_CACHE_BYTES", CACHE_BYTES)),
+    )
+    # Static layers live in the database, so every worker and instance draws each one once.
+    app.extensions["liang.layer_store"] = LayerStore(
+        lambda: app.extensions["liang.db"].engine, clock=lambda: app.config["CLOCK"](),
+        max_entries=int(app.config.get("LAYER_CACHE_ENTRIES", LAYER_ENTRIES)),
+        max_bytes=int(app.config.get("LAYER_CACHE_BYTES", LAYER_BYTES)),
     )
     app.register_blueprint(bp)
 
