@@ -766,7 +766,7 @@ def _open_static_png(static: bytes, size: str) -> tuple[_Masks, float]:
     try:
         head, _, packed = static.partition(b"\n")
         header = json.loads(head)
-        if header.get("v") != LAYOUT_VERSION or header.get("size") != size:
+        if not isinstance(header, dict) or header.get("v") != LAYOUT_VERSION or header.get("size") != size:
             raise ValueError("layer of another layout or size")
         pixels = zlib.decompressobj().decompress(packed, _MAX_LAYER_PIXELS)
         masks: _Masks = []
