@@ -14,6 +14,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from signer import lifecycle
 from signer.errors import InvalidImage
 from signer.ids import format_badge_id
 from signer.images import SIZES, BadgeFace, render_badge_png, render_badge_svg
@@ -68,11 +69,14 @@ def _binary(data: bytes, mimetype: str, *, cache_control: str, filename: str | N
 def badge_face(badge: PublicBadge) -> BadgeFace:
     """Return what the badge image shows now, from the live record."""
     now = context.clock()()
-    body = status_json(badge, issuer=context.issuer(), now=now)
+    shown = format_badge_id(badge.id)
+    # The same public status the JSON answer shows, without building the whole answer.
+    public = lifecycle.public_status(badge.state, valid_from=badge.valid_from, valid_until=badge.valid_until,
+                                     now=now)
     checked_on = now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date().isoformat()
-    return BadgeFace(badge_id=body["id"], shop_name=body["shop"]["name"], branch_name=body["branch"]["name"],
-                     platform=body["shop"]["platform"], status=body["status"], checked_on=checked_on,
-                     verify_url=body["verify_url"])
+    return BadgeFace(badge_id=shown, shop_name=badge.shop_name, branch_name=badge.branch_name,
+                     platform=badge.platform, status=public.value if public else badge.state,
+                     checked_on=checked_on, verify_url=context.issuer().verify_url(shown))
 
 
 def _credential(badge: PublicBadge) -> str:
