@@ -296,8 +296,8 @@ def compose_png(face: BadgeFace, *, size: str, credential: str, static: bytes) -
         canvas.paste(band, box, alpha)
     indexed = canvas.quantize(palette=_palette_image(face.status), dither=Image.Dither.NONE)
     indexed.putpalette(_palette(face.status))
-    corners, corner_mask = _corners(size)
-    indexed.paste(corners, None, corner_mask)
+    for at, corner, corner_mask in _corners(size):
+        indexed.paste(corner, at, corner_mask)
     out = io.BytesIO()
     indexed.save(out, format="PNG", transparency=_ALPHA, compress_level=_PNG_LEVEL)
     return bake_png(out.getvalue(), credential)
@@ -714,15 +714,22 @@ def _frame_png(status: str, size: str) -> Image.Image:
 
 
 @functools.lru_cache(maxsize=4)
-def _corners(size: str) -> tuple[Image.Image, Image.Image]:
-    """Return the rounded corners as palette indices of transparency, and where they go."""
+def _corners(size: str) -> tuple[tuple[tuple[int, int], Image.Image, Image.Image], ...]:
+    """Return the four rounded corners: where each goes, its palette indices of transparency, its mask."""
     alpha = _frame_rgba("valid", size).getchannel("A")
     levels = alpha.point([_CORNER_BASE + round(v * (_CORNER_LEVELS - 1) / 255) for v in range(256)])
     indices = Image.new("P", alpha.size)
     indices.putpalette(_palette("valid"))
     indices.frombytes(levels.tobytes())
     where = alpha.point([255 if v < 255 else 0 for v in range(256)]).convert("1", dither=Image.Dither.NONE)
-    return indices, where
+    # Only the corners are not opaque: paste four small squares instead of the whole card.
+    width, height = alpha.size
+    side = math.ceil(22 * width / DESIGN_WIDTH) + 2
+    patches = []
+    for x, y in ((0, 0), (width - side, 0), (0, height - side), (width - side, height - side)):
+        box = (x, y, x + side, y + side)
+        patches.append(((x, y), indices.crop(box), where.crop(box)))
+    return tuple(patches)
 
 
 @functools.lru_cache(maxsize=32)
