@@ -13,6 +13,7 @@ import logging
 import qrcode
 import qrcode.constants
 import qrcode.exceptions
+import zxingcpp
 from PIL import Image
 
 from signer.errors import InvalidRenderRequest
@@ -41,6 +42,8 @@ def qr_matrix(text: str, *, ecc: str = "M") -> Matrix:
     level = _ECC_LEVELS.get(ecc)
     if level is None:
         raise InvalidRenderRequest(f"unknown error correction level {ecc!r}", reason="bad_ecc")
+    if _ZXING_WRITER:
+        return _zxing_matrix(text, ecc)
     code = qrcode.QRCode(version=None, error_correction=level, border=0)
     code.add_data(text)
     try:
@@ -48,6 +51,24 @@ def qr_matrix(text: str, *, ecc: str = "M") -> Matrix:
     except (qrcode.exceptions.DataOverflowError, ValueError) as exc:
         raise InvalidRenderRequest("text too long for a QR code", reason="text_too_long") from exc
     return [[bool(cell) for cell in row] for row in code.get_matrix()]
+
+
+# zxing-cpp (already here to read codes) also writes them, in C++: ~0.2 ms where the pure-Python
+# encoder's mask search takes ~4 ms, which was most of a badge image's first drawing. Both pick
+# the smallest version and the mask the specification's penalty rules prefer.
+_ZXING_WRITER = hasattr(zxingcpp, "create_barcode")
+
+
+def _zxing_matrix(text: str, ecc: str) -> Matrix:
+    try:
+        code = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level=ecc)
+        image = memoryview(code.to_image(scale=1, add_quiet_zones=False))
+    except (ValueError, RuntimeError) as exc:  # zxing-cpp reports "too long" as a plain error
+        raise InvalidRenderRequest("text too long for a QR code", reason="text_too_long") from exc
+    width = image.shape[1]
+    pixels = image.tobytes()
+    # 0 is a dark module, 255 a light one.
+    return [[pixels[y * width + x] == 0 for x in range(width)] for y in range(image.shape[0])]
 
 
 def qr_version(matrix: Matrix) -> int:
