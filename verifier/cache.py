@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from datetime import datetime
@@ -35,6 +36,7 @@ CACHE_BYTES = 64 * 1024 * 1024
 # the most recently used ones in front of the database.
 LAYER_ENTRIES = 8192
 LAYER_BYTES = 64 * 1024 * 1024
+WRITE_BACKOFF = 60  # seconds
 
 
 class RenderCache:
@@ -109,6 +111,9 @@ class LayerStore:
         self._memory = RenderCache(max_entries=max_entries, max_bytes=max_bytes)
         self.drawn = 0  # layers drawn by this process (for tests and metrics)
         self.loaded = 0  # layers read from the database
+        # After a failed write (a read-only replica, a locked database) the store stops trying
+        # for a while instead of failing, and logging, on every request.
+        self._no_writes_until = 0.0
 
     def for_badge(self, badge_id: str, kind: str) -> _BadgeLayers:
         """Return the store as ``signer.images.LayerStore`` for one badge's layers of ``kind``."""
@@ -139,6 +144,8 @@ class LayerStore:
         return None if data is None else bytes(data)
 
     def _keep(self, key: str, data: bytes, *, badge_id: str, kind: str) -> None:
+        if time.monotonic() < self._no_writes_until:
+            return
         table = BadgeImageLayer.__table__
         try:
             with self._engine().begin() as conn:
@@ -149,7 +156,9 @@ class LayerStore:
         except IntegrityError:
             pass  # another worker kept the same layer first: it is the same bytes
         except SQLAlchemyError:
-            _logger.warning("could not keep a badge image layer", exc_info=True)
+            self._no_writes_until = time.monotonic() + WRITE_BACKOFF
+            _logger.warning("could not keep a badge image layer; not trying again for %d s", WRITE_BACKOFF,
+                            exc_info=True)
 
 
 class _BadgeLayers:

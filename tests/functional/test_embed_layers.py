@@ -121,13 +121,19 @@ def test_a_database_that_cannot_keep_layers_still_answers(app, client, issue_bad
 
     import verifier.cache as cache
 
+    calls: list[int] = []
+
     def refuse(*_args: Any, **_kwargs: Any) -> None:
+        calls.append(1)
         raise OperationalError("INSERT", {}, Exception("database is read-only"))
 
     monkeypatch.setattr(cache, "insert", refuse)
-    badge_id = issue_badge()
+    badge_id, other_id = issue_badge(), issue_badge()
     response = client.get(f"/v/{badge_id}/badge.png?size=s")
     assert response.status_code == 200
     assert extract_png(response.data)
+    # Another badge right after: drawn and answered, and the store does not hammer the database.
+    assert client.get(f"/v/{other_id}/badge.png?size=s").status_code == 200
+    assert len(calls) == 1
     with app.app_context():
         assert context.session().execute(select(func.count()).select_from(BadgeImageLayer)).scalar_one() == 0
