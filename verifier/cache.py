@@ -20,9 +20,9 @@ from collections.abc import Callable, Hashable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from verifier.models import BadgeImageLayer
 
@@ -37,6 +37,7 @@ CACHE_BYTES = 64 * 1024 * 1024
 LAYER_ENTRIES = 8192
 LAYER_BYTES = 64 * 1024 * 1024
 WRITE_BACKOFF = 60  # seconds
+MAX_PENDING_LAYERS = 2000  # drawn, not yet written: beyond this, drawn again later
 
 
 class RenderCache:
@@ -100,8 +101,11 @@ class LayerStore:
     The database is where every worker and every instance (on PostgreSQL) finds a layer
     another one drew; the instance directory would be shared by the workers of one machine
     only. A layer is immutable under its content key, so neither level can serve a stale one.
-    Failing to keep a layer (a locked or read-only database) costs a redraw next time, never
-    the image: the request is answered from the freshly drawn layer.
+
+    Keeping a freshly drawn layer is off the request path: the request answers from the
+    layer in memory and a background thread writes new layers in batches (one transaction
+    each). A write that fails (a read-only replica, a locked database) costs a redraw on a
+    later miss, never an answer; the store then stops trying for ``WRITE_BACKOFF`` seconds.
     """
 
     def __init__(self, engine: Callable[[], Engine], *, clock: Callable[[], datetime],
@@ -109,11 +113,13 @@ class LayerStore:
         self._engine = engine
         self._clock = clock
         self._memory = RenderCache(max_entries=max_entries, max_bytes=max_bytes)
+        self._lock = threading.Lock()
+        self._write_lock = threading.Lock()  # one batch at a time
+        self._pending: dict[str, tuple[str, str, bytes]] = {}  # key -> (badge id, kind, data)
+        self._writer: threading.Thread | None = None
+        self._no_writes_until = 0.0
         self.drawn = 0  # layers drawn by this process (for tests and metrics)
         self.loaded = 0  # layers read from the database
-        # After a failed write (a read-only replica, a locked database) the store stops trying
-        # for a while instead of failing, and logging, on every request.
-        self._no_writes_until = 0.0
 
     def for_badge(self, badge_id: str, kind: str) -> _BadgeLayers:
         """Return the store as ``signer.images.LayerStore`` for one badge's layers of ``kind``."""
@@ -128,11 +134,36 @@ class LayerStore:
         if found is None:
             found = draw()
             self.drawn += 1
-            self._keep(key, found, badge_id=badge_id, kind=kind)
+            self._keep_soon(key, found, badge_id=badge_id, kind=kind)
         else:
             self.loaded += 1
         self._memory.put(key, found)
         return found
+
+    def flush(self) -> int:
+        """Write every pending layer now (in this thread); return how many were written.
+
+        Waits for a write already under way, so that after it returns every layer drawn
+        before the call is in the database (or was given up).
+        """
+        with self._write_lock:
+            with self._lock:
+                pending, self._pending = self._pending, {}
+            if not pending or time.monotonic() < self._no_writes_until:
+                return 0
+            return self._write(pending)
+
+    def _write(self, pending: dict[str, tuple[str, str, bytes]]) -> int:
+        rows = [{"key": key, "badge_id": badge_id, "kind": kind, "data": data, "created_at": self._clock()}
+                for key, (badge_id, kind, data) in pending.items()]
+        try:
+            _write_layers(self._engine(), rows)
+        except SQLAlchemyError:
+            self._no_writes_until = time.monotonic() + WRITE_BACKOFF
+            _logger.warning("could not keep %d badge image layers; not trying again for %d s", len(rows),
+                            WRITE_BACKOFF, exc_info=True)
+            return 0
+        return len(rows)
 
     def _load(self, key: str) -> bytes | None:
         try:
@@ -143,22 +174,33 @@ class LayerStore:
             return None
         return None if data is None else bytes(data)
 
-    def _keep(self, key: str, data: bytes, *, badge_id: str, kind: str) -> None:
-        if time.monotonic() < self._no_writes_until:
-            return
-        table = BadgeImageLayer.__table__
-        try:
-            with self._engine().begin() as conn:
-                conn.execute(delete(table).where(table.c.badge_id == badge_id, table.c.kind == kind,
-                                                 table.c.key != key))
-                conn.execute(insert(table).values(key=key, badge_id=badge_id, kind=kind, data=data,
-                                                  created_at=self._clock()))
-        except IntegrityError:
-            pass  # another worker kept the same layer first: it is the same bytes
-        except SQLAlchemyError:
-            self._no_writes_until = time.monotonic() + WRITE_BACKOFF
-            _logger.warning("could not keep a badge image layer; not trying again for %d s", WRITE_BACKOFF,
-                            exc_info=True)
+    def _keep_soon(self, key: str, data: bytes, *, badge_id: str, kind: str) -> None:
+        with self._lock:
+            if time.monotonic() < self._no_writes_until or len(self._pending) >= MAX_PENDING_LAYERS:
+                return  # not kept: drawn again on a later miss
+            self._pending[key] = (badge_id, kind, data)
+            if self._writer is not None and self._writer.is_alive():
+                return
+            self._writer = threading.Thread(target=self._write_pending, name="liang-image-layers", daemon=True)
+            self._writer.start()
+
+    def _write_pending(self) -> None:
+        while self.flush():
+            pass
+
+
+def _write_layers(engine: Engine, rows: list[dict[str, Any]]) -> None:
+    """Insert layers (an existing key is the same bytes: skipped); drop each badge's older ones of a kind."""
+    table = BadgeImageLayer.__table__
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    with engine.begin() as conn:
+        for row in rows:
+            conn.execute(delete(table).where(table.c.badge_id == row["badge_id"], table.c.kind == row["kind"],
+                                             table.c.key != row["key"]))
+        conn.execute(upsert(table).on_conflict_do_nothing(index_elements=["key"]), rows)
 
 
 class _BadgeLayers:

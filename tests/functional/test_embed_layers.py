@@ -32,6 +32,7 @@ def _pixels(png: bytes) -> bytes:
 
 
 def _layers(app: Flask, badge_id: str) -> list[tuple[str, str]]:
+    app.extensions["liang.layer_store"].flush()  # layers are written behind the request
     with app.app_context():
         rows = context.session().execute(
             select(BadgeImageLayer.kind, BadgeImageLayer.key)
@@ -102,6 +103,7 @@ def test_static_layer_is_shared_by_two_instances_on_one_database(app, app_config
     first = client.get(f"/v/{badge_id}/badge.png?size=m")
     first_svg = client.get(f"/v/{badge_id}/badge.svg")
     assert app.extensions["liang.layer_store"].drawn == 2
+    app.extensions["liang.layer_store"].flush()  # layers are written behind the request
     # A second instance: its own app, process caches and instance directory, the same database.
     other = create_app({**app_config, "INSTANCE_DIR": str(tmp_path / "other-instance")})
     try:
@@ -127,13 +129,16 @@ def test_a_database_that_cannot_keep_layers_still_answers(app, client, issue_bad
         calls.append(1)
         raise OperationalError("INSERT", {}, Exception("database is read-only"))
 
-    monkeypatch.setattr(cache, "insert", refuse)
+    monkeypatch.setattr(cache, "_write_layers", refuse)
+    store = app.extensions["liang.layer_store"]
     badge_id, other_id = issue_badge(), issue_badge()
     response = client.get(f"/v/{badge_id}/badge.png?size=s")
     assert response.status_code == 200
     assert extract_png(response.data)
+    store.flush()
     # Another badge right after: drawn and answered, and the store does not hammer the database.
     assert client.get(f"/v/{other_id}/badge.png?size=s").status_code == 200
+    store.flush()
     assert len(calls) == 1
     with app.app_context():
         assert context.session().execute(select(func.count()).select_from(BadgeImageLayer)).scalar_one() == 0
