@@ -47,7 +47,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from signer.baking import bake_png, bake_svg
 from signer.errors import InvalidRenderRequest
-from signer.qr import QUIET_ZONE, qr_image, qr_matrix, qr_svg_fragment
+from signer.qr import qr_mask, qr_svg_fragment
 
 _logger = logging.getLogger(__name__)
 
@@ -255,17 +255,16 @@ def draw_static_png(face: BadgeFace, *, size: str) -> bytes:
         header[name] = list(box) if box else None
         if box:
             pixels += masks[role].crop(box).tobytes()
-    matrix = qr_matrix(qr.text)
-    total = len(matrix) + 2 * QUIET_ZONE
+    modules = qr_mask(qr.text)
+    total = modules.width
     qr_box = math.floor(qr.size * scale)
     module = qr_box // total
     if module < 1:
         raise InvalidRenderRequest("verify URL too long for this size", reason="text_too_long")
     offset = (qr_box - total * module) // 2
     header["qr"] = [round(qr.x * scale) + offset, round(qr.y * scale) + offset, module, total]
-    # qr_image is mode "1" with dark modules 0; the mask wants them at 255.
-    pixels += qr_image(matrix, scale=1).convert("L").point([255 - v for v in range(256)]).tobytes()
-    return json.dumps(header).encode("ascii") + b"\n" + zlib.compress(bytes(pixels), 6)
+    pixels += modules.tobytes()
+    return json.dumps(header).encode("ascii") + b"\n" + zlib.compress(bytes(pixels), 1)
 
 
 def draw_static_svg(face: BadgeFace) -> bytes:

@@ -59,16 +59,37 @@ def qr_matrix(text: str, *, ecc: str = "M") -> Matrix:
 _ZXING_WRITER = hasattr(zxingcpp, "create_barcode")
 
 
-def _zxing_matrix(text: str, ecc: str) -> Matrix:
+def _zxing_modules(text: str, ecc: str) -> tuple[int, bytes]:
+    """Return (modules per side, one byte per module: 0 dark, 255 light) from zxing-cpp."""
     try:
         code = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level=ecc)
         image = memoryview(code.to_image(scale=1, add_quiet_zones=False))
     except (ValueError, RuntimeError) as exc:  # zxing-cpp reports "too long" as a plain error
         raise InvalidRenderRequest("text too long for a QR code", reason="text_too_long") from exc
-    width = image.shape[1]
-    pixels = image.tobytes()
-    # 0 is a dark module, 255 a light one.
-    return [[pixels[y * width + x] == 0 for x in range(width)] for y in range(image.shape[0])]
+    return int(image.shape[1]), image.tobytes()
+
+
+def _zxing_matrix(text: str, ecc: str) -> Matrix:
+    width, pixels = _zxing_modules(text, ecc)
+    return [[pixels[y * width + x] == 0 for x in range(width)] for y in range(width)]
+
+
+def qr_mask(text: str, *, ecc: str = "M", quiet_zone: int = QUIET_ZONE) -> Image.Image:
+    """Return the QR code as an "L" image, one pixel per module, dark modules 255, quiet zone included."""
+    _check_quiet_zone(quiet_zone)
+    if ecc not in _ECC_LEVELS:
+        raise InvalidRenderRequest(f"unknown error correction level {ecc!r}", reason="bad_ecc")
+    if _ZXING_WRITER:
+        width, pixels = _zxing_modules(text, ecc)
+        modules = Image.frombytes("L", (width, width), pixels).point([255 - v for v in range(256)])
+    else:
+        matrix = qr_matrix(text, ecc=ecc)
+        width = len(matrix)
+        modules = Image.frombytes("L", (width, width), bytes(255 if c else 0 for row in matrix for c in row))
+    total = width + 2 * quiet_zone
+    mask = Image.new("L", (total, total), 0)
+    mask.paste(modules, (quiet_zone, quiet_zone))
+    return mask
 
 
 def qr_version(matrix: Matrix) -> int:

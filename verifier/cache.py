@@ -117,6 +117,7 @@ class LayerStore:
         self._write_lock = threading.Lock()  # one batch at a time
         self._pending: dict[str, tuple[str, str, bytes]] = {}  # key -> (badge id, kind, data)
         self._writer: threading.Thread | None = None
+        self._wake = threading.Event()
         self._no_writes_until = 0.0
         self.drawn = 0  # layers drawn by this process (for tests and metrics)
         self.loaded = 0  # layers read from the database
@@ -179,14 +180,20 @@ class LayerStore:
             if time.monotonic() < self._no_writes_until or len(self._pending) >= MAX_PENDING_LAYERS:
                 return  # not kept: drawn again on a later miss
             self._pending[key] = (badge_id, kind, data)
-            if self._writer is not None and self._writer.is_alive():
-                return
-            self._writer = threading.Thread(target=self._write_pending, name="liang-image-layers", daemon=True)
-            self._writer.start()
+            # One long-lived writer per process, started on first use (so after a fork): starting a
+            # thread per batch made the request wait for the new thread to be scheduled.
+            if self._writer is None or not self._writer.is_alive():
+                self._writer = threading.Thread(target=self._write_forever, name="liang-image-layers",
+                                                daemon=True)
+                self._writer.start()
+        self._wake.set()
 
-    def _write_pending(self) -> None:
-        while self.flush():
-            pass
+    def _write_forever(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            while self.flush():
+                pass
 
 
 def _write_layers(engine: Engine, rows: list[dict[str, Any]]) -> None:
