@@ -10,11 +10,13 @@ that each is drawn once for every worker and instance (see ``signer.images``).
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import logging
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from datetime import datetime
@@ -118,6 +120,8 @@ class LayerStore:
         self._pending: dict[str, tuple[str, str, bytes]] = {}  # key -> (badge id, kind, data)
         self._writer: threading.Thread | None = None
         self._wake = threading.Event()
+        self._closed = False
+        _STORES.add(self)
         self._no_writes_until = 0.0
         self.drawn = 0  # layers drawn by this process (for tests and metrics)
         self.loaded = 0  # layers read from the database
@@ -189,11 +193,20 @@ class LayerStore:
         self._wake.set()
 
     def _write_forever(self) -> None:
-        while True:
+        while not self._closed:
             self._wake.wait()
             self._wake.clear()
             while self.flush():
                 pass
+
+    def close(self) -> None:
+        """Write what is pending and stop the writer thread (at interpreter exit)."""
+        self._closed = True
+        self._wake.set()
+        writer = self._writer
+        if writer is not None and writer.is_alive():
+            writer.join(timeout=5)
+        self.flush()
 
 
 def _write_layers(engine: Engine, rows: list[dict[str, Any]]) -> None:
@@ -208,6 +221,17 @@ def _write_layers(engine: Engine, rows: list[dict[str, Any]]) -> None:
             conn.execute(delete(table).where(table.c.badge_id == row["badge_id"], table.c.kind == row["kind"],
                                              table.c.key != row["key"]))
         conn.execute(upsert(table).on_conflict_do_nothing(index_elements=["key"]), rows)
+
+
+_STORES: weakref.WeakSet[LayerStore] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_stores() -> None:
+    # A daemon thread still waiting at exit keeps the interpreter from finalising cleanly
+    # (and drops what it had not written yet).
+    for store in list(_STORES):
+        store.close()
 
 
 class _BadgeLayers:
