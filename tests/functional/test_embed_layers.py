@@ -86,7 +86,7 @@ def test_renamed_shop_shows_its_new_name(app, client, issue_badge, clock):
     badge_id = issue_badge(shop_name="旧名字小店")
     client.get(f"/v/{badge_id}/badge.png?size=l")
     with app.app_context():
-        sess = context.session()
+        sess = context.begin_write()  # a writer from the start (SQLite: no read-then-upgrade)
         shop_id = sess.execute(select(Badge.shop_id).where(Badge.id == parse_badge_id(badge_id))).scalar_one()
         sess.execute(update(Shop).where(Shop.id == shop_id).values(name="新名字小店"))
         sess.commit()
