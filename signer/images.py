@@ -223,7 +223,14 @@ def render_badge_svg(face: BadgeFace, *, credential: str, layers: LayerStore | N
     _theme(face.status)
     static = _static(layers, static_layer_key(face, kind="svg", credential=credential),
                      lambda: draw_static_svg(face))
-    return compose_svg(face, credential=credential, static=static)
+    try:
+        return compose_svg(face, credential=credential, static=static)
+    except InvalidRenderRequest as exc:
+        if exc.reason != "bad_layer" or layers is None:
+            raise
+        # A kept layer that does not read back (damaged storage) must not break the image.
+        _logger.warning("kept svg layer of %s is damaged; drawn again", face.badge_id)
+        return compose_svg(face, credential=credential, static=draw_static_svg(face))
 
 
 def render_badge_png(face: BadgeFace, *, size: str, credential: str, layers: LayerStore | None = None) -> bytes:
@@ -232,7 +239,13 @@ def render_badge_png(face: BadgeFace, *, size: str, credential: str, layers: Lay
     _theme(face.status)
     static = _static(layers, static_layer_key(face, kind=f"png-{size}", credential=credential),
                      lambda: draw_static_png(face, size=size))
-    return compose_png(face, size=size, credential=credential, static=static)
+    try:
+        return compose_png(face, size=size, credential=credential, static=static)
+    except InvalidRenderRequest as exc:
+        if exc.reason != "bad_layer" or layers is None:
+            raise
+        _logger.warning("kept png-%s layer of %s is damaged; drawn again", size, face.badge_id)
+        return compose_png(face, size=size, credential=credential, static=draw_static_png(face, size=size))
 
 
 def draw_static_png(face: BadgeFace, *, size: str) -> bytes:

@@ -199,3 +199,14 @@ def test_concurrent_first_renders_on_a_fresh_font() -> None:
     assert len(results) == threads
     with Image.open(io.BytesIO(results[0][1])) as image:
         assert [r.text for r in zxingcpp.read_barcodes(image.convert("RGBA"))] == [FACE.verify_url]
+
+
+def test_a_damaged_kept_layer_is_drawn_again() -> None:
+    class Broken:
+        def get_or_draw(self, key: str, draw: Callable[[], bytes]) -> bytes:
+            return b'{"v": "2"}\ngarbage'
+
+    png = render_badge_png(FACE, size="s", credential=JWS, layers=Broken())
+    assert png == render_badge_png(FACE, size="s", credential=JWS)
+    svg = render_badge_svg(FACE, credential=JWS, layers=Broken())
+    assert svg == render_badge_svg(FACE, credential=JWS)
