@@ -31,8 +31,9 @@ from verifier.models import BadgeImageLayer
 _logger = logging.getLogger(__name__)
 
 # Bounds for the rendering cache: enough for the hot badges of a busy node,
-# small enough that a crawler walking every badge cannot exhaust memory.
-CACHE_ENTRIES = 512
+# small enough that a crawler walking every badge cannot exhaust memory (the byte bound
+# decides: composed palette images are 8-25 KB, so 4,096 of them stay well under it).
+CACHE_ENTRIES = 4096
 CACHE_BYTES = 64 * 1024 * 1024
 # Static layers are a few kilobytes each (PNG masks 3-8 KB, SVG ~18 KB): the process keeps
 # the most recently used ones in front of the database.

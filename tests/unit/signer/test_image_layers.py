@@ -143,7 +143,7 @@ def test_layer_of_another_size_is_refused() -> None:
     assert info.value.reason == "bad_layer"
 
 
-@pytest.mark.parametrize("static", [b"", b"{}\n", b'{"v": "2"}\nxx', b"\xff\xfe", b"[1]"])
+@pytest.mark.parametrize("static", [b"", b"{}\n", b'{"v": "3"}\nxx', b"\xff\xfe", b"[1]"])
 def test_damaged_layer_is_a_domain_error(static: bytes) -> None:
     with pytest.raises(InvalidRenderRequest, match="static layer is damaged"):
         compose_png(FACE, size="m", credential=JWS, static=static)
@@ -204,7 +204,7 @@ def test_concurrent_first_renders_on_a_fresh_font() -> None:
 def test_a_damaged_kept_layer_is_drawn_again() -> None:
     class Broken:
         def get_or_draw(self, key: str, draw: Callable[[], bytes]) -> bytes:
-            return b'{"v": "2"}\ngarbage'
+            return b'{"v": "3"}\ngarbage'
 
     png = render_badge_png(FACE, size="s", credential=JWS, layers=Broken())
     assert png == render_badge_png(FACE, size="s", credential=JWS)
