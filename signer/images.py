@@ -298,14 +298,14 @@ def compose_png(face: BadgeFace, *, size: str, credential: str, static: bytes) -
     for colour, (box, mask) in zip((_rgb(theme.ink), _rgb(theme.muted), (0, 0, 0)), masks, strict=True):
         if mask is not None:
             canvas.paste(colour, box, mask)
-    box, date = _date_mask(_date_text(face.checked_on), size)
-    canvas.paste(_rgb(theme.muted), box, date)
+    date_at, date = _date_mask(_date_text(face.checked_on), size)
+    canvas.paste(_rgb(theme.muted), date_at, date)
     if face.status == "revoked":
         y = round(_STRIKE_Y * scale)
         ImageDraw.Draw(canvas).line((round(_LEFT * scale), y, round((_LEFT + strike) * scale), y),
                                     fill=_REVOKED_BAND, width=max(1, round(3 * scale)))
-        box, band, alpha = _revoked_band(size)
-        canvas.paste(band, box, alpha)
+        band_box, band, alpha = _revoked_band(size)
+        canvas.paste(band, band_box, alpha)
     indexed = canvas.quantize(palette=_palette_image(face.status), dither=Image.Dither.NONE)
     indexed.putpalette(_palette(face.status))
     for at, corner, corner_mask in _corners(size):

@@ -63,10 +63,11 @@ def _zxing_modules(text: str, ecc: str) -> tuple[int, bytes]:
     """Return (modules per side, one byte per module: 0 dark, 255 light) from zxing-cpp."""
     try:
         code = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level=ecc)
-        image = memoryview(code.to_image(scale=1, add_quiet_zones=False))
+        image = memoryview(code.to_image(scale=1, add_quiet_zones=False))  # type: ignore[arg-type]
     except (ValueError, RuntimeError) as exc:  # zxing-cpp reports "too long" as a plain error
         raise InvalidRenderRequest("text too long for a QR code", reason="text_too_long") from exc
-    return int(image.shape[1]), image.tobytes()
+    shape = image.shape or (0, 0)  # a 2-D buffer: (rows, columns)
+    return int(shape[1]), image.tobytes()
 
 
 def _zxing_matrix(text: str, ecc: str) -> Matrix:

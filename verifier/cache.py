@@ -20,9 +20,9 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -212,16 +212,20 @@ class LayerStore:
 
 def _write_layers(engine: Engine, rows: list[dict[str, Any]]) -> None:
     """Insert layers (an existing key is the same bytes: skipped); drop each badge's older ones of a kind."""
-    table = BadgeImageLayer.__table__
+    table = cast(Table, BadgeImageLayer.__table__)
     if engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        keep: Any = pg_insert(table).on_conflict_do_nothing(index_elements=["key"])
     else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        keep = sqlite_insert(table).on_conflict_do_nothing(index_elements=["key"])
     with engine.begin() as conn:
         for row in rows:
             conn.execute(delete(table).where(table.c.badge_id == row["badge_id"], table.c.kind == row["kind"],
                                              table.c.key != row["key"]))
-        conn.execute(upsert(table).on_conflict_do_nothing(index_elements=["key"]), rows)
+        conn.execute(keep, rows)
 
 
 _STORES: weakref.WeakSet[LayerStore] = weakref.WeakSet()
