@@ -24,7 +24,7 @@ SVG_NS = "http://www.w3.org/2000/svg"
 
 def decode_qr(data: bytes) -> list[str]:
     """Return the QR texts zxing-cpp reads in a PNG."""
-    image = Image.open(io.BytesIO(data)).convert("L")
+    image = Image.open(io.BytesIO(data)).convert("RGBA").convert("L")  # palette PNG with alpha
     return [r.text for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
 
 

@@ -21,7 +21,7 @@ _NAME_CHARS = [c for c in "义乌小明杂货店商行工艺饰品玩具日用�
 
 
 def _decode(data: bytes) -> list[bytes]:
-    image = Image.open(io.BytesIO(data)).convert("L")
+    image = Image.open(io.BytesIO(data)).convert("RGBA").convert("L")  # palette PNG with alpha
     return [r.bytes for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
 
 

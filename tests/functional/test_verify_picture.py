@@ -37,7 +37,7 @@ def _busy_scene(size: tuple[int, int] = (1600, 1200), seed: int = 3) -> Image.Im
 
 def photo_of(qr_png: bytes, *, angle: float = 17, blur: float = 1.0) -> bytes:
     """Return a photo-like JPEG (quality 70) of a QR code: rotated, blurred, inside a busy scene."""
-    code = Image.open(io.BytesIO(qr_png)).convert("RGB")
+    code = Image.open(io.BytesIO(qr_png)).convert("RGBA").convert("RGB")  # badge.png is a palette PNG with alpha
     code = code.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(255, 255, 255))
     code = code.filter(ImageFilter.GaussianBlur(blur))
     scene = _busy_scene()

@@ -14,6 +14,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from signer import lifecycle
 from signer.errors import InvalidImage
 from signer.ids import format_badge_id
 from signer.images import SIZES, BadgeFace, render_badge_png, render_badge_svg
@@ -24,7 +25,15 @@ from verifier.badges.service import status_json
 from verifier.extensions import limiter
 from verifier.storage.publicread import PublicBadge
 from verifier.verification.views import conditional
-from verifier.web.cache import CACHE_BYTES, CACHE_ENTRIES, RenderCache, content_key
+from verifier.web.cache import (
+    CACHE_BYTES,
+    CACHE_ENTRIES,
+    LAYER_BYTES,
+    LAYER_ENTRIES,
+    LayerStore,
+    RenderCache,
+    content_key,
+)
 from verifier.web.errors import ApiError
 from verifier.web.openapi import BADGE_ID_PATTERN
 from verifier.web.ratelimit import read_limit, unlimited
@@ -46,6 +55,11 @@ def render_cache() -> RenderCache:
     return current_app.extensions["liang.render_cache"]  # type: ignore[no-any-return]
 
 
+def layer_store() -> LayerStore:
+    """Return this app's store of static badge image layers."""
+    return current_app.extensions["liang.layer_store"]  # type: ignore[no-any-return]
+
+
 def _upload_limit() -> str:
     # Scanning a photo costs far more than a look-up, so uploads get their own, lower budget.
     return str(current_app.config.get("VERIFY_UPLOAD_RATE_LIMIT", "30 per minute"))
@@ -64,11 +78,14 @@ def _binary(data: bytes, mimetype: str, *, cache_control: str, filename: str | N
 def badge_face(badge: PublicBadge) -> BadgeFace:
     """Return what the badge image shows now, from the live record."""
     now = context.clock()()
-    body = status_json(badge, issuer=context.issuer(), now=now)
+    shown = format_badge_id(badge.id)
+    # The same public status the JSON answer shows, without building the whole answer.
+    public = lifecycle.public_status(badge.state, valid_from=badge.valid_from, valid_until=badge.valid_until,
+                                     now=now)
     checked_on = now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date().isoformat()
-    return BadgeFace(badge_id=body["id"], shop_name=body["shop"]["name"], branch_name=body["branch"]["name"],
-                     platform=body["shop"]["platform"], status=body["status"], checked_on=checked_on,
-                     verify_url=body["verify_url"])
+    return BadgeFace(badge_id=shown, shop_name=badge.shop_name, branch_name=badge.branch_name,
+                     platform=badge.platform, status=public.value if public else badge.state,
+                     checked_on=checked_on, verify_url=context.issuer().verify_url(shown))
 
 
 def _credential(badge: PublicBadge) -> str:
@@ -111,7 +128,8 @@ def badge_svg(raw_id: str) -> Response:
     badge = context.public_badge(raw_id)
     face, credential = badge_face(badge), _credential(badge)
     key = content_key("badge.svg", face=asdict(face), credential=credential)
-    data = render_cache().get_or_render(key, lambda: render_badge_svg(face, credential=credential))
+    layers = layer_store().for_badge(badge.id, "svg")
+    data = render_cache().get_or_render(key, lambda: render_badge_svg(face, credential=credential, layers=layers))
     return _binary(data, "image/svg+xml", cache_control=LIVE_IMAGE)
 
 
@@ -123,7 +141,9 @@ def badge_png(raw_id: str) -> Response:
     badge = context.public_badge(raw_id)
     face, credential = badge_face(badge), _credential(badge)
     key = content_key("badge.png", face=asdict(face), credential=credential, size=size)
-    data = render_cache().get_or_render(key, lambda: render_badge_png(face, size=size, credential=credential))
+    layers = layer_store().for_badge(badge.id, f"png-{size}")
+    data = render_cache().get_or_render(
+        key, lambda: render_badge_png(face, size=size, credential=credential, layers=layers))
     return _binary(data, "image/png", cache_control=LIVE_IMAGE)
 
 
@@ -237,6 +257,12 @@ def register(app: Flask) -> None:
     app.extensions["liang.render_cache"] = RenderCache(
         max_entries=int(app.config.get("RENDER_CACHE_ENTRIES", CACHE_ENTRIES)),
         max_bytes=int(app.config.get("RENDER_CACHE_BYTES", CACHE_BYTES)),
+    )
+    # Static layers live in the database, so every worker and instance draws each one once.
+    app.extensions["liang.layer_store"] = LayerStore(
+        lambda: app.extensions["liang.db"].engine, clock=lambda: app.config["CLOCK"](),
+        max_entries=int(app.config.get("LAYER_CACHE_ENTRIES", LAYER_ENTRIES)),
+        max_bytes=int(app.config.get("LAYER_CACHE_BYTES", LAYER_BYTES)),
     )
     app.register_blueprint(bp)
 

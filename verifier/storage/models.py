@@ -319,3 +319,20 @@ class VerificationCount(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="CASCADE"), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- FEATURE: badge images (issue 16: images by composition) ---
+class BadgeImageLayer(Base):
+    """A badge's static image layer (texts and QR, no state), drawn once and shared by every worker and instance.
+
+    Keyed by a hash of everything it shows and of the credential it goes out with, so a renamed
+    shop or a re-signed credential looks up a new key; the older layers of the same badge and
+    kind are deleted when a new one is kept.
+    """
+
+    __tablename__ = "badge_image_layers"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    badge_id: Mapped[str] = mapped_column(String(12), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # svg | png-s | png-m | png-l
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,22 +1,46 @@
-"""A bounded, thread-safe cache of rendered bytes, keyed by everything that decides them.
+"""Caches of rendered bytes, keyed by everything that decides them.
 
 Whatever sits here was rendered from a live record, and the key holds every value the
 rendering depends on: a changed record makes a new key, so a stale entry is never served.
+
+Two levels: :class:`RenderCache`, a bounded per-process LRU of finished images (the hot
+badges), and :class:`LayerStore`, the badges' static image layers kept in the database so
+that each is drawn once for every worker and instance (see ``signer.images``).
 """
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
+import logging
 import threading
+import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, delete, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from verifier.storage.models import BadgeImageLayer
+
+_logger = logging.getLogger(__name__)
 
 # Bounds for the rendering cache: enough for the hot badges of a busy node,
-# small enough that a crawler walking every badge cannot exhaust memory.
-CACHE_ENTRIES = 512
+# small enough that a crawler walking every badge cannot exhaust memory (the byte bound
+# decides: composed palette images are 8-25 KB, so 4,096 of them stay well under it).
+CACHE_ENTRIES = 4096
 CACHE_BYTES = 64 * 1024 * 1024
+# Static layers are a few kilobytes each (PNG masks 3-8 KB, SVG ~18 KB): the process keeps
+# the most recently used ones in front of the database.
+LAYER_ENTRIES = 8192
+LAYER_BYTES = 64 * 1024 * 1024
+WRITE_BACKOFF = 60  # seconds
+MAX_PENDING_LAYERS = 2000  # drawn, not yet written: beyond this, drawn again later
 
 
 class RenderCache:
@@ -33,6 +57,17 @@ class RenderCache:
 
     def get_or_render(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
         """Return the cached bytes for ``key``, rendering them once on a miss."""
+        found = self.get(key)
+        if found is not None:
+            return found
+        # Render outside the lock: two threads may both render a cold key, which
+        # wastes a little work but never blocks every request behind one drawing.
+        data = render()
+        self.put(key, data)
+        return data
+
+    def get(self, key: Hashable) -> bytes | None:
+        """Return the cached bytes for ``key``, or None (counted as a miss)."""
         with self._lock:
             found = self._items.get(key)
             if found is not None:
@@ -40,9 +75,10 @@ class RenderCache:
                 self.hits += 1
                 return found
             self.misses += 1
-        # Render outside the lock: two threads may both render a cold key, which
-        # wastes a little work but never blocks every request behind one drawing.
-        data = render()
+            return None
+
+    def put(self, key: Hashable, data: bytes) -> None:
+        """Keep ``data`` under ``key``, dropping the least recently used entries past the bounds."""
         with self._lock:
             if key not in self._items and len(data) <= self._max_bytes:
                 self._items[key] = data
@@ -50,7 +86,6 @@ class RenderCache:
                 while len(self._items) > self._max_entries or self._bytes > self._max_bytes:
                     _, dropped = self._items.popitem(last=False)
                     self._bytes -= len(dropped)
-        return data
 
     def __len__(self) -> int:
         with self._lock:
@@ -69,3 +104,157 @@ def content_key(kind: str, **parts: Any) -> str:
     """Return a stable hash over everything that decides a rendered image's bytes."""
     blob = json.dumps({"kind": kind, **parts}, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+class LayerStore:
+    """Badges' static image layers in the database, behind a per-process LRU.
+
+    The database is where every worker and every instance (on PostgreSQL) finds a layer
+    another one drew; the instance directory would be shared by the workers of one machine
+    only. A layer is immutable under its content key, so neither level can serve a stale one.
+
+    Keeping a freshly drawn layer is off the request path: the request answers from the
+    layer in memory and a background thread writes new layers in batches (one transaction
+    each). A write that fails (a read-only replica, a locked database) costs a redraw on a
+    later miss, never an answer; the store then stops trying for ``WRITE_BACKOFF`` seconds.
+    """
+
+    def __init__(self, engine: Callable[[], Engine], *, clock: Callable[[], datetime],
+                 max_entries: int = LAYER_ENTRIES, max_bytes: int = LAYER_BYTES) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._memory = RenderCache(max_entries=max_entries, max_bytes=max_bytes)
+        self._lock = threading.Lock()
+        self._write_lock = threading.Lock()  # one batch at a time
+        self._pending: dict[str, tuple[str, str, bytes]] = {}  # key -> (badge id, kind, data)
+        self._writer: threading.Thread | None = None
+        self._wake = threading.Event()
+        self._closed = False
+        _STORES.add(self)
+        self._no_writes_until = 0.0
+        self.drawn = 0  # layers drawn by this process (for tests and metrics)
+        self.loaded = 0  # layers read from the database
+
+    def for_badge(self, badge_id: str, kind: str) -> _BadgeLayers:
+        """Return the store as ``signer.images.LayerStore`` for one badge's layers of ``kind``."""
+        return _BadgeLayers(self, badge_id, kind)
+
+    def get_or_draw(self, key: str, draw: Callable[[], bytes], *, badge_id: str, kind: str) -> bytes:
+        """Return the layer under ``key``: from memory, else the database, else drawn now and kept."""
+        found = self._memory.get(key)
+        if found is not None:
+            return found
+        found = self._load(key)
+        if found is None:
+            found = draw()
+            self.drawn += 1
+            self._keep_soon(key, found, badge_id=badge_id, kind=kind)
+        else:
+            self.loaded += 1
+        self._memory.put(key, found)
+        return found
+
+    def flush(self) -> int:
+        """Write every pending layer now (in this thread); return how many were written.
+
+        Waits for a write already under way, so that after it returns every layer drawn
+        before the call is in the database (or was given up).
+        """
+        with self._write_lock:
+            with self._lock:
+                pending, self._pending = self._pending, {}
+            if not pending or time.monotonic() < self._no_writes_until:
+                return 0
+            return self._write(pending)
+
+    def _write(self, pending: dict[str, tuple[str, str, bytes]]) -> int:
+        rows = [{"key": key, "badge_id": badge_id, "kind": kind, "data": data, "created_at": self._clock()}
+                for key, (badge_id, kind, data) in pending.items()]
+        try:
+            _write_layers(self._engine(), rows)
+        except SQLAlchemyError:
+            self._no_writes_until = time.monotonic() + WRITE_BACKOFF
+            _logger.warning("could not keep %d badge image layers; not trying again for %d s", len(rows),
+                            WRITE_BACKOFF, exc_info=True)
+            return 0
+        return len(rows)
+
+    def _load(self, key: str) -> bytes | None:
+        try:
+            with self._engine().connect() as conn:
+                data = conn.execute(select(BadgeImageLayer.data).where(BadgeImageLayer.key == key)).scalar()
+        except SQLAlchemyError:
+            _logger.warning("could not read a badge image layer; drawing it", exc_info=True)
+            return None
+        return None if data is None else bytes(data)
+
+    def _keep_soon(self, key: str, data: bytes, *, badge_id: str, kind: str) -> None:
+        with self._lock:
+            if time.monotonic() < self._no_writes_until or len(self._pending) >= MAX_PENDING_LAYERS:
+                return  # not kept: drawn again on a later miss
+            self._pending[key] = (badge_id, kind, data)
+            # One long-lived writer per process, started on first use (so after a fork): starting a
+            # thread per batch made the request wait for the new thread to be scheduled.
+            if self._writer is None or not self._writer.is_alive():
+                self._writer = threading.Thread(target=self._write_forever, name="liang-image-layers",
+                                                daemon=True)
+                self._writer.start()
+        self._wake.set()
+
+    def _write_forever(self) -> None:
+        while not self._closed:
+            self._wake.wait()
+            self._wake.clear()
+            while self.flush():
+                pass
+
+    def close(self) -> None:
+        """Write what is pending and stop the writer thread (at interpreter exit)."""
+        self._closed = True
+        self._wake.set()
+        writer = self._writer
+        if writer is not None and writer.is_alive():
+            writer.join(timeout=5)
+        self.flush()
+
+
+def _write_layers(engine: Engine, rows: list[dict[str, Any]]) -> None:
+    """Insert layers (an existing key is the same bytes: skipped); drop each badge's older ones of a kind."""
+    table = cast(Table, BadgeImageLayer.__table__)
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        keep: Any = pg_insert(table).on_conflict_do_nothing(index_elements=["key"])
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        keep = sqlite_insert(table).on_conflict_do_nothing(index_elements=["key"])
+    with engine.begin() as conn:
+        for row in rows:
+            conn.execute(delete(table).where(table.c.badge_id == row["badge_id"], table.c.kind == row["kind"],
+                                             table.c.key != row["key"]))
+        conn.execute(keep, rows)
+
+
+_STORES: weakref.WeakSet[LayerStore] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_stores() -> None:
+    # A daemon thread still waiting at exit keeps the interpreter from finalising cleanly
+    # (and drops what it had not written yet).
+    for store in list(_STORES):
+        store.close()
+
+
+class _BadgeLayers:
+    """One badge's layers of one kind, in the shape ``signer.images`` asks for."""
+
+    __slots__ = ("_badge_id", "_kind", "_store")
+
+    def __init__(self, store: LayerStore, badge_id: str, kind: str) -> None:
+        self._store, self._badge_id, self._kind = store, badge_id, kind
+
+    def get_or_draw(self, key: str, draw: Callable[[], bytes]) -> bytes:
+        """Return the layer under ``key``, drawing and keeping it when there is none."""
+        return self._store.get_or_draw(key, draw, badge_id=self._badge_id, kind=self._kind)

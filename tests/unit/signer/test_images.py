@@ -45,7 +45,7 @@ URLS = [
 
 def _decode(png: bytes) -> list[str]:
     with Image.open(io.BytesIO(png)) as image:
-        return [result.text for result in zxingcpp.read_barcodes(image)]
+        return [result.text for result in zxingcpp.read_barcodes(image.convert("RGBA"))]
 
 
 def _pixels(png: bytes) -> bytes:
@@ -141,7 +141,7 @@ def test_valid_badge_is_red_and_revoked_is_grey() -> None:
     def header_colour(status: str) -> tuple[int, ...]:
         face = dataclasses.replace(FACE, status=status)
         with Image.open(io.BytesIO(render_badge_png(face, size="l", credential=JWS))) as image:
-            return image.convert("RGB").getpixel((400, 8))  # type: ignore[return-value]
+            return image.convert("RGBA").convert("RGB").getpixel((400, 8))  # type: ignore[return-value]
 
     red, green, blue = header_colour("valid")
     assert red > 150 and green < 60 and blue < 60
@@ -155,7 +155,7 @@ def test_long_shop_name_stays_in_its_column(size: str) -> None:
     width, height = SIZES[size]
     k = width / 640
     with Image.open(io.BytesIO(render_badge_png(long_face, size=size, credential=JWS))) as image:
-        rgb = image.convert("RGB")
+        rgb = image.convert("RGBA").convert("RGB")
         # The gutter between the text column (ends at 372) and the QR box
         # (starts at 394), across the shop-name line, is plain background.
         row = range(round(110 * k), round(152 * k))

@@ -111,3 +111,25 @@ def test_bad_parameters_raise_domain_error(call, reason: str) -> None:  # type: 
         call()
     assert info.value.reason == reason
     assert info.value.code == "invalid_request"
+
+
+@pytest.mark.parametrize("zxing_writer", [True, False])
+def test_mask_matches_matrix_and_decodes(monkeypatch: pytest.MonkeyPatch, zxing_writer: bool) -> None:
+    import signer.qr as qr
+
+    monkeypatch.setattr(qr, "_ZXING_WRITER", zxing_writer)
+    url = "https://liang.example.cn/v/7K3M-9QX2-HT4B"
+    mask = qr.qr_mask(url)
+    matrix = qr.qr_matrix(url)
+    assert mask.size == (len(matrix) + 8, len(matrix) + 8)
+    assert [[mask.getpixel((x + 4, y + 4)) == 255 for x in range(len(matrix))] for y in range(len(matrix))] == matrix
+    picture = Image.eval(mask, lambda v: 255 - v).resize((mask.width * 4, mask.height * 4), Image.Resampling.NEAREST)
+    assert [r.text for r in zxingcpp.read_barcodes(picture)] == [url]
+
+
+def test_text_too_long_is_a_domain_error_for_the_mask() -> None:
+    from signer.qr import qr_mask
+
+    with pytest.raises(InvalidRenderRequest, match="too long") as info:
+        qr_mask("x" * 5000)
+    assert info.value.reason == "text_too_long"

@@ -6,9 +6,9 @@ import hashlib
 import hmac
 
 import pytest
-from verifier.services.accounts import hash_password
 
 from verifier import context
+from verifier.accounts.service import hash_password
 from verifier.app import create_app
 from verifier.config import ConfigError, load_config
 

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Where the µs of one read go, in process: `.venv/bin/python bench/profile_read.py [--size N] [--requests N]`.
+
+Builds a fresh SQLite registry the way bench/run.py does (the service's own ``create_app`` with
+the same LIANG_* settings as ``liang serve`` in the benchmark: JSON access log, metrics, limiter
+on), then calls the WSGI app directly — no server, no sockets — for the bare Flask app, the
+verify API, the verify page and ``badge.png?size=m`` (cold: every request a different badge
+drawn or composed; hot: one badge, from the render cache), random badge per request. Prints CPU
+µs per request (``time.process_time``) and, with ``--profile``, the top cProfile entries of each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def _environ(path: str) -> dict[str, Any]:
+    query = ""
+    if "?" in path:
+        path, query = path.split("?", 1)
+    return {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": query, "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "8000", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_HOST": "127.0.0.1:8000", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(b""),
+            "wsgi.errors": sys.stderr, "wsgi.multithread": True, "wsgi.multiprocess": False,
+            "wsgi.run_once": False, "wsgi.version": (1, 0)}
+
+
+def _call(app: Any, path: str) -> None:
+    status: list[str] = []
+    body = app(_environ(path), lambda s, h, exc_info=None: status.append(s))
+    try:
+        for _ in body:
+            pass
+    finally:
+        close = getattr(body, "close", None)
+        if close:
+            close()
+    if not status[0].startswith(("200", "304")):
+        raise SystemExit(f"{path}: {status[0]}")
+
+
+def run(app: Any, paths: list[str], count: int, profile: bool) -> tuple[float, str]:
+    """Return CPU µs per request over ``count`` requests (and the profile text)."""
+    chosen = [random.choice(paths) for _ in range(count)]
+    profiler = cProfile.Profile() if profile else None
+    start = time.process_time()
+    if profiler:
+        profiler.enable()
+    for path in chosen:
+        _call(app, path)
+    if profiler:
+        profiler.disable()
+    spent = (time.process_time() - start) / count * 1e6
+    text = ""
+    if profiler:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(18)
+        text = out.getvalue()
+    return spent, text
+
+
+def main() -> None:
+    """Seed, measure, print."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=20_000)
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    import logging
+
+    import run as bench  # bench/run.py
+    from bare_app import create_bare
+
+    from verifier.app import create_app
+
+    with tempfile.TemporaryDirectory(prefix="liang-profile-") as tmp:
+        workdir = Path(tmp)
+        registry = bench.Registry(workdir, None)
+        env = bench.env_for(registry, workdir / "instance", "http://127.0.0.1:8000")
+        os.environ.update(env)
+        import subprocess
+
+        subprocess.run([sys.executable, "-m", "verifier", "init"], env={**os.environ, **env}, check=True,
+                       stdout=subprocess.DEVNULL, cwd=ROOT)
+        real, ids, _status = bench.seed(env, args.size)
+        app = create_app()
+        # The access log goes to stderr in the service; here to a null handler of the same cost shape.
+        logging.getLogger().handlers[:] = [logging.StreamHandler(open(os.devnull, "w"))]  # noqa: SIM115
+        bare = create_bare()
+        cases = {
+            "bare Flask `GET /`": (bare, ["/"]),
+            "`GET /api/v1/badges/<id>`": (app, [f"/api/v1/badges/{i}" for i in ids]),
+            "`GET /v/<id>`": (app, [f"/v/{i}" for i in ids]),
+            "`badge.png?size=m`, cold (each id's first touch, then composed)": (
+                app, [f"/v/{i}/badge.png?size=m" for i in ids]),
+            "`badge.png?size=m`, hot (one badge)": (app, [f"/v/{real[0]}/badge.png?size=m"]),
+        }
+        load = os.getloadavg()
+        print(f"registry {args.size:,} (SQLite), {args.requests:,} requests per case, "
+              f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}\n")
+        print("| case | CPU µs per request |\n| --- | ---: |")
+        profiles = []
+        for label, (target, paths) in cases.items():
+            if "cold" not in label:
+                run(target, paths, 300, False)  # warm-up
+            spent, text = run(target, paths, args.requests, args.profile)
+            print(f"| {label} | {spent:,.0f} |")
+            profiles.append((label, text))
+        if args.profile:
+            for label, text in profiles:
+                print(f"\n### {label}\n\n```\n{text.strip()}\n```")
+
+
+if __name__ == "__main__":
+    main()
