@@ -171,7 +171,7 @@ def _reuse(shared: _SharedApp, clock: Any) -> Flask:
     app.config["CLOCK"] = clock
     app.extensions.clear()
     app.extensions.update(shared.extensions)
-    for name in ("liang.page_cache", "liang.render_cache"):
+    for name in ("liang.page_cache", "liang.render_cache", "liang.layer_store"):
         if name in app.extensions:
             app.extensions[name].clear()
     counter = app.extensions.get("liang.verify_counter")

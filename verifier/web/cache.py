@@ -135,6 +135,13 @@ class LayerStore:
         self.drawn = 0  # layers drawn by this process (for tests and metrics)
         self.loaded = 0  # layers read from the database
 
+    def clear(self) -> None:
+        """Write what is pending, then forget every layer held in memory and the counts (tests reuse apps)."""
+        self.flush()
+        self._memory.clear()
+        self._no_writes_until = 0.0
+        self.drawn = self.loaded = 0
+
     def for_badge(self, badge_id: str, kind: str) -> _BadgeLayers:
         """Return the store as ``signer.images.LayerStore`` for one badge's layers of ``kind``."""
         return _BadgeLayers(self, badge_id, kind)

@@ -82,8 +82,11 @@ def test_state_pill_and_revoked_band_show_after_a_change() -> None:
         png = render_badge_png(dataclasses.replace(FACE, status=status), size="l", credential=JWS, layers=store)
         return _rgba(png).getpixel((round(x * k), round(y * k)))  # type: ignore[return-value]
 
-    assert pixel("valid", 560, 30)[:3] == (0xF4, 0xC2, 0x44)  # the yellow "有效" pill
-    assert pixel("suspended", 560, 30)[:3] != (0xF4, 0xC2, 0x44)
+    # The frame carries the state (docs/colours.md): party red when valid, slate when suspended.
+    assert pixel("valid", 320, 6)[:3] == (0xA8, 0x14, 0x1C)
+    assert pixel("suspended", 320, 6)[:3] == (0x3D, 0x5A, 0x80)
+    red, green, blue, _ = pixel("revoked", 560, 30)  # the revoked pill is red, the valid one white
+    assert red > 150 and green < 60 and blue < 60 and min(pixel("valid", 560, 30)[:3]) > 240
     # The revoked band crosses the left column where a valid badge shows plain card body.
     assert pixel("valid", 200, 215)[:3] == (0xFF, 0xFA, 0xF0)
     red, green, blue, _ = pixel("revoked", 200, 215)
