@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, make_response, redirect, render_template, request
 from flask_babel import gettext as _
@@ -105,6 +106,41 @@ _per_client = limiter.shared_limit(_client_limit, scope="complaint-client", meth
                                    error_message=_limit_message)
 _per_badge = limiter.shared_limit(_badge_limit, scope="complaint-badge", key_func=_badge_key, methods=["POST"],
                                   error_message=_limit_message)
+
+
+# -- cross-site writes -------------------------------------------------------------------------
+def _origin_of(url: str) -> str:
+    """Return ``scheme://host[:port]`` of ``url``, lower-case, default ports dropped."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is None or (scheme, port) in {("http", 80), ("https", 443)}:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def _refuse_cross_site() -> None:
+    """Refuse a write a browser sent on behalf of another site (403), and the "simple" encodings (415).
+
+    Platforms calling server to server send no ``Origin`` and keep working; a browser always
+    sends ``Origin`` on a POST, so a page on another site (or a sandboxed ``null`` origin)
+    is recognised and refused. Multipart (for evidence) is a "simple" request a foreign page
+    can send without a preflight, which is why the origin check comes first.
+    """
+    origin = request.headers.get("Origin")
+    own = _origin_of(str(current_app.config["PUBLIC_URL"]))
+    fetch_site = (request.headers.get("Sec-Fetch-Site") or "").lower()
+    if (origin is not None and _origin_of(origin) != own) or fetch_site in {"cross-site", "same-site"}:
+        raise ApiError(403, "cross_origin", _("不接受来自其他网站的投诉提交：请在本站的投诉页面提交。"))
+    if request.mimetype in {"application/x-www-form-urlencoded", "text/plain"}:
+        raise ApiError(415, "unsupported_media_type",
+                       "send a JSON object (application/json), or multipart/form-data with evidence images")
 
 
 # -- request parsing --------------------------------------------------------------------------
@@ -221,6 +257,7 @@ def _file(badge: Any, form: Any) -> Any:
 @_per_badge
 def complain_api(raw_id: str) -> Response:
     """File a complaint from a platform or mini-program (JSON, or multipart with evidence)."""
+    _refuse_cross_site()
     badge = context.badge_service().get_public(raw_id)
     filing = _file(badge, _form_from_request())
     complaint = filing.complaint
@@ -297,7 +334,11 @@ OPENAPI_PATHS: dict[str, Any] = {
         "operationId": "fileComplaint",
         "summary": "File a shopper complaint about a badge holder's shop (rate-limited per client and per badge)",
         "description": "Repeating the same description from the same client within 10 minutes answers "
-                       "with the earlier complaint instead of creating another.",
+                       "with the earlier complaint instead of creating another. Writes from browsers on "
+                       "other sites are refused: a request whose `Origin` is not the service's own public "
+                       "origin (or whose `Sec-Fetch-Site` is `cross-site`/`same-site`) gets 403 "
+                       "`cross_origin`; form-urlencoded and text/plain bodies get 415. Server-to-server "
+                       "callers send no `Origin`.",
         "parameters": [{"name": "badge_id", "in": "path", "required": True,
                         "schema": {"type": "string", "maxLength": 64, "pattern": BADGE_ID_PATTERN}}],
         "requestBody": {"required": True, "content": {
@@ -312,7 +353,7 @@ OPENAPI_PATHS: dict[str, Any] = {
         "responses": {
             "201": {"description": "filed", "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/ComplaintFiled"}}}},
-            **_errors(400, 404, 413, 415, 429, 503),
+            **_errors(400, 403, 404, 413, 415, 429, 503),
         },
     }},
 }
