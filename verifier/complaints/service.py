@@ -53,6 +53,12 @@ MAX_EVIDENCE = 3
 MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
 #: Same text, same client, same badge within this window: one complaint, not many.
 MERGE_WINDOW = timedelta(minutes=10)
+#: More complaints than this about one badge within BURST_WINDOW: the next ones are still
+#: accepted, but held for the branch's review (a possible flood), never refused.
+BURST_THRESHOLD = 20
+BURST_WINDOW = timedelta(hours=1)
+#: The event kind marking a complaint held for review (console only, not public, not a state).
+HELD = "held"
 #: The 12315 online dispute rule: handle within 10 working days.
 TARGET_WORKING_DAYS = 10
 
@@ -155,7 +161,8 @@ class ComplaintService:
     """File and handle complaints; the caller owns the transaction."""
 
     def __init__(self, session: Session, *, clock: Clock, audit: AuditLog, client_key: bytes,
-                 timezone: str = "Asia/Shanghai") -> None:
+                 timezone: str = "Asia/Shanghai", burst_threshold: int = BURST_THRESHOLD) -> None:
+        self._burst_threshold = burst_threshold
         self._session = session
         self._clock = clock
         self._audit = audit
@@ -190,12 +197,21 @@ class ComplaintService:
             complaint.evidence.append(ComplaintEvidence(data=data, content_type=content_type, size=len(data),
                                                         created_at=now))
         complaint.events.append(ComplaintEvent(at=now, kind="filed", to_state="received", public=1))
+        recent = self._session.execute(
+            select(func.count(Complaint.id)).where(Complaint.badge_id == badge.id,
+                                                   Complaint.created_at >= now - BURST_WINDOW)).scalar_one()
+        held = recent >= self._burst_threshold
+        if held:
+            # A burst: accepted like any other (the shopper is not refused), flagged for the branch.
+            complaint.events.append(ComplaintEvent(at=now, kind=HELD, public=0, actor="system"))
+            _logger.warning("complaint burst on badge %s: %d in the last hour; holding for review",
+                            format_badge_id(badge.id), recent + 1)
         self._session.add(complaint)
         self._session.flush()
         self._audit.append(actor, "complaint_file", target=complaint.tracking_number,
                            branch_code=badge.branch.code, before=None,
                            after={"badge": format_badge_id(badge.id), "category": complaint.category,
-                                  "state": complaint.state, "evidence": len(images)})
+                                  "state": complaint.state, "evidence": len(images), "held": held})
         return Filing(complaint, merged=False)
 
     def client_hash(self, client: str | None) -> str | None:
@@ -360,6 +376,11 @@ class ComplaintService:
                 "overdue": complaint.state in OPEN_STATES and days > TARGET_WORKING_DAYS}
 
 
+def is_held(complaint: Complaint) -> bool:
+    """Return whether the complaint arrived in a burst and is held for the branch's review."""
+    return any(e.kind == HELD for e in complaint.events)
+
+
 def admin_json(complaint: Complaint, *, age: dict[str, Any], personal: bool, evidence_url: Any = None,
                tracking_url: str | None = None) -> dict[str, Any]:
     """Return the administrator's view; contact, order number and evidence only when ``personal``."""
@@ -378,6 +399,7 @@ def admin_json(complaint: Complaint, *, age: dict[str, Any], personal: bool, evi
         "closed_at": isoformat_z(complaint.closed_at) if complaint.closed_at else None,
         "age": age,
         "personal_data_purged": complaint.personal_data_purged_at is not None,
+        "held_for_review": is_held(complaint),
         "events": [{"at": isoformat_z(e.at), "kind": e.kind, "from": e.from_state, "to": e.to_state,
                     "reply": e.public_reply, "actor": e.actor} for e in complaint.events],
     }

@@ -27,7 +27,7 @@ from verifier.complaints.service import (
     ComplaintNotFound,
     ComplaintService,
 )
-from verifier.extensions import csrf, limiter
+from verifier.extensions import client_key, csrf, limiter
 from verifier.i18n import with_lang
 from verifier.storage.models import Badge, Complaint
 from verifier.web.errors import ApiError
@@ -50,7 +50,8 @@ def complaint_service() -> ComplaintService:
     secret = str(current_app.config["SECRET_KEY"]).encode("utf-8")
     return ComplaintService(sess, clock=context.clock(), audit=AuditLog(sess, clock=context.clock()),
                             client_key=hashlib.sha256(b"liang.complaint-client\n" + secret).digest(),
-                            timezone=current_app.config["TIMEZONE"])
+                            timezone=current_app.config["TIMEZONE"],
+                            burst_threshold=int(current_app.config.get("COMPLAINT_BURST_THRESHOLD", 20)))
 
 
 def _serializer() -> URLSafeSerializer:
@@ -86,15 +87,18 @@ def _client_limit() -> str:
 
 
 def _badge_limit() -> str:
-    return str(current_app.config.get("COMPLAINT_BADGE_RATE_LIMIT", "30 per hour"))
+    return str(current_app.config.get("COMPLAINT_BADGE_RATE_LIMIT", "5 per hour"))
 
 
 def _badge_key() -> str:
+    """Key the per-badge allowance by (badge, client): a flood from a few addresses cannot use up
+    a badge's allowance and silence everyone else (bursts are held for review instead)."""
     raw = str((request.view_args or {}).get("raw_id", ""))[:64]
     try:
-        return f"badge:{parse_badge_id(raw)}"
+        badge = f"badge:{parse_badge_id(raw)}"
     except MalformedId:
-        return f"badge:?{raw.upper()}"
+        badge = f"badge:?{raw.upper()}"
+    return f"{badge}/{client_key()}"
 
 
 def _limit_message() -> str:
@@ -298,7 +302,8 @@ def track(token: str) -> Response:
 def register(app: Flask) -> None:
     """Mount the public complaint pages (the app registers the administrators' side separately)."""
     app.config.setdefault("COMPLAINT_RATE_LIMIT", "10 per hour")
-    app.config.setdefault("COMPLAINT_BADGE_RATE_LIMIT", "30 per hour")
+    app.config.setdefault("COMPLAINT_BADGE_RATE_LIMIT", "5 per hour")
+    app.config.setdefault("COMPLAINT_BURST_THRESHOLD", 20)
     app.register_blueprint(bp)
 
 
@@ -332,7 +337,7 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
 OPENAPI_PATHS: dict[str, Any] = {
     "/api/v1/badges/{badge_id}/complaints": {"post": {
         "operationId": "fileComplaint",
-        "summary": "File a shopper complaint about a badge holder's shop (rate-limited per client and per badge)",
+        "summary": "File a shopper complaint about a badge holder's shop (rate-limited per client and per badge and client)",
         "description": "Repeating the same description from the same client within 10 minutes answers "
                        "with the earlier complaint instead of creating another. Writes from browsers on "
                        "other sites are refused: a request whose `Origin` is not the service's own public "
