@@ -267,3 +267,42 @@ def test_picture_uploads_are_rate_limited_on_their_own_budget(app, app_config):
         assert client.get("/verify").status_code == 200  # reading the form is not limited
     finally:
         limited.extensions["liang.db"].dispose()
+
+
+# -- issue 14 item 11: a picture holding one badge's QR code and another badge's credential ---------------
+def _spliced(client, shown_id: str, baked_id: str) -> bytes:
+    """A PNG showing ``shown_id``'s QR code with ``baked_id``'s genuine credential baked in."""
+    from signer.baking import bake_png
+
+    credential = client.get(f"/v/{baked_id}/credential.jws").get_data(as_text=True).strip()
+    qr = client.get(f"/v/{shown_id}/qr.png").data
+    return bake_png(qr, credential)
+
+
+def test_picture_with_a_qr_code_and_another_badges_credential_is_a_mismatch(client, issue_badge, act):
+    genuine, revoked = issue_badge(shop_name="正规小店"), issue_badge(shop_name="已撤销的店")
+    act("revoke", revoked, reason="misconduct")
+    body = post_file(client, _spliced(client, revoked, genuine), "badge.png", "image/png").get_json()
+    assert body["verified"] is False
+    assert body["reason"] == "mismatch" and "不属于同一枚徽章" in body["message"]
+    assert body["source"] == "credential+qr_code"
+    assert body["credential_badge"] == genuine and body["qr_badges"] == [revoked]
+    assert body["badge"] is None
+
+
+def test_verify_page_refuses_a_spliced_picture(client, issue_badge, act):
+    genuine, revoked = issue_badge(shop_name="正规小店"), issue_badge(shop_name="已撤销的店")
+    act("revoke", revoked, reason="misconduct")
+    response = post_page(client, _spliced(client, revoked, genuine), token=_csrf(client), filename="badge.png")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'data-reason="mismatch"' in page and "status-valid" not in page and "正规小店" not in page
+
+
+def test_picture_whose_qr_code_and_credential_agree_says_both_were_used(client, issue_badge):
+    badge_id = issue_badge()
+    body = post_file(client, _spliced(client, badge_id, badge_id), "badge.png", "image/png").get_json()
+    assert body["verified"] is True and body["badge"]["id"] == badge_id
+    assert body["source"] == "credential+qr_code"
+    photo = post_file(client, photo_of(client.get(f"/v/{badge_id}/qr.png").data)).get_json()
+    assert photo["source"] == "qr_code"

@@ -25,20 +25,42 @@ def verify_upload(service: VerificationService) -> dict[str, Any]:
     if not data:
         raise InvalidImage("the file is empty", reason="not_an_image")
     findings = extract_from_upload(data, max_bytes=MAX_UPLOAD)
-    if findings.credential:
-        return service.verify_token(findings.credential)
     public_url = current_app.config["PUBLIC_URL"]
-    foreign = []
+    qr_ids: list[str] = []
+    foreign: list[str] = []
     for text in findings.qr_texts:
         badge_id = classify_verify_url(text, public_url=public_url)
         if badge_id is not None:
-            return service.verify_badge_id(badge_id)
-        foreign.append(text[:200])
+            qr_ids.append(badge_id)
+        else:
+            foreign.append(text[:200])
+    if findings.credential:
+        result = service.verify_token(findings.credential)
+        if not findings.qr_texts:
+            return {**result, "source": "credential"}
+        return _cross_check(service, result, qr_ids, foreign)
+    if qr_ids:
+        return {**service.verify_badge_id(qr_ids[0]), "source": "qr_code"}
     if foreign:
         return {"verified": False, "status": None, "reason": "not_official",
                 "message": MESSAGES["not_official"], "badge": None, "found": foreign,
-                "official_origin": public_url}
+                "official_origin": public_url, "source": "qr_code"}
     return {"verified": False, "status": None, "reason": "no_credential",
-            "message": MESSAGES["no_credential"], "badge": None}
+            "message": MESSAGES["no_credential"], "badge": None, "source": None}
 
 
+def _cross_check(service: VerificationService, result: dict[str, Any], qr_ids: list[str],
+                 foreign: list[str]) -> dict[str, Any]:
+    """Return the verdict for a picture holding both a baked credential and QR code(s): both must agree."""
+    baked = (result.get("badge") or {}).get("id")
+    if baked is None:  # the credential itself does not verify: that refusal is the answer
+        return {**result, "source": "credential+qr_code"}
+    shown: set[str] = set()
+    for raw in qr_ids:
+        found = service.verify_badge_id(raw)
+        shown.add((found.get("badge") or {}).get("id") or raw)
+    if foreign or shown != {baked}:
+        return {"verified": False, "status": None, "reason": "mismatch", "message": MESSAGES["mismatch"],
+                "badge": None, "source": "credential+qr_code", "credential_badge": baked,
+                "qr_badges": sorted(shown), "found": foreign}
+    return {**result, "source": "credential+qr_code"}

@@ -150,13 +150,14 @@ def extract_from_upload(data: bytes, *, max_bytes: int) -> UploadFindings:
         return UploadFindings(kind=kind, credential=extract_svg(data), qr_texts=())
     if kind not in _QR_KINDS:
         raise InvalidImage(f"A {kind.upper()} image is not accepted here.", reason="unsupported_format")
+    credential = None
     if kind == "png":
         from signer.baking import extract_png
 
         credential = extract_png(data)
-        if credential is not None:
-            return UploadFindings(kind=kind, credential=credential, qr_texts=())
-    return UploadFindings(kind=kind, credential=None, qr_texts=_scan_qr(data, max_bytes=max_bytes))
+    # Scanned even when a credential is baked in: a picture may show one badge's QR code while
+    # carrying another badge's credential, and the shopper sees (and scans) the QR code.
+    return UploadFindings(kind=kind, credential=credential, qr_texts=_scan_qr(data, max_bytes=max_bytes))
 
 
 def classify_verify_url(text: str, *, public_url: str) -> str | None:
