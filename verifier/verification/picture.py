@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from flask import current_app, request
+from flask_babel import gettext as _
 
 from signer.errors import InvalidImage
 from verifier.verification.service import MESSAGES, VerificationService
@@ -12,6 +14,32 @@ from verifier.web.errors import ApiError
 from verifier.web.uploads import classify_verify_url, extract_from_upload
 
 MAX_UPLOAD = 12 * 1024 * 1024
+#: Picture decodes running at once in this process (each can take a second of CPU and
+#: tens of MB); more wait up to DECODE_WAIT seconds, then get 503 with Retry-After.
+DECODE_CONCURRENCY = 2
+DECODE_WAIT = 2.0
+_slots: dict[int, threading.BoundedSemaphore] = {}
+_slots_lock = threading.Lock()
+
+
+def _decode_slots() -> threading.BoundedSemaphore:
+    size = int(current_app.config.get("VERIFY_DECODE_CONCURRENCY", DECODE_CONCURRENCY))
+    with _slots_lock:
+        found = _slots.get(size)
+        if found is None:
+            found = _slots[size] = threading.BoundedSemaphore(size)
+        return found
+
+
+def _extract(data: bytes) -> Any:
+    """Decode the picture, at most ``VERIFY_DECODE_CONCURRENCY`` at once in this process."""
+    slots = _decode_slots()
+    if not slots.acquire(timeout=float(current_app.config.get("VERIFY_DECODE_WAIT", DECODE_WAIT))):
+        raise ApiError(503, "unavailable", _("核验服务繁忙，请稍后再试。"), retry_after=5)
+    try:
+        return extract_from_upload(data, max_bytes=MAX_UPLOAD)
+    finally:
+        slots.release()
 
 
 def verify_upload(service: VerificationService) -> dict[str, Any]:
@@ -24,7 +52,7 @@ def verify_upload(service: VerificationService) -> dict[str, Any]:
         raise ApiError(413, "too_large", "the picture is larger than 12 MB")
     if not data:
         raise InvalidImage("the file is empty", reason="not_an_image")
-    findings = extract_from_upload(data, max_bytes=MAX_UPLOAD)
+    findings = _extract(data)
     public_url = current_app.config["PUBLIC_URL"]
     qr_ids: list[str] = []
     foreign: list[str] = []

@@ -185,6 +185,18 @@ def _is_ours() -> bool:
     return view is not None and getattr(view, _MARK, False)
 
 
+def charge(config_key: str, default: str, *, scope: str) -> None:
+    """Count one more request of this client against ``app.config[config_key]``; 429 when over."""
+    limits: ReadLimits | None = current_app.extensions.get(_EXTENSION)
+    if limits is None:
+        return
+    retry = limits.hit(str(current_app.config.get(config_key) or default), scope, client_key())
+    if retry is not None:
+        refused = TooManyRequests()
+        refused.retry_after = retry  # type: ignore[attr-defined]
+        raise refused
+
+
 def read_limit(config_key: str, default: str) -> Callable[[F], F]:
     """Limit a view per client to ``app.config[config_key]`` (e.g. "300 per minute")."""
 
