@@ -129,8 +129,9 @@ def _origin_of(url: str) -> str:
     return f"{scheme}://{host}:{port}"
 
 
-def _refuse_cross_site() -> None:
-    """Refuse a write a browser sent on behalf of another site (403), and the "simple" encodings (415).
+def _cross_site_refusal() -> ApiError | None:
+    """Return the refusal for a write a browser sent on behalf of another site (403), or in one of
+    the "simple" encodings a foreign page can send without a preflight (415); None when acceptable.
 
     Platforms calling server to server send no ``Origin`` and keep working; a browser always
     sends ``Origin`` on a POST, so a page on another site (or a sandboxed ``null`` origin)
@@ -141,10 +142,25 @@ def _refuse_cross_site() -> None:
     own = _origin_of(str(current_app.config["PUBLIC_URL"]))
     fetch_site = (request.headers.get("Sec-Fetch-Site") or "").lower()
     if (origin is not None and _origin_of(origin) != own) or fetch_site in {"cross-site", "same-site"}:
-        raise ApiError(403, "cross_origin", _("不接受来自其他网站的投诉提交：请在本站的投诉页面提交。"))
+        return ApiError(403, "cross_origin", _("不接受来自其他网站的投诉提交：请在本站的投诉页面提交。"))
     if request.mimetype in {"application/x-www-form-urlencoded", "text/plain"}:
-        raise ApiError(415, "unsupported_media_type",
-                       "send a JSON object (application/json), or multipart/form-data with evidence images")
+        return ApiError(415, "unsupported_media_type",
+                        "send a JSON object (application/json), or multipart/form-data with evidence images")
+    return None
+
+
+def _refuse_cross_site() -> None:
+    refusal = _cross_site_refusal()
+    if refusal is not None:
+        raise refusal
+
+
+@limiter.request_filter
+def _refused_writes_are_not_counted() -> bool:
+    """Keep refused cross-site writes off the rate limits: a foreign page must not spend its
+    visitors' complaint allowance (nor a badge's) by making them post."""
+    return (request.endpoint == "complaints.complain_api" and request.method == "POST"
+            and _cross_site_refusal() is not None)
 
 
 # -- request parsing --------------------------------------------------------------------------
