@@ -137,7 +137,7 @@ def queue() -> Response:
     items, total = service.queue(branch_code=branch, status=status, page=page, per_page=_PER_PAGE)
     branches = [] if branch_scope(principal) else list(
         context.session().query(Branch).order_by(Branch.code))
-    from verifier.complaints.service import is_held
+    from verifier.complaints.bursts import is_held
     from verifier.complaints.views import category_names, state_names
 
     html = render_template("admin/complaints/queue.html", items=[(c, service.age(c)) for c in items], total=total,
@@ -153,7 +153,8 @@ def detail(number: str) -> Response:
     """Show one complaint; contact and evidence only to those who handle it."""
     principal = guards.principal()
     complaint = _load(principal, number)
-    from verifier.complaints.service import TRANSITIONS, is_held
+    from verifier.complaints.bursts import is_held
+    from verifier.complaints.service import TRANSITIONS
     from verifier.complaints.views import category_names, state_names, tracking_url
 
     html = render_template(

@@ -24,6 +24,7 @@ from signer.clock import Clock, isoformat_z
 from signer.errors import BadgeNotFound, IllegalTransition, InvalidInput
 from signer.ids import format_badge_id
 from verifier.audit.service import Actor, AuditLog
+from verifier.complaints.bursts import BURST_THRESHOLD, hold_if_burst, is_held
 from verifier.storage.models import Badge, Branch, Complaint, ComplaintEvent, ComplaintEvidence
 from verifier.web.uploads import reencode_evidence
 
@@ -53,12 +54,6 @@ MAX_EVIDENCE = 3
 MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
 #: Same text, same client, same badge within this window: one complaint, not many.
 MERGE_WINDOW = timedelta(minutes=10)
-#: More complaints than this about one badge within BURST_WINDOW: the next ones are still
-#: accepted, but held for the branch's review (a possible flood), never refused.
-BURST_THRESHOLD = 20
-BURST_WINDOW = timedelta(hours=1)
-#: The event kind marking a complaint held for review (console only, not public, not a state).
-HELD = "held"
 #: The 12315 online dispute rule: handle within 10 working days.
 TARGET_WORKING_DAYS = 10
 
@@ -197,15 +192,8 @@ class ComplaintService:
             complaint.evidence.append(ComplaintEvidence(data=data, content_type=content_type, size=len(data),
                                                         created_at=now))
         complaint.events.append(ComplaintEvent(at=now, kind="filed", to_state="received", public=1))
-        recent = self._session.execute(
-            select(func.count(Complaint.id)).where(Complaint.badge_id == badge.id,
-                                                   Complaint.created_at >= now - BURST_WINDOW)).scalar_one()
-        held = recent >= self._burst_threshold
-        if held:
-            # A burst: accepted like any other (the shopper is not refused), flagged for the branch.
-            complaint.events.append(ComplaintEvent(at=now, kind=HELD, public=0, actor="system"))
-            _logger.warning("complaint burst on badge %s: %d in the last hour; holding for review",
-                            format_badge_id(badge.id), recent + 1)
+        # A burst: accepted like any other (the shopper is not refused), flagged for the branch.
+        held = hold_if_burst(self._session, complaint, now=now, threshold=self._burst_threshold)
         self._session.add(complaint)
         self._session.flush()
         self._audit.append(actor, "complaint_file", target=complaint.tracking_number,
@@ -374,11 +362,6 @@ class ComplaintService:
         days = working_days_between(complaint.created_at.astimezone(self._tz).date(), end)
         return {"working_days": days, "target": TARGET_WORKING_DAYS,
                 "overdue": complaint.state in OPEN_STATES and days > TARGET_WORKING_DAYS}
-
-
-def is_held(complaint: Complaint) -> bool:
-    """Return whether the complaint arrived in a burst and is held for the branch's review."""
-    return any(e.kind == HELD for e in complaint.events)
 
 
 def admin_json(complaint: Complaint, *, age: dict[str, Any], personal: bool, evidence_url: Any = None,
