@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tests.functional.complaints_support import csrf_token, file_json, make_admin  # noqa: F401
+from tests.functional.complaints_support import csrf_token, file_json, login, make_admin  # noqa: F401
 
 REDIS_URL = os.environ.get("LIANG_TEST_REDIS_URL")
 
@@ -118,5 +118,9 @@ def test_junk_from_a_few_addresses_cannot_silence_a_fresh_shopper(flood, flood_c
     listed = client.get("/api/v1/admin/complaints?per_page=100", headers=branch_admin.headers).get_json()
     items = listed["items"] if isinstance(listed, dict) else listed
     assert [c["held_for_review"] for c in items if c["badge_id"] == other] == [False]
-    page = client.get(f"/v/{badge_id}/complain")
-    assert page.status_code == 200
+    # ... and in the console: the held complaint is marked in the branch's queue and on its page.
+    login(client, branch_admin)
+    queue = client.get("/admin/complaints").get_data(as_text=True)
+    assert queue.count("待复核：集中投诉") == 1
+    detail = client.get(f"/admin/complaints/{fresh.get_json()['tracking_number']}").get_data(as_text=True)
+    assert "待复核：集中投诉" in detail
