@@ -51,6 +51,19 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
 
 
+def redis_options() -> dict[str, Any]:
+    """Return the Redis client options for rate-limit storage: short timeouts, no retries."""
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return {"socket_timeout": REDIS_TIMEOUT, "socket_connect_timeout": REDIS_TIMEOUT,
+            "retry": Retry(NoBackoff(), 0), "retry_on_timeout": False}
+
+
+#: Seconds a rate-limit read or connect to Redis may take before the limit is skipped.
+REDIS_TIMEOUT = 0.2
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app: defaults, then LIANG_* environment, then ``config``."""
     settings = load_config(config)
@@ -75,6 +88,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         RATELIMIT_STORAGE_URI=settings.get("REDIS_URL") or "memory://",
         RATELIMIT_HEADERS_ENABLED=True,
         RATELIMIT_SWALLOW_ERRORS=True,  # a Redis outage must not take verification down
+        # A hung Redis must cost a fraction of a second, not redis-py's default of seconds with retries.
+        RATELIMIT_STORAGE_OPTIONS=redis_options() if settings.get("REDIS_URL") else {},
         # Explicit: Flask-Limiter otherwise inherits "enabled" from the last app built in this
         # process (the CLI's, with limits off), so `liang serve` workers ran without limits.
         RATELIMIT_ENABLED=True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import random
 import re
+import time
 
 import pytest
 import qrcode
@@ -265,5 +266,115 @@ def test_picture_uploads_are_rate_limited_on_their_own_budget(app, app_config):
         statuses = [post_page(client, b"%PDF-1.7", token=token).status_code for _ in range(3)]
         assert statuses == [400, 400, 429]
         assert client.get("/verify").status_code == 200  # reading the form is not limited
+    finally:
+        limited.extensions["liang.db"].dispose()
+
+
+# -- issue 14 item 11: a picture holding one badge's QR code and another badge's credential ---------------
+def _spliced(client, shown_id: str, baked_id: str) -> bytes:
+    """A PNG showing ``shown_id``'s QR code with ``baked_id``'s genuine credential baked in."""
+    from signer.baking import bake_png
+
+    credential = client.get(f"/v/{baked_id}/credential.jws").get_data(as_text=True).strip()
+    qr = client.get(f"/v/{shown_id}/qr.png").data
+    return bake_png(qr, credential)
+
+
+def test_picture_with_a_qr_code_and_another_badges_credential_is_a_mismatch(client, issue_badge, act):
+    genuine, revoked = issue_badge(shop_name="正规小店"), issue_badge(shop_name="已撤销的店")
+    act("revoke", revoked, reason="misconduct")
+    body = post_file(client, _spliced(client, revoked, genuine), "badge.png", "image/png").get_json()
+    assert body["verified"] is False
+    assert body["reason"] == "mismatch" and "不属于同一枚徽章" in body["message"]
+    assert body["source"] == "credential+qr_code"
+    assert body["credential_badge"] == genuine and body["qr_badges"] == [revoked]
+    assert body["badge"] is None
+
+
+def test_verify_page_refuses_a_spliced_picture(client, issue_badge, act):
+    genuine, revoked = issue_badge(shop_name="正规小店"), issue_badge(shop_name="已撤销的店")
+    act("revoke", revoked, reason="misconduct")
+    response = post_page(client, _spliced(client, revoked, genuine), token=_csrf(client), filename="badge.png")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'data-reason="mismatch"' in page and "status-valid" not in page and "正规小店" not in page
+
+
+def test_picture_whose_qr_code_and_credential_agree_says_both_were_used(client, issue_badge):
+    badge_id = issue_badge()
+    body = post_file(client, _spliced(client, badge_id, badge_id), "badge.png", "image/png").get_json()
+    assert body["verified"] is True and body["badge"]["id"] == badge_id
+    assert body["source"] == "credential+qr_code"
+    photo = post_file(client, photo_of(client.get(f"/v/{badge_id}/qr.png").data)).get_json()
+    assert photo["source"] == "qr_code"
+
+
+# -- issue 14 item 9: expensive uploads -------------------------------------------------------------------
+def _huge_png_with_qr(client, badge_id: str, side: int = 6300) -> bytes:
+    """The attack picture: ~100 KB of PNG that is 6300×6300 px once decoded (a QR code in a white field)."""
+    canvas = Image.new("L", (side, side), 255)
+    canvas.paste(Image.open(io.BytesIO(client.get(f"/v/{badge_id}/qr.png").data)).convert("L"), (100, 100))
+    return _encode(canvas, "PNG", optimize=True)
+
+
+def test_a_huge_lossless_picture_is_refused_before_decoding(client, issue_badge):
+    badge_id = issue_badge()
+    data = _huge_png_with_qr(client, badge_id)
+    assert len(data) < 300 * 1024
+    started = time.process_time()
+    response = post_file(client, data, "big.png", "image/png")
+    assert response.status_code == 400 and response.get_json()["error"]["reason"] == "bomb"
+    assert time.process_time() - started < 1.0
+
+
+def test_a_big_jpeg_photo_is_decoded_at_reduced_size(client, issue_badge, monkeypatch):
+    from verifier.web import uploads
+
+    badge_id = issue_badge()
+    canvas = Image.new("RGB", (6000, 4000), "white")
+    canvas.paste(Image.open(io.BytesIO(client.get(f"/v/{badge_id}/qr.png").data)).convert("RGB").resize((1200, 1200)),
+                 (2400, 1400))
+    photo = _encode(canvas, "JPEG", quality=85)
+    seen = []
+    real = uploads._flatten_to_rgb
+    monkeypatch.setattr(uploads, "_flatten_to_rgb", lambda image: seen.append(image.size) or real(image))
+    body = post_file(client, photo).get_json()
+    assert body["verified"] is True and body["badge"]["id"] == badge_id
+    assert seen and seen[0][0] * seen[0][1] <= uploads.QR_SCAN_PIXELS  # never the full 24 MP
+
+
+def test_concurrent_decodes_are_bounded_with_503_and_retry_after(client, issue_badge, app):
+    from verifier.verification import picture
+
+    badge_id = issue_badge()
+    app.config.update(VERIFY_DECODE_CONCURRENCY=1, VERIFY_DECODE_WAIT=0.2)
+    try:
+        with app.app_context():
+            slots = picture._decode_slots()
+        assert slots.acquire(timeout=1)  # another request is decoding
+        try:
+            busy = post_file(client, client.get(f"/v/{badge_id}/qr.png").data, "qr.png", "image/png")
+            page = post_page(client, client.get(f"/v/{badge_id}/qr.png").data, token=_csrf(client), filename="q.png")
+        finally:
+            slots.release()
+        assert busy.status_code == 503 and int(busy.headers["Retry-After"]) > 0
+        assert busy.get_json()["error"]["message"] == "核验服务繁忙，请稍后再试。"
+        assert page.status_code == 503 and "核验服务繁忙" in page.get_data(as_text=True)
+        ok = post_file(client, client.get(f"/v/{badge_id}/qr.png").data, "qr.png", "image/png")
+        assert ok.status_code == 200 and ok.get_json()["verified"] is True
+    finally:
+        app.config.update(VERIFY_DECODE_CONCURRENCY=2, VERIFY_DECODE_WAIT=2.0)
+
+
+def test_api_picture_uploads_have_the_same_budget_as_the_page(app, app_config):
+    from verifier.app import create_app
+
+    limited = create_app({**app_config, "RATELIMIT_ENABLED": True, "VERIFY_UPLOAD_RATE_LIMIT": "2 per minute"})
+    try:
+        client = limited.test_client()
+        statuses = [post_file(client, b"%PDF-1.7").status_code for _ in range(3)]
+        assert statuses == [400, 400, 429]
+        # JSON verification keeps the read budget
+        assert client.post("/api/v1/verify", json={"credential": "a.b.c"}).status_code == 200
     finally:
         limited.extensions["liang.db"].dispose()

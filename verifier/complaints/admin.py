@@ -137,12 +137,13 @@ def queue() -> Response:
     items, total = service.queue(branch_code=branch, status=status, page=page, per_page=_PER_PAGE)
     branches = [] if branch_scope(principal) else list(
         context.session().query(Branch).order_by(Branch.code))
+    from verifier.complaints.bursts import is_held
     from verifier.complaints.views import category_names, state_names
 
     html = render_template("admin/complaints/queue.html", items=[(c, service.age(c)) for c in items], total=total,
                            page=page, per_page=_PER_PAGE, status=status or "", branch=branch or "",
                            branches=branches, states=state_names(), categories=category_names(),
-                           scoped=branch_scope(principal) is not None)
+                           scoped=branch_scope(principal) is not None, is_held=is_held)
     return _page_response(html)
 
 
@@ -152,6 +153,7 @@ def detail(number: str) -> Response:
     """Show one complaint; contact and evidence only to those who handle it."""
     principal = guards.principal()
     complaint = _load(principal, number)
+    from verifier.complaints.bursts import is_held
     from verifier.complaints.service import TRANSITIONS
     from verifier.complaints.views import category_names, state_names, tracking_url
 
@@ -163,6 +165,7 @@ def detail(number: str) -> Response:
                      and complaint.badge.state == "active"),
         next_states=sorted(TRANSITIONS[complaint.state] | {complaint.state}, key=STATES.index),
         states=state_names(), categories=category_names(), tracking_url=tracking_url(complaint),
+        held=is_held(complaint),
     )
     return _page_response(html)
 
@@ -302,6 +305,9 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
                                                      "target": {"type": "integer"},
                                                      "overdue": {"type": "boolean"}}},
             "personal_data_purged": {"type": "boolean"},
+            "held_for_review": {"type": "boolean", "description":
+                                "Filed during a burst of complaints about the same badge (possible flood): "
+                                "accepted, shown to the shopper as received, flagged for review."},
             "events": {"type": "array", "items": {"type": "object"}},
             "contact": {"type": ["string", "null"],
                         "description": "Only for the handling branch and the committee."},

@@ -24,6 +24,7 @@ from signer.clock import Clock, isoformat_z
 from signer.errors import BadgeNotFound, IllegalTransition, InvalidInput
 from signer.ids import format_badge_id
 from verifier.audit.service import Actor, AuditLog
+from verifier.complaints.bursts import BURST_THRESHOLD, hold_if_burst, is_held
 from verifier.storage.models import Badge, Branch, Complaint, ComplaintEvent, ComplaintEvidence
 from verifier.web.uploads import reencode_evidence
 
@@ -155,7 +156,8 @@ class ComplaintService:
     """File and handle complaints; the caller owns the transaction."""
 
     def __init__(self, session: Session, *, clock: Clock, audit: AuditLog, client_key: bytes,
-                 timezone: str = "Asia/Shanghai") -> None:
+                 timezone: str = "Asia/Shanghai", burst_threshold: int = BURST_THRESHOLD) -> None:
+        self._burst_threshold = burst_threshold
         self._session = session
         self._clock = clock
         self._audit = audit
@@ -190,12 +192,14 @@ class ComplaintService:
             complaint.evidence.append(ComplaintEvidence(data=data, content_type=content_type, size=len(data),
                                                         created_at=now))
         complaint.events.append(ComplaintEvent(at=now, kind="filed", to_state="received", public=1))
+        # A burst: accepted like any other (the shopper is not refused), flagged for the branch.
+        held = hold_if_burst(self._session, complaint, now=now, threshold=self._burst_threshold)
         self._session.add(complaint)
         self._session.flush()
         self._audit.append(actor, "complaint_file", target=complaint.tracking_number,
                            branch_code=badge.branch.code, before=None,
                            after={"badge": format_badge_id(badge.id), "category": complaint.category,
-                                  "state": complaint.state, "evidence": len(images)})
+                                  "state": complaint.state, "evidence": len(images), "held": held})
         return Filing(complaint, merged=False)
 
     def client_hash(self, client: str | None) -> str | None:
@@ -378,6 +382,7 @@ def admin_json(complaint: Complaint, *, age: dict[str, Any], personal: bool, evi
         "closed_at": isoformat_z(complaint.closed_at) if complaint.closed_at else None,
         "age": age,
         "personal_data_purged": complaint.personal_data_purged_at is not None,
+        "held_for_review": is_held(complaint),
         "events": [{"at": isoformat_z(e.at), "kind": e.kind, "from": e.from_state, "to": e.to_state,
                     "reply": e.public_reply, "actor": e.actor} for e in complaint.events],
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, make_response, redirect, render_template, request
 from flask_babel import gettext as _
@@ -26,7 +27,7 @@ from verifier.complaints.service import (
     ComplaintNotFound,
     ComplaintService,
 )
-from verifier.extensions import csrf, limiter
+from verifier.extensions import client_key, csrf, limiter
 from verifier.i18n import with_lang
 from verifier.storage.models import Badge, Complaint
 from verifier.web.errors import ApiError
@@ -49,7 +50,8 @@ def complaint_service() -> ComplaintService:
     secret = str(current_app.config["SECRET_KEY"]).encode("utf-8")
     return ComplaintService(sess, clock=context.clock(), audit=AuditLog(sess, clock=context.clock()),
                             client_key=hashlib.sha256(b"liang.complaint-client\n" + secret).digest(),
-                            timezone=current_app.config["TIMEZONE"])
+                            timezone=current_app.config["TIMEZONE"],
+                            burst_threshold=int(current_app.config.get("COMPLAINT_BURST_THRESHOLD", 20)))
 
 
 def _serializer() -> URLSafeSerializer:
@@ -85,15 +87,18 @@ def _client_limit() -> str:
 
 
 def _badge_limit() -> str:
-    return str(current_app.config.get("COMPLAINT_BADGE_RATE_LIMIT", "30 per hour"))
+    return str(current_app.config.get("COMPLAINT_BADGE_RATE_LIMIT", "5 per hour"))
 
 
 def _badge_key() -> str:
+    """Key the per-badge allowance by (badge, client): a flood from a few addresses cannot use up
+    a badge's allowance and silence everyone else (bursts are held for review instead)."""
     raw = str((request.view_args or {}).get("raw_id", ""))[:64]
     try:
-        return f"badge:{parse_badge_id(raw)}"
+        badge = f"badge:{parse_badge_id(raw)}"
     except MalformedId:
-        return f"badge:?{raw.upper()}"
+        badge = f"badge:?{raw.upper()}"
+    return f"{badge}/{client_key()}"
 
 
 def _limit_message() -> str:
@@ -105,6 +110,57 @@ _per_client = limiter.shared_limit(_client_limit, scope="complaint-client", meth
                                    error_message=_limit_message)
 _per_badge = limiter.shared_limit(_badge_limit, scope="complaint-badge", key_func=_badge_key, methods=["POST"],
                                   error_message=_limit_message)
+
+
+# -- cross-site writes -------------------------------------------------------------------------
+def _origin_of(url: str) -> str:
+    """Return ``scheme://host[:port]`` of ``url``, lower-case, default ports dropped."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is None or (scheme, port) in {("http", 80), ("https", 443)}:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def _cross_site_refusal() -> ApiError | None:
+    """Return the refusal for a write a browser sent on behalf of another site (403), or in one of
+    the "simple" encodings a foreign page can send without a preflight (415); None when acceptable.
+
+    Platforms calling server to server send no ``Origin`` and keep working; a browser always
+    sends ``Origin`` on a POST, so a page on another site (or a sandboxed ``null`` origin)
+    is recognised and refused. Multipart (for evidence) is a "simple" request a foreign page
+    can send without a preflight, which is why the origin check comes first.
+    """
+    origin = request.headers.get("Origin")
+    own = _origin_of(str(current_app.config["PUBLIC_URL"]))
+    fetch_site = (request.headers.get("Sec-Fetch-Site") or "").lower()
+    if (origin is not None and _origin_of(origin) != own) or fetch_site in {"cross-site", "same-site"}:
+        return ApiError(403, "cross_origin", _("不接受来自其他网站的投诉提交：请在本站的投诉页面提交。"))
+    if request.mimetype in {"application/x-www-form-urlencoded", "text/plain"}:
+        return ApiError(415, "unsupported_media_type",
+                        "send a JSON object (application/json), or multipart/form-data with evidence images")
+    return None
+
+
+def _refuse_cross_site() -> None:
+    refusal = _cross_site_refusal()
+    if refusal is not None:
+        raise refusal
+
+
+@limiter.request_filter
+def _refused_writes_are_not_counted() -> bool:
+    """Keep refused cross-site writes off the rate limits: a foreign page must not spend its
+    visitors' complaint allowance (nor a badge's) by making them post."""
+    return (request.endpoint == "complaints.complain_api" and request.method == "POST"
+            and _cross_site_refusal() is not None)
 
 
 # -- request parsing --------------------------------------------------------------------------
@@ -221,6 +277,7 @@ def _file(badge: Any, form: Any) -> Any:
 @_per_badge
 def complain_api(raw_id: str) -> Response:
     """File a complaint from a platform or mini-program (JSON, or multipart with evidence)."""
+    _refuse_cross_site()
     badge = context.badge_service().get_public(raw_id)
     filing = _file(badge, _form_from_request())
     complaint = filing.complaint
@@ -261,7 +318,8 @@ def track(token: str) -> Response:
 def register(app: Flask) -> None:
     """Mount the public complaint pages (the app registers the administrators' side separately)."""
     app.config.setdefault("COMPLAINT_RATE_LIMIT", "10 per hour")
-    app.config.setdefault("COMPLAINT_BADGE_RATE_LIMIT", "30 per hour")
+    app.config.setdefault("COMPLAINT_BADGE_RATE_LIMIT", "5 per hour")
+    app.config.setdefault("COMPLAINT_BURST_THRESHOLD", 20)
     app.register_blueprint(bp)
 
 
@@ -295,9 +353,13 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
 OPENAPI_PATHS: dict[str, Any] = {
     "/api/v1/badges/{badge_id}/complaints": {"post": {
         "operationId": "fileComplaint",
-        "summary": "File a shopper complaint about a badge holder's shop (rate-limited per client and per badge)",
+        "summary": "File a shopper complaint about a badge holder's shop (rate-limited per client and per badge and client)",
         "description": "Repeating the same description from the same client within 10 minutes answers "
-                       "with the earlier complaint instead of creating another.",
+                       "with the earlier complaint instead of creating another. Writes from browsers on "
+                       "other sites are refused: a request whose `Origin` is not the service's own public "
+                       "origin (or whose `Sec-Fetch-Site` is `cross-site`/`same-site`) gets 403 "
+                       "`cross_origin`; form-urlencoded and text/plain bodies get 415. Server-to-server "
+                       "callers send no `Origin`.",
         "parameters": [{"name": "badge_id", "in": "path", "required": True,
                         "schema": {"type": "string", "maxLength": 64, "pattern": BADGE_ID_PATTERN}}],
         "requestBody": {"required": True, "content": {
@@ -312,7 +374,7 @@ OPENAPI_PATHS: dict[str, Any] = {
         "responses": {
             "201": {"description": "filed", "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/ComplaintFiled"}}}},
-            **_errors(400, 404, 413, 415, 429, 503),
+            **_errors(400, 403, 404, 413, 415, 429, 503),
         },
     }},
 }

@@ -216,6 +216,8 @@ def _upload_error(exc: InvalidImage | ApiError) -> tuple[str, int]:
     if isinstance(exc, ApiError):
         if exc.status == 413:
             return _("图片太大：请上传不超过 12 MB 的图片。"), 413
+        if exc.status == 503:
+            return exc.message, 503
         return _("请选择一张图片后再提交。"), exc.status
     messages = {
         "not_an_image": _("这不是图片文件。请上传 JPG、PNG、WebP 照片或截图，或徽章的 PNG/SVG 图片。"),

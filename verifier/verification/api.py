@@ -13,7 +13,7 @@ from verifier.extensions import csrf
 from verifier.verification.service import VerificationService
 from verifier.verification.views import etagged
 from verifier.web.errors import ApiError
-from verifier.web.ratelimit import read_limit
+from verifier.web.ratelimit import charge, read_limit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -54,6 +54,8 @@ def verify() -> Response:
     if request.mimetype == "multipart/form-data":
         from verifier.verification.picture import verify_upload
 
+        # Scanning a picture costs far more than a look-up: the same per-client budget as /verify.
+        charge("VERIFY_UPLOAD_RATE_LIMIT", "30 per minute", scope="verify-upload")
         result = verify_upload(service)
     else:
         data = json_body()

@@ -36,11 +36,12 @@ _logger = logging.getLogger(__name__)
 class ApiError(Exception):
     """An HTTP-level refusal raised by views: status, code and message."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, *, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.retry_after = retry_after
 
 
 #: Every domain error class and its HTTP status. Each class is listed itself (a test walks the
@@ -167,7 +168,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(ApiError)
     def _api(exc: ApiError) -> Response:
-        return error_response(exc.status, exc.code, exc.message)
+        response = error_response(exc.status, exc.code, exc.message)
+        if exc.retry_after:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> Response:

@@ -27,7 +27,7 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 OUTCOMES = frozenset({
     "valid", "expired", "not_yet_valid", "suspended", "revoked", "not_found", "malformed", "rate_limited",
     "unavailable", "unsupported_alg", "unknown_key", "key_withdrawn", "bad_signature", "claims",
-    "not_official", "no_credential", "invalid_request", "too_large", "error",
+    "not_official", "no_credential", "mismatch", "invalid_request", "too_large", "error",
 })
 
 VERIFICATIONS = Counter("liang_verifications_total", "Verifications answered, by outcome",

@@ -69,6 +69,12 @@ COMPONENTS: dict[str, Any] = {
                 "reason": {"type": ["string", "null"]},
                 "message": {"type": ["string", "null"]},
                 "badge": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/BadgeStatus"}]},
+                "source": {"type": ["string", "null"], "enum": ["credential", "qr_code", "credential+qr_code", None],
+                           "description": "Pictures only: what the verdict rests on. When a picture holds both a "
+                                          "baked credential and a QR code, both are checked and must name the same "
+                                          "badge, else the verdict is `verified: false`, reason `mismatch`."},
+                "credential_badge": {"type": ["string", "null"]},
+                "qr_badges": {"type": "array", "items": {"type": "string"}},
             },
         },
     },

@@ -72,14 +72,26 @@ class MemoryWindows:
 
 
 class ReadLimits:
-    """The app's counters: one fixed window per (endpoint, client)."""
+    """The app's counters: one fixed window per (endpoint, client).
 
-    def __init__(self, storage_uri: str, *, prefix: str) -> None:
+    With Redis storage, a circuit breaker guards the read path: after one failure (refused,
+    reset or timed out after the short socket timeout) the limits are skipped at once for
+    ``cooldown`` seconds, so a hung Redis costs one request a fraction of a second instead
+    of every verification seconds. One log line per outage, one when Redis answers again.
+    """
+
+    def __init__(self, storage_uri: str, *, prefix: str, options: dict[str, Any] | None = None,
+                 cooldown: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
         self._memory = MemoryWindows() if storage_uri.startswith("memory://") else None
-        self._strategy = None if self._memory else FixedWindowRateLimiter(storage_from_string(storage_uri))
+        self._strategy = None if self._memory else FixedWindowRateLimiter(
+            storage_from_string(storage_uri, **(options or {})))
         self._prefix = prefix
         self._parsed: dict[str, RateLimitItem] = {}
-        self._last_error = 0.0
+        self._cooldown = cooldown
+        self._clock = clock
+        self._open_until = 0.0  # the breaker: limits skipped until this monotonic time
+        self._tripped = False
+        self._lock = threading.Lock()
 
     def item(self, text: str) -> RateLimitItem:
         """Return the parsed limit for ``text`` (parsed once per distinct string)."""
@@ -87,6 +99,11 @@ class ReadLimits:
         if found is None:
             found = self._parsed[text] = parse(text)
         return found
+
+    @property
+    def open(self) -> bool:
+        """Return whether the breaker is open (Redis-backed limits are being skipped)."""
+        return self._clock() < self._open_until
 
     def hit(self, text: str, scope: str, client: str) -> int | None:
         """Count one request; return None if allowed, else the seconds until the window resets."""
@@ -97,17 +114,34 @@ class ReadLimits:
         strategy = self._strategy
         if strategy is None:  # pragma: no cover - one of the two is always set
             return None
+        if self._clock() < self._open_until:
+            return None  # Redis failed recently: answer without limits, at once
         try:
             if strategy.hit(item, self._prefix, scope, client):
+                self._closed()
                 return None
             reset = strategy.get_window_stats(item, self._prefix, scope, client).reset_time
         except Exception:  # noqa: BLE001 - a storage outage must not take verification down
-            now = time.monotonic()
-            if now - self._last_error > 60:  # one line a minute, not one per request
-                self._last_error = now
-                _logger.warning("rate-limit storage unreachable; verification answers without limits")
+            self._trip()
             return None
+        self._closed()
         return max(1, int(reset - time.time()) + 1)
+
+    def _trip(self) -> None:
+        with self._lock:
+            self._open_until = self._clock() + self._cooldown
+            first = not self._tripped
+            self._tripped = True
+        if first:
+            _logger.warning("rate-limit storage unreachable or slow; verification answers without limits "
+                            "(retrying every %.0f s)", self._cooldown)
+
+    def _closed(self) -> None:
+        if self._tripped:
+            with self._lock:
+                was, self._tripped = self._tripped, False
+            if was:
+                _logger.warning("rate-limit storage answers again; limits restored")
 
 
 def init_app(app: Flask) -> None:
@@ -117,7 +151,10 @@ def init_app(app: Flask) -> None:
     """
     if app.config.get("RATELIMIT_ENABLED", True):
         prefix = str(app.config.get("RATELIMIT_KEY_PREFIX") or "liang")
-        app.extensions[_EXTENSION] = ReadLimits(str(app.config["RATELIMIT_STORAGE_URI"]), prefix=prefix)
+        app.extensions[_EXTENSION] = ReadLimits(
+            str(app.config["RATELIMIT_STORAGE_URI"]), prefix=prefix,
+            options=dict(app.config.get("RATELIMIT_STORAGE_OPTIONS") or {}),
+            cooldown=float(app.config.get("RATELIMIT_BREAKER_SECONDS", 30)))
     else:
         app.extensions.pop(_EXTENSION, None)
     hooks = app.before_request_funcs.setdefault(None, [])
@@ -146,6 +183,18 @@ def _is_ours() -> bool:
     """Return whether this request's view is limited here (Flask-Limiter must leave it alone)."""
     view = current_app.view_functions.get(request.endpoint or "")
     return view is not None and getattr(view, _MARK, False)
+
+
+def charge(config_key: str, default: str, *, scope: str) -> None:
+    """Count one more request of this client against ``app.config[config_key]``; 429 when over."""
+    limits: ReadLimits | None = current_app.extensions.get(_EXTENSION)
+    if limits is None:
+        return
+    retry = limits.hit(str(current_app.config.get(config_key) or default), scope, client_key())
+    if retry is not None:
+        refused = TooManyRequests()
+        refused.retry_after = retry  # type: ignore[attr-defined]
+        raise refused
 
 
 def read_limit(config_key: str, default: str) -> Callable[[F], F]:

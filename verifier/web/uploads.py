@@ -28,6 +28,12 @@ _logger = logging.getLogger(__name__)
 #: Default caps; callers with stricter limits (complaint evidence) pass their own.
 DEFAULT_MAX_PIXELS = 40_000_000
 DEFAULT_MAX_BYTES = 12 * 1024 * 1024
+#: QR scanning of lossless pictures (PNG, WebP): they decode at full size, so fewer pixels are
+#: accepted than for JPEG photos, which decode at a reduced scale (``Image.draft``).
+QR_MAX_PIXELS = 20_000_000
+#: Pictures are scanned at no more than about this many pixels (a QR code in a phone photo or a
+#: long screenshot stays far above zxing's ~2 px per module).
+QR_SCAN_PIXELS = 6_000_000
 
 _PILLOW_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP", "gif": "GIF"}
 _EVIDENCE_KINDS = frozenset({"jpeg", "png", "webp"})
@@ -150,13 +156,14 @@ def extract_from_upload(data: bytes, *, max_bytes: int) -> UploadFindings:
         return UploadFindings(kind=kind, credential=extract_svg(data), qr_texts=())
     if kind not in _QR_KINDS:
         raise InvalidImage(f"A {kind.upper()} image is not accepted here.", reason="unsupported_format")
+    credential = None
     if kind == "png":
         from signer.baking import extract_png
 
         credential = extract_png(data)
-        if credential is not None:
-            return UploadFindings(kind=kind, credential=credential, qr_texts=())
-    return UploadFindings(kind=kind, credential=None, qr_texts=_scan_qr(data, max_bytes=max_bytes))
+    # Scanned even when a credential is baked in: a picture may show one badge's QR code while
+    # carrying another badge's credential, and the shopper sees (and scans) the QR code.
+    return UploadFindings(kind=kind, credential=credential, qr_texts=_scan_qr(data, max_bytes=max_bytes))
 
 
 def classify_verify_url(text: str, *, public_url: str) -> str | None:
@@ -225,7 +232,7 @@ def _scan_qr(data: bytes, *, max_bytes: int) -> tuple[str, ...]:
     kind = sniff_kind(data)
     if kind not in _QR_KINDS:
         raise InvalidImage("QR codes are read from JPEG, PNG or WebP pictures only.", reason="unsupported_format")
-    grey = _flatten_to_rgb(open_raster(data, max_bytes=max_bytes)).convert("L")
+    grey = _flatten_to_rgb(_open_for_scan(data, kind=kind)).convert("L")
     for name, variant in _qr_variants(grey):
         try:
             results = zxingcpp.read_barcodes(variant, formats=_QR_FORMATS)
@@ -236,6 +243,32 @@ def _scan_qr(data: bytes, *, max_bytes: int) -> tuple[str, ...]:
             _logger.debug("QR code found in variant %s", name)
             return texts
     return ()
+
+
+def _open_for_scan(data: bytes, *, kind: str) -> Image.Image:
+    """Decode a picture for QR scanning at reduced size: JPEG via ``draft`` (DCT scaling, cheap),
+    others under a lower pixel cap, then ``reduce`` to about ``QR_SCAN_PIXELS``."""
+    image = _open_header(data, kind=kind, max_pixels=DEFAULT_MAX_PIXELS if kind == "jpeg" else QR_MAX_PIXELS)
+    try:
+        width, height = image.size
+        if kind == "jpeg" and width * height > QR_SCAN_PIXELS:
+            scale = (QR_SCAN_PIXELS / (width * height)) ** 0.5
+            image.draft(image.mode if image.mode in ("L", "RGB") else "RGB",
+                        (max(1, int(width * scale)), max(1, int(height * scale))))
+        image.load()
+        transposed = ImageOps.exif_transpose(image)
+    except Image.DecompressionBombError as exc:
+        raise InvalidImage("The image is too large to decode.", reason="bomb") from exc
+    except (OSError, EOFError, SyntaxError, ValueError, struct.error, IndexError) as exc:
+        raise InvalidImage("The image file is truncated or corrupt.", reason="truncated") from exc
+    finally:
+        image.close()
+    pixels = transposed.width * transposed.height
+    if pixels > QR_SCAN_PIXELS:
+        factor = int((pixels / QR_SCAN_PIXELS) ** 0.5 + 0.999)
+        if factor > 1:
+            transposed = transposed.reduce(factor)
+    return transposed
 
 
 def _qr_variants(grey: Image.Image) -> Iterator[tuple[str, Image.Image]]:

@@ -75,3 +75,27 @@ def test_flask_limiter_runs_for_login_but_not_for_the_read_path(app_config, issu
     assert calls == []
     client.get("/admin/login")
     assert calls and set(calls) == {"/admin/login"}  # its middleware check and its decorator
+
+
+def test_breaker_skips_a_failing_storage_for_the_cool_down_then_tries_again(monkeypatch, caplog):
+    """Issue 14 item 10: after one storage failure the read-path limits are skipped at once."""
+    from verifier.web.ratelimit import ReadLimits
+
+    now = [1000.0]
+    limits = ReadLimits("redis://127.0.0.1:1/0", prefix="t", cooldown=30, clock=lambda: now[0])
+    calls = []
+
+    def broken(*args, **kwargs):
+        calls.append(args)
+        raise ConnectionError("redis hung")
+
+    monkeypatch.setattr(limits._strategy, "hit", broken)
+    with caplog.at_level("WARNING", logger="verifier.web.ratelimit"):
+        assert limits.hit("1 per minute", "s", "c") is None
+        for _ in range(50):
+            assert limits.hit("1 per minute", "s", "c") is None
+        assert len(calls) == 1 and limits.open
+        now[0] += 31
+        assert limits.hit("1 per minute", "s", "c") is None
+        assert len(calls) == 2
+    assert caplog.text.count("rate-limit storage unreachable") == 1

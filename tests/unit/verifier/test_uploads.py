@@ -418,17 +418,20 @@ def test_extract_from_upload_png_without_credential_scans_qr(qr_png: bytes) -> N
     assert findings == UploadFindings(kind="png", credential=None, qr_texts=(VERIFY_URL,))
 
 
-def test_extract_from_upload_png_with_credential_skips_qr(monkeypatch: pytest.MonkeyPatch, qr_png: bytes) -> None:
+def test_extract_from_upload_png_with_credential_also_scans_qr(monkeypatch: pytest.MonkeyPatch,
+                                                               qr_png: bytes) -> None:
+    # Both are read: a picture may show one badge's QR code and carry another's credential (issue 14 item 11).
     monkeypatch.setattr(baking, "extract_png", lambda data: "header.payload.sig")
-    monkeypatch.setattr(uploads, "_scan_qr", pytest.fail)
+    monkeypatch.setattr(uploads, "_scan_qr", lambda data, max_bytes: ("qr text",))
     findings = extract_from_upload(qr_png, max_bytes=1024 * 1024)
-    assert findings == UploadFindings(kind="png", credential="header.payload.sig", qr_texts=())
+    assert findings == UploadFindings(kind="png", credential="header.payload.sig", qr_texts=("qr text",))
 
 
 def test_extract_from_upload_reads_baked_png(qr_png: bytes) -> None:
     baked = baking.bake_png(qr_png, "header.payload.sig")
     findings = extract_from_upload(baked, max_bytes=1024 * 1024)
-    assert findings == UploadFindings(kind="png", credential="header.payload.sig", qr_texts=())
+    assert findings.credential == "header.payload.sig" and findings.kind == "png"
+    assert findings.qr_texts == extract_from_upload(qr_png, max_bytes=1024 * 1024).qr_texts != ()
 
 
 def test_extract_from_upload_svg_never_scans_qr(monkeypatch: pytest.MonkeyPatch) -> None:
