@@ -59,7 +59,7 @@ def test_demo_writes_its_report_for_the_owner_only(app, run_cli, app_config):
 
 
 def test_demo_says_the_password_again_when_the_server_stops(app, run_cli, monkeypatch):
-    from verifier import cli
+    from verifier.cli import main as cli
 
     def serve_until_stopped(*args: object, **kwargs: object) -> None:
         print("GET /v/7K3M-9QX2-HT4B 200\n" * 500)  # the access log scrolls the password away

@@ -6,6 +6,10 @@ import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 
+# The fixture adds routes: every test here gets an app of its own.
+pytestmark = pytest.mark.fresh_app
+
+
 @pytest.fixture
 def failing(app):
     """Add routes that fail the way the database does, then return a client."""

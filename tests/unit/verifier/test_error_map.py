@@ -68,6 +68,7 @@ def test_status_for(error, status):
     (InvalidRenderRequest("size must be s, m or l", reason="bad_size"), 400, "invalid_request"),
     (AuthError("bad token"), 401, "unauthorized"),
 ])
+@pytest.mark.fresh_app
 def test_raised_in_a_view_answers_with_the_mapped_status(app, error, status, code):
     bp = Blueprint("raiser", __name__)
 
