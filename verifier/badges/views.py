@@ -68,7 +68,7 @@ def _member_choice(form: Any) -> tuple[int | None, bool]:
     if not raw:
         return None, False
     if not raw.isdigit() or len(raw) > 10:
-        raise ApiError(400, "invalid_request", _("请选择一位党员，或选择“新的党员”。"))
+        raise ApiError(400, "invalid_request", _("请选择一位同名党员，或选择“这是另一个人”。"))
     return int(raw), False
 
 
