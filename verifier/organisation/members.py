@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from signer.clock import Clock
 from signer.errors import InvalidInput
 from signer.ids import format_badge_id
+from verifier.audit.service import MAX_PAGE
 from verifier.storage.models import Badge, Branch, Member, Shop
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ def search(session: Session, *, branch: str | None, q: str | None, page: int,
     total = int(session.execute(select(func.count()).select_from(query.subquery())).scalar_one())
     rows = session.execute(
         query.options(selectinload(Member.groups), selectinload(Member.branch))
-        .order_by(Member.id.desc()).offset((page - 1) * per_page).limit(per_page)).scalars().all()
+        .order_by(Member.id.desc()).offset((min(page, MAX_PAGE) - 1) * per_page).limit(per_page)).scalars().all()
     return list(rows), total
 
 

@@ -24,6 +24,10 @@ def test_upgrade_keeps_members_and_numbers_are_unique_downgrade_drops_them(tmp_p
         conn.execute(text("INSERT INTO branches (id, code, name, created_at) VALUES (1, 'B01', '一', :t)"), {"t": now})
         conn.execute(text("INSERT INTO members (id, name, branch_id, created_at) VALUES (1, '王五', 1, :t), "
                           "(2, '王五', 1, :t)"), {"t": now})
+        # A shop refers to a member: the migration must not copy and drop the members table.
+        conn.execute(text("INSERT INTO shops (id, member_id, platform, name, url, url_key, hosts, created_at) "
+                          "VALUES (1, 1, 'taobao', '店', 'https://a.example/', 'https://a.example/', '[]', :t)"),
+                     {"t": now})
         command.upgrade(cfg, "0007")
         assert conn.execute(text("SELECT id, name, member_ref FROM members ORDER BY id")).all() == [
             (1, "王五", None), (2, "王五", None)]  # two NULL numbers do not clash
@@ -35,4 +39,5 @@ def test_upgrade_keeps_members_and_numbers_are_unique_downgrade_drops_them(tmp_p
         command.downgrade(cfg, "0006")
         assert "member_ref" not in {c["name"] for c in inspect(conn).get_columns("members")}
         assert conn.execute(text("SELECT count(*) FROM members")).scalar_one() == 2
+        command.upgrade(cfg, "head")
     engine.dispose()

@@ -17,14 +17,17 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Add the nullable column and its unique constraint (NULLs never clash, on SQLite and PostgreSQL)."""
-    with op.batch_alter_table("members") as batch:
-        batch.add_column(sa.Column("member_ref", sa.String(length=64), nullable=True))
-        batch.create_unique_constraint("uq_members_member_ref", ["member_ref"])
+    """Add the nullable column and a unique index (NULLs never clash, on SQLite and PostgreSQL).
+
+    No batch mode: on SQLite it would copy and drop ``members``, which ``shops`` references, and
+    with foreign keys enforced that fails on any database that already has shops. ``ADD COLUMN``
+    and ``CREATE UNIQUE INDEX`` work in place on both.
+    """
+    op.add_column("members", sa.Column("member_ref", sa.String(length=64), nullable=True))
+    op.create_index("ix_members_member_ref", "members", ["member_ref"], unique=True)
 
 
 def downgrade() -> None:
-    """Drop the constraint and the column."""
-    with op.batch_alter_table("members") as batch:
-        batch.drop_constraint("uq_members_member_ref", type_="unique")
-        batch.drop_column("member_ref")
+    """Drop the index and the column (SQLite 3.35+ drops a column in place)."""
+    op.drop_index("ix_members_member_ref", table_name="members")
+    op.drop_column("members", "member_ref")
