@@ -253,11 +253,11 @@ class BulkImporter:
         session, issuer, default_days, kid = self._session, self._issuer, self._default_days, signer.kid
         branches = {b.code: b for b in session.execute(select(Branch)).scalars()}
         # Members: the one a member_ref names (existing, or new once per file), else a new one per row.
-        keys = [("m", r.member) if r.member is not None else ("ref", r.req.member_ref) if r.req.member_ref
+        keys: list[tuple[str, Any]] = [("m", r.member) if r.member is not None else ("ref", r.req.member_ref) if r.req.member_ref
                 else ("row", r.line) for r in rows]
         new_members = {k: r for k, r in zip(keys, rows, strict=True) if k[0] != "m"}
-        member_ids = dict(zip(new_members, reserve_ids(session, Member.__table__, len(new_members)), strict=True))
-        member_ids.update((k, k[1]) for k in keys if k[0] == "m")
+        member_ids: dict[tuple[str, Any], int] = dict(zip(new_members, reserve_ids(session, Member.__table__, len(new_members)), strict=True))
+        member_ids.update((k, int(k[1])) for k in keys if k[0] == "m")
         shop_ids = reserve_ids(session, Shop.__table__, len(rows))
 
         slots = _SlotAllocator(session, issuer=issuer, keyring=self._keyring, clock=self._clock,

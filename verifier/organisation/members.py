@@ -113,5 +113,5 @@ def by_refs(session: Session, refs: Iterable[str], *, chunk: int = 500) -> dict[
             select(Member.id, Member.name, Member.branch_id, Member.member_ref)
             .where(Member.member_ref.in_(wanted[i:i + chunk]))
         ).all():
-            found[ref] = (mid, name, branch_id)
+            found[str(ref)] = (mid, name, branch_id)
     return found
