@@ -25,6 +25,7 @@ from verifier.config import ensure_secret_key, kek_path, load_config
 from verifier.console import views as console_views
 from verifier.embedding import views as embedding_views
 from verifier.extensions import babel, csrf, limiter, login_manager
+from verifier.organisation import api as members_api
 from verifier.storage.db import Database
 from verifier.verification import api as verification_api
 from verifier.verification import documents as verification_documents
@@ -45,7 +46,7 @@ _logger = logging.getLogger(__name__)
 PUBLIC_PACKAGES: tuple[Any, ...] = (verification_views, verification_home, verification_api, openapi,
                                     embedding_views, complaints_views, ops, verification_documents)
 #: Administrators and applicants: a ``--public-only`` node does not register these.
-ADMIN_PACKAGES: tuple[Any, ...] = (console_views, badges_api, complaints_admin, badges_apply)
+ADMIN_PACKAGES: tuple[Any, ...] = (console_views, badges_api, members_api, complaints_admin, badges_apply)
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"

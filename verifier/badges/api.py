@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
+from signer.errors import InvalidInput
 from verifier import context
 from verifier.accounts import guards
 from verifier.accounts.policy import branch_scope
@@ -91,12 +92,18 @@ def issue() -> Response:
     confirm = data.get("confirm_foreign_hosts", False)
     if not isinstance(confirm, bool):
         raise ApiError(400, "invalid_request", "confirm_foreign_hosts must be true or false")
+    member = data.get("member")
+    if member is not None and (isinstance(member, bool) or not isinstance(member, int)):
+        raise InvalidInput("member must be a member id (a whole number)", field="member")
+    member_ref = data.get("member_ref")
+    if member_ref is not None and not isinstance(member_ref, str):
+        raise InvalidInput("member_ref must be text (the committee's member number)", field="member_ref")
     guards.allow("badge.issue", branch_code=branch)
     context.begin_write()
     badge = context.badge_service().issue(
         IssueRequest(data.get("holder"), data.get("shop_name"), data.get("shop_url"),  # type: ignore[arg-type]
                      data.get("platform"), branch, _days(data.get("valid_days")),  # type: ignore[arg-type]
-                     tuple(hosts) if hosts else None, confirm),
+                     tuple(hosts) if hosts else None, confirm, member, member_ref),
         actor=guards.principal().actor())
     return _done(badge, 201)
 
@@ -270,7 +277,10 @@ OPENAPI_PATHS: dict[str, Any] = {
                                                              "wechat", "independent", "other"]},
                      "branch": {"type": "string", "minLength": 1, "maxLength": 32},
                      "valid_days": {"type": "integer", "minimum": 1, "maximum": 3650},
-                     "hosts": {"type": "array", "items": {"type": "string"}}},
+                     "hosts": {"type": "array", "items": {"type": "string"}},
+                     "confirm_foreign_hosts": {"type": "boolean"},
+                     "member": {"type": "integer", "minimum": 1},
+                     "member_ref": {"type": "string", "maxLength": 64}},
                      ["holder", "shop_name", "shop_url", "platform", "branch"]),
                  "responses": {"201": _json(_STATUS, "issued"), **_errors(400, 401, 403, 409, 415)}},
         "get": {"operationId": "adminListBadges", "summary": "List badges (paginated)", "security": _SEC,

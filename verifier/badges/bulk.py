@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from signer.batch import CHUNK as SIGN_CHUNK
@@ -37,13 +37,14 @@ from verifier.audit.service import Actor, AuditLog
 from verifier.badges.service import IssueRequest, validate_issue
 from verifier.badges.shops import url_key
 from verifier.badges.statuslists import _FILL_LIMIT, StatusListService, list_url
+from verifier.organisation import members
 from verifier.storage.db import insert_many, reserve_ids
 from verifier.storage.models import Badge, Branch, Member, Shop, StatusList, StatusSlot
 
 _logger = logging.getLogger(__name__)
 
 COLUMNS = ("holder", "shop_name", "shop_url", "platform", "branch", "valid_days")
-OPTIONAL = ("hosts",)
+OPTIONAL = ("hosts", "member_ref")
 #: A bound on one import, against a mistaken or hostile upload.
 MAX_ROWS = 100_000
 _LIVE = (State.PENDING.value, State.ACTIVE.value, State.SUSPENDED.value)
@@ -83,6 +84,7 @@ class _Row:
     line: int
     req: IssueRequest
     hosts: list[str]
+    member: int | None = None  # an existing member found by member_ref; else a new member
 
 
 def parse_csv(text: str) -> tuple[list[tuple[int, IssueRequest]], list[RowError]]:
@@ -99,7 +101,7 @@ def parse_csv(text: str) -> tuple[list[tuple[int, IssueRequest]], list[RowError]
     if missing or unknown:
         parts = ([f"missing column(s) {', '.join(missing)}"] if missing else []) + (
             [f"unknown column(s) {', '.join(unknown)}"] if unknown else [])
-        return [], [RowError(1, None, "; ".join(parts) + f" (expected {','.join(COLUMNS)}[,hosts])")]
+        return [], [RowError(1, None, "; ".join(parts) + f" (expected {','.join(COLUMNS)}[,hosts][,member_ref])")]
     pos = {name: header.index(name) for name in header}
     rows: list[tuple[int, IssueRequest]] = []
     errors: list[RowError] = []
@@ -124,7 +126,8 @@ def parse_csv(text: str) -> tuple[list[tuple[int, IssueRequest]], list[RowError]
             rows.append((start, IssueRequest(cell["holder"], cell["shop_name"], cell["shop_url"],
                                              cell["platform"].strip().lower(), cell["branch"].strip(),
                                              int(days_raw) if days_raw else None,
-                                             tuple(hosts_raw) if hosts_raw else None)))
+                                             tuple(hosts_raw) if hosts_raw else None,
+                                             member_ref=cell.get("member_ref", "").strip() or None)))
     except csv.Error as exc:
         errors.append(RowError(line + 1, None, f"malformed CSV: {exc}"))
     return rows, errors
@@ -172,6 +175,7 @@ class BulkImporter:
                 continue
             seen[key] = line
             cleaned.append(_Row(line, req, hosts))
+        cleaned = self._members_by_ref(cleaned, branches, errors)
         # A shop URL that already carries a live badge is refused (renew that one instead).
         urls = [url_key(r.req.shop_url) for r in cleaned]
         taken: set[str] = set()
@@ -190,6 +194,28 @@ class BulkImporter:
             cleaned = keep
         errors.sort(key=lambda e: e.line)
         return cleaned, errors
+
+    def _members_by_ref(self, rows: list[_Row], branches: dict[str, Branch], errors: list[RowError]) -> list[_Row]:
+        """Bind rows with a member_ref to the member holding it (same name and branch), else refuse the row."""
+        known = members.by_refs(self._session, (r.req.member_ref for r in rows if r.req.member_ref))
+        new: dict[str, tuple[str, str]] = {}  # a number first seen in this file: (name, branch)
+        keep = []
+        for row in rows:
+            ref, req = row.req.member_ref, row.req
+            if ref is None:
+                keep.append(row)
+            elif ref in known and known[ref][2] != branches[req.branch].id:
+                errors.append(RowError(row.line, "member_ref", f"member_ref belongs to a member outside "
+                                                                 f"branch {req.branch}"))
+            elif ref in known and known[ref][1] != req.holder:
+                errors.append(RowError(row.line, "holder", f"holder {req.holder!r} is not the name of member "
+                                                             f"{ref} ({known[ref][1]!r})"))
+            elif ref not in known and new.setdefault(ref, (req.holder, req.branch)) != (req.holder, req.branch):
+                errors.append(RowError(row.line, "member_ref", "member_ref is given to another holder or branch "
+                                                                 "earlier in the file"))
+            else:
+                keep.append(_Row(row.line, req, row.hosts, known[ref][0] if ref in known else None))
+        return keep
 
     # -- import ---------------------------------------------------------------
     def run(self, rows: list[tuple[int, IssueRequest]], *, actor: Actor, dry_run: bool = False,
@@ -226,12 +252,12 @@ class BulkImporter:
                progress: Callable[[int], None] | None) -> list[str]:
         session, issuer, default_days, kid = self._session, self._issuer, self._default_days, signer.kid
         branches = {b.code: b for b in session.execute(select(Branch)).scalars()}
-        # Members: reuse one with the same name in the same branch, else create.
-        keys = [(branches[r.req.branch].id, r.req.holder) for r in rows]
-        member_ids = self._existing_members(set(keys))
-        new_members = sorted(k for k in set(keys) if k not in member_ids)
-        # Ids are reserved up front so that no row has to be read back after it is written.
-        member_ids.update(zip(new_members, reserve_ids(session, Member.__table__, len(new_members)), strict=True))
+        # Members: the one a member_ref names (existing, or new once per file), else a new one per row.
+        keys: list[tuple[str, Any]] = [("m", r.member) if r.member is not None else ("ref", r.req.member_ref) if r.req.member_ref
+                else ("row", r.line) for r in rows]
+        new_members = {k: r for k, r in zip(keys, rows, strict=True) if k[0] != "m"}
+        member_ids: dict[tuple[str, Any], int] = dict(zip(new_members, reserve_ids(session, Member.__table__, len(new_members)), strict=True))
+        member_ids.update((k, int(k[1])) for k in keys if k[0] == "m")
         shop_ids = reserve_ids(session, Shop.__table__, len(rows))
 
         slots = _SlotAllocator(session, issuer=issuer, keyring=self._keyring, clock=self._clock,
@@ -282,8 +308,9 @@ class BulkImporter:
         signer.submit(jobs)
 
         # With worker processes, the credentials are being signed while these rows are written.
-        insert_many(session, Member.__table__, ("id", "name", "branch_id", "contact", "created_at"),
-                    [(member_ids[key], key[1], key[0], None, now) for key in new_members])
+        insert_many(session, Member.__table__, ("id", "name", "member_ref", "branch_id", "contact", "created_at"),
+                    [(member_ids[key], r.req.holder, r.req.member_ref, branches[r.req.branch].id, None, now)
+                     for key, r in new_members.items()])
         insert_many(session, Shop.__table__, ("id", "member_id", "platform", "name", "url", "url_key", "hosts",
                                                 "created_at"),
                     [(shop_id, member_ids[key], r.req.platform, r.req.shop_name, r.req.shop_url,
@@ -296,20 +323,6 @@ class BulkImporter:
         insert_many(session, StatusSlot.__table__, ("list_id", "idx", "purpose", "badge_id"), slot_rows)
         slots.save_counters()
         return issued
-
-    def _existing_members(self, keys: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
-        """Return the ids of members that already exist, by (branch id, name); the oldest wins."""
-        found: dict[tuple[int, str], int] = {}
-        for branch_id in {b for b, _ in keys}:
-            names = sorted(n for b, n in keys if b == branch_id)
-            for i in range(0, len(names), _CHUNK):
-                for mid, name in self._session.execute(
-                    select(Member.id, Member.name).where(Member.branch_id == branch_id,
-                                                         Member.name.in_(names[i:i + _CHUNK]))
-                    .order_by(Member.id)
-                ).all():
-                    found.setdefault((branch_id, name), mid)
-        return found
 
 
 _BADGE_COLUMNS = ("id", "shop_id", "branch_id", "state", "valid_from", "valid_until", "issued_at", "credential",
@@ -378,11 +391,6 @@ class _SlotAllocator:
             if added:
                 self._session.execute(update(StatusList).where(StatusList.id == list_id)
                                       .values(used=StatusList.used + added))
-
-
-def count_badges(session: Session) -> int:
-    """Return how many badges are stored (for reports and tests)."""
-    return int(session.execute(select(func.count()).select_from(Badge)).scalar_one())
 
 
 def as_dict(report: ImportReport) -> dict[str, Any]:

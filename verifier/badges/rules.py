@@ -14,6 +14,8 @@ MAX_VALID_DAYS = 3650
 _MAX_TEXT = 200
 MAX_NOTE = 2000
 _MAX_HOSTS = 10
+MAX_MEMBER_REF = 64
+MAX_MEMBER_ID = 2**31 - 1  # an INTEGER primary key on PostgreSQL
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,10 @@ class IssueRequest:
     hosts: tuple[str, ...] | None = None
     #: Hosts outside the shop URL's own host and its subdomains are refused unless confirmed.
     confirm_foreign_hosts: bool = False
+    #: An existing member's id: the badge goes to that person (in the request's branch).
+    member: int | None = None
+    #: The committee's own member number: finds that member, or is given to the new one.
+    member_ref: str | None = None
 
 
 def clean_text(value: Any, field: str, *, required: bool = True, limit: int = _MAX_TEXT) -> str:
@@ -45,6 +51,16 @@ def clean_text(value: Any, field: str, *, required: bool = True, limit: int = _M
     if len(value) > limit:
         raise InvalidInput(f"{field} is longer than {limit} characters", field=field)
     return value
+
+
+def clean_member_ref(value: Any) -> str | None:
+    """Return a member number stripped (None when empty), or raise InvalidInput."""
+    if value is None:
+        return None
+    ref = clean_text(value, "member_ref", required=False, limit=MAX_MEMBER_REF)
+    if ref and not ref.isprintable():
+        raise InvalidInput("member_ref must be printable text without control characters", field="member_ref")
+    return ref or None
 
 
 def validate_shop_url(raw: Any) -> tuple[str, str]:
@@ -82,6 +98,9 @@ def validate_issue(req: IssueRequest, *, default_days: int) -> tuple[IssueReques
     if strangers and req.confirm_foreign_hosts is not True:
         raise InvalidInput(f"{', '.join(strangers)} is not the shop URL's host ({url_host}) or a subdomain of it; "
                            "confirm foreign hosts explicitly to bind them", field="hosts")
+    if req.member is not None and (isinstance(req.member, bool) or not isinstance(req.member, int)
+                                   or not 1 <= req.member <= MAX_MEMBER_ID):
+        raise InvalidInput("member must be a member id (a whole number)", field="member")
     cleaned = IssueRequest(holder, shop_name, shop_url, req.platform, branch, days, tuple(hosts),
-                           req.confirm_foreign_hosts is True)
+                           req.confirm_foreign_hosts is True, req.member, clean_member_ref(req.member_ref))
     return cleaned, hosts

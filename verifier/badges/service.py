@@ -30,6 +30,7 @@ from verifier.badges.rules import (
 )
 from verifier.badges.shops import foreign_hosts, url_key
 from verifier.badges.statuslists import StatusListService, list_url
+from verifier.organisation import members
 from verifier.storage.models import Badge, Branch, Member, Shop, StatusSlot
 from verifier.storage.publicread import PublicBadge
 
@@ -106,6 +107,8 @@ class BadgeService:
               valid_from: datetime | None = None, contact: str | None = None) -> Badge:
         """Validate and issue a badge (or record an application when ``state`` is pending).
 
+        The badge goes to the member chosen by ``req.member`` or found by ``req.member_ref``,
+        else to a new member: a name never selects anyone (see organisation.members).
         An application (pending) never touches an existing member or shop: it proposes a new
         member and a new shop, seen by nobody but the branch until it approves them. An issue
         reuses a shop only as it is; a changed name, platform or host list is a new shop row,
@@ -121,7 +124,7 @@ class BadgeService:
             self._session.add(member)
             shop = self._new_shop(member, req, hosts)
         else:
-            member = self._member(req.holder, branch)
+            member = members.resolve(self._session, req, branch, clock=self._clock)
             shop = self._shop(member, req, hosts)
         now = self._clock()
         start = valid_from or now
@@ -238,15 +241,6 @@ class BadgeService:
             if self._session.get(Badge, candidate) is None:
                 return candidate
         raise Conflict("could not draw a free badge id")  # 2^60 ids: practically unreachable
-
-    def _member(self, name: str, branch: Branch) -> Member:
-        member = self._session.execute(
-            select(Member).where(Member.name == name, Member.branch_id == branch.id).limit(1)
-        ).scalar_one_or_none()
-        if member is None:
-            member = Member(name=name, branch=branch, created_at=self._clock())
-            self._session.add(member)
-        return member
 
     def _shop(self, member: Member, req: IssueRequest, hosts: list[str]) -> Shop:
         """Return the member's shop exactly as requested, or a new one (an existing row never changes)."""

@@ -29,6 +29,7 @@ from verifier.console.blueprint import (
     visible_branches,
 )
 from verifier.console.dashboard import STATES
+from verifier.organisation import members
 from verifier.storage.models import AuditEvent
 from verifier.web.errors import ApiError
 
@@ -55,12 +56,34 @@ def badges() -> str:
                            states=STATES)
 
 
+_FORM_FIELDS = ("holder", "shop_name", "shop_url", "platform", "branch", "valid_days", "hosts", "member_ref",
+                "confirm_foreign_hosts", "confirm")
+
+
+def _member_choice(form: Any) -> tuple[int | None, bool]:
+    """Return (chosen member id, whether "a new person" was chosen) from the form."""
+    raw = (form.get("member") or "").strip()
+    if raw == "new" or form.get("new_member") == "yes":
+        return None, True
+    if not raw:
+        return None, False
+    if not raw.isdigit() or len(raw) > 10:
+        raise ApiError(400, "invalid_request", _("请选择一位同名党员，或选择“这是另一个人”。"))
+    return int(raw), False
+
+
 @bp.route("/badges/new", methods=["GET", "POST"])
 @guards.console("badge.issue")
 def badge_new() -> Any:
-    """Issue a badge (form with a required confirmation)."""
+    """Issue a badge (form with a required confirmation).
+
+    A name never selects a member: when members of that name exist in the branch and the form
+    chose none of them (nor "a new person") and gave no known member number, the form comes back,
+    values kept, listing the namesakes to choose from.
+    """
     if request.method == "GET":
-        return render_template("admin/badge_new.html", branches=visible_branches(), platforms=PLATFORMS)
+        return render_template("admin/badge_new.html", branches=visible_branches(), platforms=PLATFORMS,
+                               values={}, namesakes=[])
     form = request.form
     guards.allow("badge.issue", branch_code=form.get("branch", ""))
     require_confirmation()
@@ -68,11 +91,19 @@ def badge_new() -> Any:
     if days and not days.isdigit():
         raise ApiError(400, "invalid_request", _("有效天数须为整数。"))
     hosts = tuple(form.get("hosts", "").split()) or None
+    member, new_person = _member_choice(form)
+    member_ref = form.get("member_ref", "").strip() or None
     context.begin_write()
+    if member is None and not new_person and not (member_ref and members.by_ref(context.session(), member_ref)):
+        found = members.namesakes(context.session(), form.get("branch", ""), form.get("holder", ""))
+        if found:
+            context.session().rollback()
+            return render_template("admin/badge_new.html", branches=visible_branches(), platforms=PLATFORMS,
+                                   values={k: form.get(k, "") for k in _FORM_FIELDS}, namesakes=found)
     badge = context.badge_service().issue(
         IssueRequest(form.get("holder", ""), form.get("shop_name", ""), form.get("shop_url", ""),
                      form.get("platform", ""), form.get("branch", ""), int(days) if days else None, hosts,
-                     form.get("confirm_foreign_hosts") == "yes"),
+                     form.get("confirm_foreign_hosts") == "yes", member, member_ref),
         actor=guards.principal().actor())
     context.session().commit()
     flash(_("徽章已签发。"))

@@ -52,14 +52,17 @@ def _status_of(badge_row: Any) -> dict[str, Any]:
 @click.option("--host", "hosts", multiple=True, help="A host name the badge is bound to (repeatable).")
 @click.option("--confirm-foreign-hosts", is_flag=True,
               help="Bind hosts outside the shop URL's host and its subdomains (recorded in the audit log).")
+@click.option("--member-ref", default=None,
+              help="The committee's member number: issues to that member, or gives it to the new member.")
 @click.option("--json", "as_json", is_flag=True)
 def badge_issue(holder: str, shop_name: str, shop_url: str, platform: str, branch_code: str,
-                valid_days: int | None, hosts: tuple[str, ...], confirm_foreign_hosts: bool, as_json: bool) -> None:
-    """Issue a signed badge for a member's shop."""
+                valid_days: int | None, hosts: tuple[str, ...], confirm_foreign_hosts: bool, member_ref: str | None,
+                as_json: bool) -> None:
+    """Issue a signed badge for a member's shop (without --member-ref, to a new member)."""
     with writing():
         row = context.badge_service().issue(
             IssueRequest(holder, shop_name, shop_url, platform, branch_code, valid_days, hosts or None,
-                         confirm_foreign_hosts),
+                         confirm_foreign_hosts, member_ref=member_ref),
             actor=cli_actor())
         body = _status_of(row)
     _print_status(body, as_json)

@@ -8,7 +8,7 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from verifier import context
@@ -100,7 +100,7 @@ def members() -> str:
     if code:
         query = query.where(Branch.code == code)
     if q:
-        query = query.where(Member.name.like(f"%{q}%"))
+        query = query.where(or_(Member.name.like(f"%{q}%"), Member.member_ref.like(f"%{q}%")))
     total = context.session().execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = context.session().execute(
         query.options(selectinload(Member.shops), selectinload(Member.groups)).order_by(Member.id.desc())

@@ -98,6 +98,8 @@ class Member(Base):
     __tablename__ = "members"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    #: The committee's own member number (optional; unique when set).
+    member_ref: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"), index=True)
     contact: Mapped[str | None] = mapped_column(String(200))  # private: never public
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -120,15 +120,52 @@ def test_every_imported_badge_is_whole_and_its_credential_verifies(app, branches
                                  .where(AuditEvent.action == "issue")).scalar_one()
         assert issued == count
         assert AuditLog(session, clock=context.clock()).verify_chain() == []
-        assert session.execute(select(func.count()).select_from(Member)).scalar_one() == min(count, 300)
+        # Without member_ref every row is a new person: a name never merges two members.
+        assert session.execute(select(func.count()).select_from(Member)).scalar_one() == count
 
 
-def test_an_import_reuses_a_member_of_the_same_name_in_the_branch(app, branches):
+def test_an_import_never_merges_people_by_name(app, branches):
     _import(app, [(2, IssueRequest("店主1", "店", "https://first.example/", "jd", "B01"))], workers=0)
     _import(app, [(2, IssueRequest("店主1", "店2", "https://second.example/", "jd", "B01")),
-                  (3, IssueRequest("店主1", "店3", "https://third.example/", "jd", "B02"))], workers=0)
+                  (3, IssueRequest("店主1", "店3", "https://third.example/", "jd", "B01"))], workers=0)
     with app.app_context():
-        members = context.session().execute(select(Member.name, Member.branch_id)).all()
+        members = context.session().execute(select(Member.name)).scalars().all()
         shops = context.session().execute(select(Shop.member_id)).scalars().all()
-    assert len(members) == 2  # one in B01 (reused), one new in B02
-    assert len(set(shops)) == 2 and len(shops) == 3
+    assert members == ["店主1"] * 3 and len(set(shops)) == 3
+
+
+def test_an_import_finds_or_creates_members_by_member_ref(app, branches):
+    _import(app, [(2, IssueRequest("店主1", "店", "https://first.example/", "jd", "B01", member_ref="WS-1"))],
+            workers=0)
+    _import(app, [(2, IssueRequest("店主1", "店2", "https://second.example/", "jd", "B01", member_ref="WS-1")),
+                  (3, IssueRequest("店主2", "店3", "https://third.example/", "jd", "B02", member_ref="WS-2")),
+                  (4, IssueRequest("店主2", "店4", "https://fourth.example/", "jd", "B02", member_ref="WS-2")),
+                  (5, IssueRequest("店主1", "店5", "https://fifth.example/", "jd", "B01"))], workers=0)
+    with app.app_context():
+        by_ref = dict(context.session().execute(
+            select(Member.member_ref, func.count(Shop.id)).join(Shop, Shop.member_id == Member.id)
+            .group_by(Member.member_ref)).all())
+    assert by_ref == {"WS-1": 2, "WS-2": 2, None: 1}
+
+
+@pytest.mark.parametrize("rows,line,field,match", [
+    ([("店主9", "B01", "WS-1")], 2, "holder", "'店主9' is not the name of member WS-1"),
+    ([("店主1", "B02", "WS-1")], 2, "member_ref", "outside branch B02"),
+    ([("店主3", "B01", "WS-3"), ("店主4", "B01", "WS-3")], 3, "member_ref", "another holder or branch"),
+    ([("店主3", "B01", "WS-3"), ("店主3", "B02", "WS-3")], 3, "member_ref", "another holder or branch"),
+])
+def test_an_import_refuses_a_member_ref_that_names_someone_else_and_imports_nothing(app, branches, rows, line,
+                                                                                    field, match):
+    _import(app, [(2, IssueRequest("店主1", "店", "https://first.example/", "jd", "B01", member_ref="WS-1"))],
+            workers=0)
+    requests = [(i + 2, IssueRequest(h, "店", f"https://x{i}.example/", "jd", b, member_ref=r))
+                for i, (h, b, r) in enumerate(rows)]
+    with app.app_context():
+        session = context.begin_write()
+        report = BulkImporter(session, issuer=context.issuer(), keyring=context.keyring(), clock=context.clock(),
+                              audit=AuditLog(session, clock=context.clock())).run(requests, actor=COMMITTEE)
+        session.rollback()
+    assert [(e.line, e.field) for e in report.errors] == [(line, field)]
+    assert match in report.errors[0].message and not report.issued
+    with app.app_context():
+        assert context.session().execute(select(func.count()).select_from(Member)).scalar_one() == 1

@@ -39,3 +39,10 @@ def test_unknown_column_is_named():
 def test_row_error_reads_well():
     assert str(RowError(7, "shop_url", "bad")) == "line 7 (shop_url): bad"
     assert str(RowError(3, None, "bad")) == "line 3: bad"
+
+
+def test_member_ref_column_is_optional_and_read_in_any_position():
+    rows, errors = parse_csv("member_ref,holder,shop_name,shop_url,platform,branch,valid_days\n"
+                             " WS-1 ,甲,店,https://a.example,jd,B01,1\n,乙,店,https://b.example,jd,B01,1\n")
+    assert errors == []
+    assert [r.member_ref for _, r in rows] == ["WS-1", None]
