@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-
 # The fixture adds routes: every test here gets an app of its own.
 pytestmark = pytest.mark.fresh_app
 
