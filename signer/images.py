@@ -327,12 +327,13 @@ def compose_svg(face: BadgeFace, *, credential: str, static: bytes) -> bytes:
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidRenderRequest("static layer is damaged", reason="bad_layer") from exc
     shop, badge_id = _clip(face.shop_name), _clip(face.badge_id)
-    label = escape(f"党员网商 · {shop} · {STATE_WORDS[face.status]} · {badge_id}")
+    text = f"党员网商 · {shop} · {STATE_WORDS[face.status]} · {badge_id}"
+    label = escape(text)
     parts = [
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{DESIGN_WIDTH}"'
         f' height="{DESIGN_HEIGHT}" viewBox="0 0 {DESIGN_WIDTH} {DESIGN_HEIGHT}"'
-        f' role="img" aria-label="{escape(label, {chr(34): "&quot;"})}">'
+        f' role="img" aria-label="{escape(text, {chr(34): "&quot;"})}">'
         f"<title>{label}</title>",
         _frame_svg(face.status),
         body.replace(_INK, theme.ink).replace(_MUTED, theme.muted),

@@ -407,3 +407,26 @@ def test_tracking_page_in_english(client, issue_badge):
     path = body["tracking_url"].removeprefix("http://127.0.0.1:8000")
     page = client.get(f"{path}?lang=en").get_data(as_text=True)
     assert "Complaint number" in page and "Received" in page and "national 12315 platform" in page
+
+
+def test_tracking_link_does_not_carry_the_sequential_id(client, issue_badge, app):
+    import base64
+    import json as jsonlib
+
+    body = file_json(client, issue_badge()).get_json()
+    payload = token_of(body["tracking_url"]).split(".")[0]
+    signed = jsonlib.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    with app.app_context():
+        complaint_id = context.session().execute(select(Complaint.id)).scalar_one()
+    assert signed == body["tracking_number"] and signed != complaint_id
+
+
+def test_a_link_signed_with_the_id_before_the_change_still_works(client, issue_badge, app):
+    from itsdangerous import URLSafeSerializer
+
+    body = file_json(client, issue_badge(), description="旧链接").get_json()
+    with app.app_context():
+        complaint_id = context.session().execute(select(Complaint.id)).scalar_one()
+    old = URLSafeSerializer(app.config["SECRET_KEY"], salt="liang.complaint-tracking").dumps(complaint_id)
+    page = client.get(f"/c/{old}")
+    assert page.status_code == 200 and body["tracking_number"] in page.get_data(as_text=True)

@@ -399,3 +399,18 @@ def test_kit_and_verify_pages_are_translated(client, issue_badge, lang, kit_word
     assert kit_words in kit_page
     assert "用手机扫描上方二维码" in kit_page  # the parcel card is for shoppers in China: always zh-Hans
     assert verify_words in client.get(f"/verify?lang={lang}").get_data(as_text=True)
+
+
+def test_what_follows_a_revocation_leaves_shared_caches_quickly(client, issue_badge):
+    # A CDN in front may keep these for max-age; then it must ask again (docs/deployment.md).
+    badge_id = issue_badge()
+    for path in (f"/v/{badge_id}/badge.png?size=m", f"/v/{badge_id}/badge.svg"):
+        assert client.get(path).headers["Cache-Control"] == "public, max-age=30, must-revalidate"
+    assert client.get("/.well-known/jwks.json").headers["Cache-Control"] == "public, max-age=60, must-revalidate"
+
+
+def test_badge_svg_label_is_escaped_once(client, issue_badge):
+    badge_id = issue_badge(shop_name='A&B "小店"')
+    svg = client.get(f"/v/{badge_id}/badge.svg").get_data(as_text=True)
+    label = svg.split('aria-label="', 1)[1].split('"', 1)[0]
+    assert label.count("A&amp;B &quot;小店&quot;") == 1 and "&amp;amp;" not in label

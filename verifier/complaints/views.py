@@ -61,8 +61,12 @@ def _serializer() -> URLSafeSerializer:
 
 
 def tracking_token(complaint: Complaint) -> str:
-    """Return the signed token of a complaint's tracking link."""
-    return str(_serializer().dumps(complaint.id))
+    """Return the signed token of a complaint's tracking link.
+
+    It signs the tracking number (a date and random symbols), not the row id: a link must
+    not tell how many complaints were filed. Links signed with the id earlier keep working.
+    """
+    return str(_serializer().dumps(complaint.tracking_number))
 
 
 def tracking_url(complaint: Complaint) -> str:
@@ -294,12 +298,15 @@ def complain_api(raw_id: str) -> Response:
 def track(token: str) -> Response:
     """Show a complaint's state, timeline and public reply to whoever holds the link."""
     try:
-        complaint_id = _serializer().loads(token[:200])
+        signed = _serializer().loads(token[:200])
     except BadData as exc:
         raise ComplaintNotFound("no such complaint") from exc
-    if not isinstance(complaint_id, int) or isinstance(complaint_id, bool):
+    if isinstance(signed, str):
+        complaint = complaint_service().by_tracking_number(signed)
+    elif isinstance(signed, int) and not isinstance(signed, bool):  # a link signed before the change
+        complaint = complaint_service().get(signed)
+    else:
         raise ComplaintNotFound("no such complaint")
-    complaint = complaint_service().get(complaint_id)
     events = [e for e in complaint.events if e.public]
     html = render_template(
         "complaints/track.html", complaint=complaint, events=events, states=state_names(),

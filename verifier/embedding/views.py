@@ -47,8 +47,9 @@ WIDGET_STATIC = Path(__file__).resolve().parents[2] / "widget" / "static"
 
 #: The verify URL of a badge never changes, so its QR code may be cached for good.
 IMMUTABLE = "public, max-age=31536000, immutable"
-#: Badge images follow the live state; a shop page shows a change within five minutes.
-LIVE_IMAGE = "public, max-age=300"
+#: Badge images follow the live state. A shared cache (CDN) may keep one this long after a
+#: revocation; past it, it revalidates with the ETag (docs/deployment.md, "cache windows").
+LIVE_IMAGE = "public, max-age=30, must-revalidate"
 
 def render_cache() -> RenderCache:
     """Return this app's rendering cache."""

@@ -100,7 +100,8 @@ def jwks() -> Response:
     ring = context.keyring()
     now = context.clock()()
     document = ring.jwks(in_use=in_use_kids(context.session(), now=now), kid_url=context.issuer().kid_url)
-    return etagged(jsonify(document), cache_control="public, max-age=300")
+    # A key withdrawn as compromised must leave every cache quickly: one minute, then the ETag.
+    return etagged(jsonify(document), cache_control="public, max-age=60, must-revalidate")
 
 
 @bp.get("/status/<list_id>")
