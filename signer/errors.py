@@ -100,9 +100,14 @@ class InvalidInput(BadgeError):
 
     code = "invalid_request"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None, kind: str = "invalid",
+                 limit: int | None = None) -> None:
         super().__init__(message)
         self.field = field
+        #: What is wrong, for a message in the user's language: ``required``, ``too_long`` (``limit``
+        #: characters, or ``limit`` items for a list), ``foreign_host``, or ``invalid``.
+        self.kind = kind
+        self.limit = limit
 
 
 class Conflict(BadgeError):

@@ -11,9 +11,12 @@ from verifier.badges.shops import foreign_hosts, normalise_host
 
 PLATFORMS = ("taobao", "tmall", "1688", "jd", "pinduoduo", "douyin", "wechat", "independent", "other")
 MAX_VALID_DAYS = 3650
-_MAX_TEXT = 200
+#: One limit per text field, enforced here and shown in the console's forms (``maxlength``).
+MAX_TEXT = 200  # holder, shop_name
+MAX_URL = 2000  # shop_url
 MAX_NOTE = 2000
-_MAX_HOSTS = 10
+MAX_HOSTS = 10
+MAX_BRANCH_CODE = 32
 MAX_MEMBER_REF = 64
 MAX_MEMBER_ID = 2**31 - 1  # an INTEGER primary key on PostgreSQL
 
@@ -37,7 +40,7 @@ class IssueRequest:
     member_ref: str | None = None
 
 
-def clean_text(value: Any, field: str, *, required: bool = True, limit: int = _MAX_TEXT) -> str:
+def clean_text(value: Any, field: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:
     """Return ``value`` stripped, or raise InvalidInput (not text, NUL, missing, too long)."""
     if value is None and not required:
         return ""
@@ -47,9 +50,10 @@ def clean_text(value: Any, field: str, *, required: bool = True, limit: int = _M
     if "\x00" in value:
         raise InvalidInput(f"{field} must not contain NUL characters", field=field)
     if required and not value:
-        raise InvalidInput(f"{field} is required", field=field)
+        raise InvalidInput(f"{field} is required", field=field, kind="required")
     if len(value) > limit:
-        raise InvalidInput(f"{field} is longer than {limit} characters", field=field)
+        raise InvalidInput(f"{field} is longer than {limit} characters", field=field, kind="too_long",
+                           limit=limit)
     return value
 
 
@@ -65,7 +69,7 @@ def clean_member_ref(value: Any) -> str | None:
 
 def validate_shop_url(raw: Any) -> tuple[str, str]:
     """Return (url, host) for an http(s) shop URL or raise InvalidInput."""
-    url = clean_text(raw, "shop_url", limit=2000)
+    url = clean_text(raw, "shop_url", limit=MAX_URL)
     try:
         parts = urlsplit(url)
         port = parts.port  # raises ValueError on a bad port
@@ -84,20 +88,23 @@ def validate_issue(req: IssueRequest, *, default_days: int) -> tuple[IssueReques
     shop_url, url_host = validate_shop_url(req.shop_url)
     if req.platform not in PLATFORMS:
         raise InvalidInput(f"platform must be one of {', '.join(PLATFORMS)}", field="platform")
-    branch = clean_text(req.branch, "branch", limit=32)
+    branch = clean_text(req.branch, "branch", limit=MAX_BRANCH_CODE)
     days = default_days if req.valid_days is None else req.valid_days
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_VALID_DAYS:
         raise InvalidInput(f"valid_days must be a whole number from 1 to {MAX_VALID_DAYS}", field="valid_days")
     if req.hosts is None or len(req.hosts) == 0:
         hosts = [url_host]
     else:
-        if len(req.hosts) > _MAX_HOSTS or not all(isinstance(h, str) for h in req.hosts):
-            raise InvalidInput(f"hosts must be at most {_MAX_HOSTS} host names", field="hosts")
+        if len(req.hosts) > MAX_HOSTS:
+            raise InvalidInput(f"hosts must be at most {MAX_HOSTS} host names", field="hosts", kind="too_long",
+                               limit=MAX_HOSTS)
+        if not all(isinstance(h, str) for h in req.hosts):
+            raise InvalidInput(f"hosts must be at most {MAX_HOSTS} host names", field="hosts")
         hosts = list(dict.fromkeys(normalise_host(h) for h in req.hosts))
     strangers = foreign_hosts(hosts, url_host)
     if strangers and req.confirm_foreign_hosts is not True:
         raise InvalidInput(f"{', '.join(strangers)} is not the shop URL's host ({url_host}) or a subdomain of it; "
-                           "confirm foreign hosts explicitly to bind them", field="hosts")
+                           "confirm foreign hosts explicitly to bind them", field="hosts", kind="foreign_host")
     if req.member is not None and (isinstance(req.member, bool) or not isinstance(req.member, int)
                                    or not 1 <= req.member <= MAX_MEMBER_ID):
         raise InvalidInput("member must be a member id (a whole number)", field="member")

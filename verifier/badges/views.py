@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from signer.errors import Conflict, IllegalTransition, InvalidInput
 from signer.ids import format_badge_id
 from signer.lifecycle import State, allowed_actions
 from verifier import context
@@ -29,6 +30,7 @@ from verifier.console.blueprint import (
     visible_branches,
 )
 from verifier.console.dashboard import STATES
+from verifier.console.forms import field_message, kept, transition_message
 from verifier.organisation import members
 from verifier.storage.models import AuditEvent
 from verifier.web.errors import ApiError
@@ -68,8 +70,27 @@ def _member_choice(form: Any) -> tuple[int | None, bool]:
     if not raw:
         return None, False
     if not raw.isdigit() or len(raw) > 10:
-        raise ApiError(400, "invalid_request", _("请选择一位同名党员，或选择“这是另一个人”。"))
+        raise InvalidInput("member must be a member id", field="member")
     return int(raw), False
+
+
+def _days(form: Any) -> int | None:
+    days = form.get("valid_days", "").strip()
+    if days and (not days.isdigit() or len(days) > 5):
+        raise InvalidInput("valid_days must be a whole number", field="valid_days")
+    return int(days) if days else None
+
+
+def _confirmed(form: Any) -> None:
+    if form.get("confirm") != "yes":
+        raise InvalidInput("confirm the action", field="confirm")
+
+
+def _new_form(values: dict[str, str], *, namesakes: list[Any] | None = None, errors: dict[str, str] | None = None,
+              status: int = 200) -> Response:
+    page = render_template("admin/badge_new.html", branches=visible_branches(), platforms=PLATFORMS,
+                           values=values, namesakes=namesakes or [], errors=errors or {})
+    return Response(page, status=status)
 
 
 @bp.route("/badges/new", methods=["GET", "POST"])
@@ -79,32 +100,38 @@ def badge_new() -> Any:
 
     A name never selects a member: when members of that name exist in the branch and the form
     chose none of them (nor "a new person") and gave no known member number, the form comes back,
-    values kept, listing the namesakes to choose from.
+    values kept, listing the namesakes to choose from. A refused value brings the form back too
+    (400, values kept, the message beside its field in the user's language).
     """
     if request.method == "GET":
-        return render_template("admin/badge_new.html", branches=visible_branches(), platforms=PLATFORMS,
-                               values={}, namesakes=[])
+        return _new_form({})
     form = request.form
+    values = kept(form, _FORM_FIELDS)
     guards.allow("badge.issue", branch_code=form.get("branch", ""))
-    require_confirmation()
-    days = form.get("valid_days", "").strip()
-    if days and not days.isdigit():
-        raise ApiError(400, "invalid_request", _("有效天数须为整数。"))
-    hosts = tuple(form.get("hosts", "").split()) or None
-    member, new_person = _member_choice(form)
-    member_ref = form.get("member_ref", "").strip() or None
-    context.begin_write()
-    if member is None and not new_person and not (member_ref and members.by_ref(context.session(), member_ref)):
-        found = members.namesakes(context.session(), form.get("branch", ""), form.get("holder", ""))
-        if found:
-            context.session().rollback()
-            return render_template("admin/badge_new.html", branches=visible_branches(), platforms=PLATFORMS,
-                                   values={k: form.get(k, "") for k in _FORM_FIELDS}, namesakes=found)
-    badge = context.badge_service().issue(
-        IssueRequest(form.get("holder", ""), form.get("shop_name", ""), form.get("shop_url", ""),
-                     form.get("platform", ""), form.get("branch", ""), int(days) if days else None, hosts,
-                     form.get("confirm_foreign_hosts") == "yes", member, member_ref),
-        actor=guards.principal().actor())
+    try:
+        _confirmed(form)
+        days = _days(form)
+        member, new_person = _member_choice(form)
+        member_ref = form.get("member_ref", "").strip() or None
+        context.begin_write()
+        if member is None and not new_person and not (member_ref and members.by_ref(context.session(), member_ref)):
+            found = members.namesakes(context.session(), form.get("branch", ""), form.get("holder", ""))
+            if found:
+                context.session().rollback()
+                return _new_form(values, namesakes=found)
+        badge = context.badge_service().issue(
+            IssueRequest(form.get("holder", ""), form.get("shop_name", ""), form.get("shop_url", ""),
+                         form.get("platform", ""), form.get("branch", ""), days,
+                         tuple(form.get("hosts", "").split()) or None,
+                         form.get("confirm_foreign_hosts") == "yes", member, member_ref),
+            actor=guards.principal().actor())
+    except InvalidInput as exc:
+        context.session().rollback()
+        field, message = field_message(exc)
+        return _new_form(values, errors={field: message}, status=400)
+    except Conflict:
+        context.session().rollback()  # one badge per shop
+        return _new_form(values, errors={"shop_url": _("这家店铺已有徽章，请为原徽章续期。")}, status=409)
     context.session().commit()
     flash(_("徽章已签发。"))
     return redirect(url_for("admin.badge", badge_id=format_badge_id(badge.id)))
@@ -134,21 +161,36 @@ def badge_action(badge_id: str, action: str) -> Any:
     policy_action = f"badge.{action}"
     row = badge_for(policy_action, badge_id)
     if request.method == "GET":
-        return render_template("admin/confirm.html", badge=row, action=action)
-    require_confirmation()
+        return render_template("admin/confirm.html", badge=row, action=action, values={}, errors={})
     service, actor, form = context.badge_service(), guards.principal().actor(), request.form
+    values = kept(form, ("note", "reason", "valid_days", "confirm"))
     note = form.get("note") or None
-    if action == "suspend":
-        service.suspend(row.id, actor=actor, note=note)
-    elif action == "reinstate":
-        service.reinstate(row.id, actor=actor, note=note)
-    elif action == "renew":
-        days = form.get("valid_days", "").strip()
-        if days and not days.isdigit():
-            raise ApiError(400, "invalid_request", _("有效天数须为整数。"))
-        service.renew(row.id, actor=actor, valid_days=int(days) if days else None)
-    else:
-        service.revoke(row.id, actor=actor, reason=form.get("reason", ""), note=note)
+    try:
+        _confirmed(form)
+        if action == "suspend":
+            service.suspend(row.id, actor=actor, note=note)
+        elif action == "reinstate":
+            service.reinstate(row.id, actor=actor, note=note)
+        elif action == "renew":
+            service.renew(row.id, actor=actor, valid_days=_days(form))
+        else:
+            service.revoke(row.id, actor=actor, reason=form.get("reason", ""), note=note)
+    except InvalidInput as exc:
+        context.session().rollback()
+        field, message = field_message(exc)
+        page = render_template("admin/confirm.html", badge=row, action=action, values=values,
+                               errors={field: message})
+        return Response(page, status=400)
+    except IllegalTransition as exc:
+        # The badge changed state meanwhile (or the action does not apply): back to its page, saying why.
+        context.session().rollback()
+        flash(transition_message(exc), "error")
+        return redirect(url_for("admin.badge", badge_id=format_badge_id(row.id)), code=303)
+    except Conflict as exc:
+        context.session().rollback()
+        flash(_("这条记录刚被别人修改，您的操作没有执行。请刷新后再试。"), "error")
+        _logger.info("console action refused: %s", exc.message)
+        return redirect(url_for("admin.badge", badge_id=format_badge_id(row.id)), code=303)
     context.session().commit()
     flash(_("操作已完成。"))
     return redirect(url_for("admin.badge", badge_id=format_badge_id(row.id)))

@@ -16,6 +16,7 @@ from verifier import context
 from verifier.accounts import guards
 from verifier.accounts.policy import branch_scope, decide
 from verifier.audit.service import AuditLog
+from verifier.console.forms import LIMITS
 from verifier.organisation.service import OrgService
 from verifier.storage.models import Badge, Branch, Member
 from verifier.verification.views import PLATFORM_NAMES
@@ -99,4 +100,4 @@ def _can(action: str, branch_code: str | None = None) -> bool:
 def _console_globals() -> dict[str, Any]:
     # App-wide so that other features' console pages extending admin/base.html get the nav too.
     return {"platform_names": PLATFORM_NAMES, "reason_codes": REVOCATION_REASONS, "can": _can,
-            "fmt_id": format_badge_id, "me": _me() if request.path.startswith("/admin") else None}
+            "fmt_id": format_badge_id, "limits": LIMITS, "me": _me() if request.path.startswith("/admin") else None}

@@ -11,20 +11,44 @@ from verifier.audit.service import Actor, AuditLog
 from verifier.storage.models import Branch, Member, PartyGroup
 
 GROUP_KINDS = ("trade", "area")
+#: One limit per text field, enforced here and shown in the console's forms (``maxlength``).
+MAX_CODE = 32  # branch and group codes
+MAX_NAME = 200  # branch, group and member names
+MAX_CONTACT = 200
 
 
 def _code(value: str, field: str) -> str:
     code = (value or "").strip()
-    if not code or len(code) > 32 or not all(c.isalnum() or c in "-_" for c in code):
-        raise InvalidInput(f"{field} uses letters, digits, '-' or '_' (at most 32)", field=field)
+    if not code:
+        raise InvalidInput(f"{field} is required", field=field, kind="required")
+    if len(code) > MAX_CODE:
+        raise InvalidInput(f"{field} is longer than {MAX_CODE} characters", field=field, kind="too_long",
+                           limit=MAX_CODE)
+    if not all(c.isalnum() or c in "-_" for c in code):
+        raise InvalidInput(f"{field} uses letters, digits, '-' or '_' (at most {MAX_CODE})", field=field)
     return code
 
 
 def _name(value: str, field: str = "name") -> str:
     name = (value or "").strip()
-    if not name or len(name) > 200 or "\x00" in name:
-        raise InvalidInput(f"{field} is required (at most 200 characters)", field=field)
+    if not name:
+        raise InvalidInput(f"{field} is required (at most {MAX_NAME} characters)", field=field, kind="required")
+    if len(name) > MAX_NAME:
+        raise InvalidInput(f"{field} is longer than {MAX_NAME} characters", field=field, kind="too_long",
+                           limit=MAX_NAME)
+    if "\x00" in name:
+        raise InvalidInput(f"{field} must not contain NUL characters", field=field)
     return name
+
+
+def _contact(value: str | None) -> str | None:
+    contact = (value or "").strip()
+    if len(contact) > MAX_CONTACT:  # refused, never cut: a truncated phone number reaches a stranger
+        raise InvalidInput(f"contact is longer than {MAX_CONTACT} characters", field="contact", kind="too_long",
+                           limit=MAX_CONTACT)
+    if "\x00" in contact:
+        raise InvalidInput("contact must not contain NUL characters", field="contact")
+    return contact or None
 
 
 class OrgService:
@@ -65,7 +89,7 @@ class OrgService:
         branch = self._session.execute(select(Branch).where(Branch.code == branch_code)).scalar_one_or_none()
         if branch is None:
             raise InvalidInput(f"no branch with code {branch_code!r}", field="branch")
-        member = Member(name=_name(name), branch=branch, contact=(contact or "").strip()[:200] or None,
+        member = Member(name=_name(name), branch=branch, contact=_contact(contact),
                         created_at=self._clock())
         self._session.add(member)
         for code in groups:
