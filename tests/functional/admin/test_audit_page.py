@@ -98,6 +98,7 @@ def test_markup_in_names_is_text(history, login):
 def test_each_filter_narrows(history, login, query, expected):
     page = _get(login("boss"), query)
     assert len(_rows(page)) == expected, _rows(page)
+    assert ('id="audit-empty"' in page) == (expected == 0)
 
 
 @pytest.mark.parametrize("query", ["", "?badge=" + BADGE_B, "?actor=%E6%9D%8E%E4%B9%A6%E8%AE%B0", "?action=suspend",
