@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -35,6 +36,32 @@ class Actor:
 
 
 SYSTEM = Actor(name="system", role="system", client="cli")
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """What the audit log is narrowed to; every field set is ANDed (times are aware UTC, ``until`` exclusive)."""
+
+    target: str | None = None
+    actor: str | None = None
+    action: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def conditions(self) -> list[Any]:
+        """Return the SQL conditions for the fields that are set."""
+        found: list[Any] = []
+        if self.target is not None:
+            found.append(AuditEvent.target == self.target)
+        if self.actor is not None:
+            found.append(AuditEvent.actor == self.actor)
+        if self.action is not None:
+            found.append(AuditEvent.action == self.action)
+        if self.since is not None:
+            found.append(AuditEvent.at >= self.since)
+        if self.until is not None:
+            found.append(AuditEvent.at < self.until)
+        return found
 
 
 # What json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":")) uses,
@@ -140,11 +167,14 @@ class AuditLog:
             problems.append(f"the log ends at event {expected_seq - 1} but {head.seq} were written")
         return problems
 
-    def recent(self, *, page: int = 1, per_page: int = 50, branch_code: str | None = None) -> list[AuditEvent]:
-        """Return events newest first."""
+    def recent(self, *, page: int = 1, per_page: int = 50, branch_code: str | None = None,
+               where: AuditQuery | None = None) -> list[AuditEvent]:
+        """Return events newest first, within ``branch_code`` (a branch administrator's scope) and ``where``."""
         query = select(AuditEvent).order_by(AuditEvent.seq.desc())
         if branch_code is not None:
             query = query.where(AuditEvent.branch_code == branch_code)
+        for condition in (where or AuditQuery()).conditions():
+            query = query.where(condition)
         # Clamp: a page number from a query string can exceed a 64-bit OFFSET (a 500 on SQLite).
         query = query.offset((min(max(page, 1), MAX_PAGE) - 1) * per_page).limit(per_page)
         return list(self._session.execute(query).scalars())
