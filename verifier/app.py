@@ -34,7 +34,7 @@ from verifier.verification import views as verification_views
 from verifier.web import openapi, ops, ratelimit
 from verifier.web.errors import register_error_handlers
 from verifier.web.jsonsafe import SafeJSONProvider
-from verifier.web.requests import LiangRequest
+from verifier.web.requests import LiangRequest, refuse_oversized_body
 from verifier.web.security import install_security_headers
 from verifier.web.sessions import LeanSessionInterface
 
@@ -101,6 +101,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             if key in config:
                 app.config[key] = config[key]
     app.request_class = LiangRequest  # per-endpoint body limits (verifier/web/requests.py)
+    app.before_request(refuse_oversized_body)  # ...enforced before any view, even one that ignores its body
     app.session_interface = LeanSessionInterface()
     app.json = SafeJSONProvider(app)  # a JSON nesting bomb is a 400, not a 500
     app.json.sort_keys = False  # type: ignore[attr-defined]
