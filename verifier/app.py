@@ -19,6 +19,7 @@ from verifier.accounts.auth import init_auth
 from verifier.badges import api as badges_api
 from verifier.badges import apply as badges_apply
 from verifier.badges.platforms import platform_name
+from verifier.badges.shops import display_url
 from verifier.complaints import admin as complaints_admin
 from verifier.complaints import views as complaints_views
 from verifier.config import ensure_secret_key, kek_path, load_config
@@ -144,6 +145,8 @@ def _install_template_helpers(app: Flask) -> None:
         return ensure_utc(moment).astimezone(tz).strftime(fmt)
 
     app.jinja_env.filters["local_time"] = local_time
+    # A shop URL shown as text: its host in punycode, as bound hosts are, so a homograph shows as one.
+    app.jinja_env.filters["punycode_host"] = display_url
     app.jinja_env.globals.update(
         html_lang=i18n.html_lang,
         public_url=app.config["PUBLIC_URL"],
