@@ -74,9 +74,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings)
     app.config["SECRET_KEY"] = ensure_secret_key(settings)
     if Path(settings["INSTANCE_DIR"]).is_dir():
-        from verifier.storage.fsmodes import private_dir
+        from verifier.storage.fsmodes import private_dir, remove_old_previews
 
         private_dir(Path(settings["INSTANCE_DIR"]))  # an older release left it 0755
+        remove_old_previews(Path(settings["INSTANCE_DIR"]))  # previews are in the database now
     app.config.setdefault("CLOCK", utcnow)
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
