@@ -19,6 +19,7 @@ from verifier.accounts.auth import init_auth
 from verifier.badges import api as badges_api
 from verifier.badges import apply as badges_apply
 from verifier.badges.platforms import platform_name
+from verifier.badges.shops import display_url
 from verifier.complaints import admin as complaints_admin
 from verifier.complaints import views as complaints_views
 from verifier.config import ensure_secret_key, kek_path, load_config
@@ -34,7 +35,7 @@ from verifier.verification import views as verification_views
 from verifier.web import openapi, ops, ratelimit
 from verifier.web.errors import register_error_handlers
 from verifier.web.jsonsafe import SafeJSONProvider
-from verifier.web.requests import LiangRequest
+from verifier.web.requests import LiangRequest, refuse_oversized_body
 from verifier.web.security import install_security_headers
 from verifier.web.sessions import LeanSessionInterface
 
@@ -73,9 +74,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings)
     app.config["SECRET_KEY"] = ensure_secret_key(settings)
     if Path(settings["INSTANCE_DIR"]).is_dir():
-        from verifier.storage.fsmodes import private_dir
+        from verifier.storage.fsmodes import private_dir, remove_old_previews
 
         private_dir(Path(settings["INSTANCE_DIR"]))  # an older release left it 0755
+        remove_old_previews(Path(settings["INSTANCE_DIR"]))  # previews are in the database now
     app.config.setdefault("CLOCK", utcnow)
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
@@ -101,6 +103,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             if key in config:
                 app.config[key] = config[key]
     app.request_class = LiangRequest  # per-endpoint body limits (verifier/web/requests.py)
+    app.before_request(refuse_oversized_body)  # ...enforced before any view, even one that ignores its body
     app.session_interface = LeanSessionInterface()
     app.json = SafeJSONProvider(app)  # a JSON nesting bomb is a 400, not a 500
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -143,6 +146,8 @@ def _install_template_helpers(app: Flask) -> None:
         return ensure_utc(moment).astimezone(tz).strftime(fmt)
 
     app.jinja_env.filters["local_time"] = local_time
+    # A shop URL shown as text: its host in punycode, as bound hosts are, so a homograph shows as one.
+    app.jinja_env.filters["punycode_host"] = display_url
     app.jinja_env.globals.update(
         html_lang=i18n.html_lang,
         public_url=app.config["PUBLIC_URL"],

@@ -163,8 +163,8 @@ def test_the_page_cache_follows_expiry(client, issue_badge, clock):
     assert "已过期" in client.get(f"/v/{badge_id}").get_data(as_text=True)
 
 
-# HTML pages are left out: Flask puts the session in every template's context, which marks it used.
-@pytest.mark.parametrize("path", ["/api/v1/badges/{id}", "/v/{id}/badge.png", "/status/{list}",
+# Pages with a form are left out: their CSRF token lives in the session.
+@pytest.mark.parametrize("path", ["/v/{id}", "/api/v1/badges/{id}", "/v/{id}/badge.png", "/status/{list}",
                                   "/widget.js", "/.well-known/jwks.json"])
 def test_public_answers_set_no_cookie_and_do_not_vary_on_it(app, client, issue_badge, path):
     from sqlalchemy import select
@@ -179,3 +179,21 @@ def test_public_answers_set_no_cookie_and_do_not_vary_on_it(app, client, issue_b
     assert response.status_code == 200
     assert "Set-Cookie" not in response.headers
     assert "cookie" not in response.headers.get("Vary", "").lower()
+
+
+def test_verify_page_varies_alike_rendered_and_from_the_page_cache(app, client, issue_badge):
+    """A rendered page said ``Vary: Accept-Language, Cookie``, the cached one ``Accept-Language`` (issue 14, item 17)."""
+    badge_id = issue_badge()
+    rendered = client.get(f"/v/{badge_id}")
+    cached = client.get(f"/v/{badge_id}")
+    assert len(app.extensions["liang.page_cache"]) == 1  # the second answer came from the cache
+    assert rendered.headers.get_all("Vary") == cached.headers.get_all("Vary") == ["Accept-Language"]
+    assert "Set-Cookie" not in rendered.headers and "Set-Cookie" not in cached.headers
+
+
+def test_verify_page_varies_alike_for_a_browser_with_a_console_cookie(app, client, issue_badge):
+    badge_id = issue_badge()
+    assert client.get("/admin/login").headers.get("Set-Cookie")  # the console's session cookie (CSRF)
+    rendered = client.get(f"/v/{badge_id}")
+    cached = client.get(f"/v/{badge_id}")
+    assert rendered.headers.get_all("Vary") == cached.headers.get_all("Vary")

@@ -183,6 +183,16 @@ def test_unknown_tracking_number_is_404(client, setup):
 
 
 # -- suspend while investigating ---------------------------------------------------------------
+def test_suspend_badge_refuses_a_17_mib_body(client, setup):
+    """The endpoint ignores its body, and so it took 17 MiB (issue 14, item 17): now a 413 before any is read."""
+    number, badge_id = setup["tracking_number"], setup["badge"]
+    response = client.post(f"/api/v1/admin/complaints/{number}/suspend-badge", headers=setup["b01"].headers,
+                           data=b"x" * (17 * 1024 * 1024), content_type="application/octet-stream")
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "too_large"
+    assert client.get(f"/api/v1/badges/{badge_id}").get_json()["status"] == "valid"
+
+
 def test_one_click_suspend_links_the_badge_history_to_the_complaint(client, setup, app):
     number, badge_id = setup["tracking_number"], setup["badge"]
     response = client.post(f"/api/v1/admin/complaints/{number}/suspend-badge", headers=setup["b01"].headers)

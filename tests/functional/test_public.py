@@ -105,6 +105,22 @@ def test_verify_page_shows_what_a_shopper_needs(client, issue_badge):
     assert "<script" not in page  # works without JavaScript
 
 
+def test_homograph_shop_url_is_shown_in_punycode_like_its_bound_host(client, issue_badge):
+    """``https://аррӏе.com/`` (Cyrillic letters) showed as a familiar brand beside a punycode bound host (issue 14, item 17)."""
+    import re
+    from html import unescape
+
+    badge_id = issue_badge(shop_url="https://аррӏе.com/shop?id=7", platform="independent")
+    page = client.get(f"/v/{badge_id}").get_data(as_text=True)
+    shown = unescape(re.search(r'<dd class="url">(.*?)</dd>', page).group(1))
+    # xn--80ak6aa92e.com is the well-known punycode of this homograph (Zheng, 2017).
+    assert shown == "https://xn--80ak6aa92e.com/shop?id=7"
+    assert "<code>xn--80ak6aa92e.com</code>" in page  # the bound host, shown the same way
+    assert "аррӏе" not in page
+    assert client.get(f"/api/v1/badges/{badge_id}").get_json()["shop"]["url"] == "https://аррӏе.com/shop?id=7"  # as stored
+
+
+
 @pytest.mark.parametrize("query,header,expected", [
     ("", None, "有效"),
     ("?lang=zh-Hant", None, "有效"),

@@ -56,6 +56,18 @@ def test_photo_result_shows_the_bound_hosts_and_asks_about_the_shop(client, issu
     assert "投诉这家店" in text
 
 
+
+def test_photo_result_shows_a_homograph_shop_url_in_punycode(client, issue_badge):
+    badge_id = issue_badge(shop_name="假苹果", shop_url="https://аррӏе.com/", platform="independent")
+    image = client.get(f"/v/{badge_id}/badge.png").data
+    page = client.get("/verify").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token
+    response = client.post("/verify", content_type="multipart/form-data",
+                           data={"csrf_token": token.group(1), "file": (io.BytesIO(image), "shot.png")})
+    text, _attrs = visible_text(response.get_data(as_text=True))
+    assert "https://xn--80ak6aa92e.com/" in text and "аррӏе" not in text
+
 # -- the shop owner's kit ---------------------------------------------------------------------------
 def test_revoked_badge_kit_says_so(client, issue_badge, act):
     badge_id = issue_badge()

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import cast
+from typing import Any, cast
 
 from flask import Flask, Response, g, request
 from flask.globals import request_ctx
 from flask_login import LoginManager, current_user
+from flask_login import utils as flask_login_utils
 
 from verifier import context
 from verifier.accounts.service import AccountService
@@ -102,6 +103,17 @@ def init_auth(app: Flask) -> None:
         if getattr(hook, "__func__", None) is LoginManager._update_remember_cookie:
             # The identity check proves this is Flask-Login's synchronous response hook.
             hooks[index] = _only_when_session_used(cast("Callable[[Response], Response]", hook))
+    # Flask-Login's template context processor loads the user, reading the session, on every
+    # render: a rendered verify page said ``Vary: Cookie`` and the same page from the page
+    # cache did not. The proxy it exports loads the user only if a template uses it.
+    processors = app.template_context_processors.setdefault(None, [])
+    processors[:] = [_lazy_user if fn is flask_login_utils._user_context_processor else fn  # noqa: SLF001
+                     for fn in processors]
+
+
+def _lazy_user() -> dict[str, Any]:
+    """Give templates ``current_user`` as Flask-Login's proxy: the session is read only if a template uses it."""
+    return {"current_user": current_user}
 
 
 def _only_when_session_used(update: Callable[[Response], Response]) -> Callable[[Response], Response]:

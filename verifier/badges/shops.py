@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from signer.errors import InvalidInput
 
@@ -64,3 +64,21 @@ def is_own_host(host: str, shop_host: str) -> bool:
 def foreign_hosts(hosts: Iterable[str], shop_host: str) -> list[str]:
     """Return the hosts that do not belong to the shop URL's host."""
     return [h for h in hosts if not is_own_host(h, shop_host)]
+
+
+def display_url(url: str) -> str:
+    """Return a shop URL for showing as text: its host in IDNA (punycode) form, as bound hosts are shown.
+
+    A homograph such as ``https://аррӏе.com/`` (Cyrillic letters) then reads
+    ``https://xn--80ak6aa92e.com/``, not as a familiar brand; the rest of the URL is unchanged.
+    """
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port
+        if host.isascii():
+            return url
+        ascii_host = host.encode("idna").decode("ascii")
+    except (ValueError, UnicodeError):
+        return url  # validate_shop_url refused such URLs before they were stored
+    netloc = ascii_host if port is None else f"{ascii_host}:{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import logging
-import secrets
-from pathlib import Path
 from typing import Any
 
-from flask import Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -247,12 +245,6 @@ def renew_many() -> ResponseReturnValue:
 
 
 # -- bulk import --------------------------------------------------------------------------------
-def _import_dir() -> Path:
-    from verifier.storage.fsmodes import private_dir
-
-    return private_dir(Path(current_app.instance_path) / "imports")
-
-
 def _importer() -> Any:
     from verifier.badges.bulk import BulkImporter
 
@@ -283,11 +275,11 @@ def import_page() -> Any:
                              branch_scope=branch_scope(guards.principal()), parse_errors=parse_errors)
     token = None
     if report.ok and rows:
-        token = secrets.token_urlsafe(16)
-        from verifier.storage.fsmodes import write_private
+        from verifier.badges import previews
 
-        write_private(_import_dir() / f"{token}.csv", text)  # members' names: not for other local users
-        session["import_token"] = token
+        context.begin_write()  # kept in the database: the commit may reach another instance
+        token = previews.keep(context.session(), text, user_id=guards.principal().user_id, now=context.clock()())
+        context.session().commit()
     return render_template("admin/import.html", report=report, token=token)
 
 
@@ -295,24 +287,23 @@ def import_page() -> Any:
 @guards.console("import.run")
 def import_commit() -> ResponseReturnValue:
     """Import the previewed file: all rows or none, in one transaction."""
+    from verifier.badges import previews
     from verifier.badges.bulk import parse_csv
 
     require_confirmation()
-    token = request.form.get("token", "")
-    if not token or token != session.get("import_token") or not token.replace("-", "").replace("_", "").isalnum():
-        raise ApiError(400, "invalid_request", _("预览已失效，请重新上传文件。"))
-    path = _import_dir() / f"{token}.csv"
-    if not path.exists():
-        raise ApiError(400, "invalid_request", _("预览已失效，请重新上传文件。"))
-    rows, parse_errors = parse_csv(path.read_text(encoding="utf-8"))
     context.begin_write()
+    preview = previews.take(context.session(), request.form.get("token", ""),
+                            user_id=guards.principal().user_id, now=context.clock()())
+    if preview is None:  # expired, unknown, or another administrator's
+        context.session().commit()  # the expired ones stay deleted
+        raise ApiError(400, "invalid_request", _("预览已失效，请重新上传文件。"))
+    rows, parse_errors = parse_csv(preview.csv_text)
     report = _importer().run(rows, actor=guards.principal().actor(), branch_scope=branch_scope(guards.principal()),
                              parse_errors=parse_errors)
     if not report.ok:
         context.session().rollback()
         return Response(render_template("admin/import.html", report=report, token=None), status=400)
+    context.session().delete(preview)
     context.session().commit()
-    path.unlink(missing_ok=True)
-    session.pop("import_token", None)
     flash(_("已导入 %(n)d 枚徽章。", n=len(report.issued)))
     return redirect(url_for("admin.badges"))

@@ -1,7 +1,7 @@
-"""Files only the service account may read: the instance directory, the SQLite database, previews.
+"""Files only the service account may read: the instance directory and the SQLite database.
 
 The instance directory holds the database (every member's name, complaints with shoppers'
-contacts), import previews and the keys; the default umask left them 0644/0755, readable by
+contacts) and the keys (import previews, once kept here too, are now in the database); the default umask left them 0644/0755, readable by
 every local user. What we create is created private (0700 directories, 0600 files), and what an
 older release left open is tightened at start-up when it is ours.
 """
@@ -52,8 +52,25 @@ def private_database(path: Path) -> None:
         _tighten(candidate, FILE_MODE)
 
 
-def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to a new file readable by the service account only."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
+def remove_old_previews(instance: Path) -> None:
+    """Delete the import previews older releases left in ``instance/imports`` (members' names, never deleted).
+
+    Previews now live in the database (``import_previews``) and expire there.
+    """
+    folder = instance / "imports"
+    if not folder.is_dir() or folder.is_symlink():
+        return
+    removed = 0
+    for old in folder.glob("*.csv"):
+        try:
+            if old.is_file() and not old.is_symlink() and old.stat().st_uid == os.getuid():
+                old.unlink()
+                removed += 1
+        except OSError as exc:
+            _logger.warning("could not remove the old import preview %s: %s", old, exc)
+    if removed:
+        _logger.warning("removed %d import previews an older release left in %s", removed, folder)
+    try:
+        folder.rmdir()
+    except OSError:
+        pass  # not empty: something else is kept there

@@ -338,3 +338,14 @@ class BadgeImageLayer(Base):
     kind: Mapped[str] = mapped_column(String(8))  # svg | png-s | png-m | png-l
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# --- FEATURE: console import previews (issue 14, item 16) ---
+class ImportPreview(Base):
+    """A previewed CSV import waiting for its administrator's commit, on any instance, for a short while."""
+
+    __tablename__ = "import_previews"
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)  # random, shown in the preview form
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    csv_text: Mapped[str] = mapped_column(Text)

@@ -9,7 +9,7 @@ from signer.errors import Conflict, InvalidInput
 from tests.conftest import COMMITTEE
 from verifier import context
 from verifier.badges.rules import IssueRequest
-from verifier.badges.shops import is_own_host, url_key
+from verifier.badges.shops import display_url, is_own_host, url_key
 from verifier.storage.models import AuditEvent
 
 SHOP = "https://wangwu.taobao.com/shop"
@@ -79,3 +79,12 @@ def test_a_confirmed_foreign_host_is_bound_and_audited(app, make_branch):
             select(AuditEvent.after).where(AuditEvent.action == "issue")).scalar_one()
         assert after["confirmed_foreign_hosts"] == ["www.jd.com"]
         assert context.badge_service().get(badge).shop.hosts == ["wangwu.taobao.com", "www.jd.com"]
+
+
+@pytest.mark.parametrize(("stored", "shown"), [
+    ("https://аррӏе.com/", "https://xn--80ak6aa92e.com/"),  # Cyrillic homograph of apple.com
+    ("https://münchen.de:8443/店?id=1#top", "https://xn--mnchen-3ya.de:8443/店?id=1#top"),  # only the host changes
+    ("https://WangWu.TaoBao.com/Shop?x=1", "https://WangWu.TaoBao.com/Shop?x=1"),  # ASCII: exactly as stored
+])
+def test_display_url_shows_the_host_in_punycode(stored, shown):
+    assert display_url(stored) == shown
