@@ -70,3 +70,11 @@ def test_demo_says_the_password_again_when_the_server_stops(app, run_cli, monkey
     password = next(line for line in result.stdout.splitlines() if "password:" in line).split()[-1]
     tail = result.stdout.rsplit("GET /v/7K3M-9QX2-HT4B 200", 1)[1]
     assert f"password:      {password}" in tail and "/admin/" in tail
+
+
+def test_demo_on_another_port_prints_links_to_that_port(app, run_cli, monkeypatch):
+    monkeypatch.delenv("LIANG_PUBLIC_URL")
+    result = run_cli("demo", "--no-serve", "--port", "8123")
+    assert result.exit_code == 0, result.stderr
+    assert "http://127.0.0.1:8123/admin/" in result.stdout
+    assert "http://127.0.0.1:8123/v/" in result.stdout and ":8000/" not in result.stdout

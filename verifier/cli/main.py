@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from typing import Any
 
 import click
@@ -77,6 +78,10 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 
     from verifier.cli.demo import load_demo, report_text, write_report
 
+    if not os.environ.get("LIANG_PUBLIC_URL"):
+        # The printed links, QR codes and signed URLs must reach the server the demo starts.
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - compared, not bound
+        os.environ["LIANG_PUBLIC_URL"] = f"http://{shown}:{port}"
     _init()
     with writing() as app:
         report = load_demo(public_url=app.config["PUBLIC_URL"])
