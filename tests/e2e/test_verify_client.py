@@ -107,7 +107,7 @@ def test_old_jws_of_withdrawn_key_offline_past_ttl_cannot_be_checked(live_server
     offset = [0.0]
     assert _client(live_server.url, tmp_path, offset=offset).verify(badge["credential"])["valid"]
     _ok(live_server.env, "keys", "retire", "--", _kid(badge["credential"]))
-    offset[0] = 301  # the JWKS is served with max-age=300
+    offset[0] = 301  # past every ttl (the JWKS is served with max-age=60, the status lists 300)
     outcome = _client(live_server.url, tmp_path, offset=offset, offline=True).verify(badge["credential"])
     assert outcome["valid"] is False and outcome["status"] == CANNOT_CHECK
     assert outcome["evidence_age_seconds"] >= 301
@@ -120,7 +120,7 @@ def test_old_jws_of_withdrawn_key_online_with_warm_cache_in_process(live_server:
     client = _client(live_server.url, tmp_path, offset=offset)
     assert client.verify(badge["credential"])["valid"]
     _ok(live_server.env, "keys", "retire", "--", _kid(badge["credential"]))
-    offset[0] = 60  # well within every ttl: the cache alone would still say VALID
+    offset[0] = 20  # within every ttl (JWKS 60 s): the cache alone would still say VALID
     outcome = _client(live_server.url, tmp_path, offset=offset).verify(badge["credential"])
     assert outcome["valid"] is False and outcome["reason"] == "key_withdrawn"
 
@@ -190,7 +190,7 @@ def test_unreachable_server_answers_within_ttl_and_cannot_check_past_it(live_ser
     assert _client(live_server.url, tmp_path, offset=offset).verify(badge["credential"])["valid"]
     _ok(live_server.env, "badge", "revoke", badge["id"], "--reason", "misconduct")
     live_server.stop()
-    offset[0] = 240  # within the 300 s ttl (the CLI runs above take real seconds too): the documented window
+    offset[0] = 20  # within every ttl (JWKS 60 s; the CLI runs above take real seconds too): the documented window
     outcome = _client(live_server.url, tmp_path, offset=offset).verify(badge["credential"])
     assert outcome["valid"] is True and outcome["live"] == "unavailable", outcome
     assert any("cannot reach" in line and "s old (ttl 300 s)" in line for line in outcome["lines"])
