@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 import requests
@@ -60,11 +61,14 @@ def test_attacker_cannot_lock_the_owner_out(live_server: LiveServer, owner: str)
     browser = requests.Session()
     assert _login(live_server, browser, owner, PASSWORD).status_code == 302  # the owner's usual browser
     attacker = requests.Session()
-    statuses = [_login(live_server, attacker, owner, f"wrong-{i:02d}-password").status_code for i in range(15)]
+    # Five free failures, then failures spaced past each back-off (1 s, 2 s, 4 s) so that each
+    # counts: the last leaves an 8 s back-off, which outlasts one request even on a loaded machine.
+    statuses = [_login(live_server, attacker, owner, f"wrong-{i:02d}-password").status_code for i in range(5)]
+    for i, wait in enumerate((0.0, 1.5, 2.5, 4.5)):
+        time.sleep(wait)
+        statuses.append(_login(live_server, attacker, owner, f"later-{i}-password").status_code)
     assert set(statuses) == {401}
-    # held: a right guess is wasted (15 failures, under the per-client limit of 20 a minute: the
-    # back-off outlasts a slow request even on a loaded machine)
-    assert _login(live_server, attacker, owner, PASSWORD).status_code == 401
+    assert _login(live_server, attacker, owner, PASSWORD).status_code == 401  # held: a right guess is wasted
     fresh = requests.Session()
     fresh.cookies.update({k: v for k, v in browser.cookies.items() if k == "liang_device"})
     assert _login(live_server, fresh, owner, PASSWORD).status_code == 302  # the owner gets in at once
