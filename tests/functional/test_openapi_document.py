@@ -67,3 +67,9 @@ def test_complaint_path_pattern_matches_what_the_code_refuses(client, bad):
     assert not re.search(BADGE_ID_PATTERN, bad)
     response = client.post(f"/api/v1/badges/{bad}/complaints", json={"category": "other", "description": "x"})
     assert response.status_code in {400, 404}
+
+
+def test_every_operation_with_a_body_documents_413():
+    for path, method, operation in _operations():
+        if "requestBody" in operation:
+            assert "413" in operation["responses"], f"{method.upper()} {path}"

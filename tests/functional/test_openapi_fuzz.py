@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import load_all_checks
+from schemathesis.config import SchemathesisConfig
 
 from tests.functional.route_walker import World, make_world
 from verifier.app import ADMIN_PACKAGES, PUBLIC_PACKAGES
@@ -40,6 +41,13 @@ DATA_DEPENDENT = {
 }
 
 
+#: schemathesis's default statuses for "invalid data was refused", plus 413: every request body is
+#: capped before any view runs, so a negative case whose oversized string breaks the cap is refused
+#: with 413 ``too_large`` (documented on every operation with a body) before its other faults are read.
+CONFIG = SchemathesisConfig.from_dict({"checks": {"negative_data_rejection": {"expected-statuses": [
+    "400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx"]}}})
+
+
 def _mutates_authorization(case) -> bool:
     """Return whether a negative case was made invalid through its Authorization header."""
     data = case.meta.phase.data if case.meta is not None else None
@@ -60,7 +68,7 @@ def test_document_lists_operations():
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["positive", "negative"])
 @pytest.mark.parametrize(("path", "method"), OPERATIONS, ids=[f"{m} {p}" for p, m in OPERATIONS])
 def test_operation_conforms_to_the_document(app, world, path, method, mode):
-    schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
+    schema = schemathesis.openapi.from_wsgi("/openapi.json", app, config=CONFIG)
     operation = schema[path][method]
     # Sometimes use real ids so that the 200 branches are exercised, not only the errors.
     known = {"badge_id": world.badge_id, "list_id": world.list_id}

@@ -126,6 +126,20 @@ CORE_PATHS: dict[str, Any] = {
     }},
 }
 
+def _with_body_limit(operation: Any) -> Any:
+    """Return ``operation`` with 413 documented when it takes a request body.
+
+    Every request body is capped (``MAX_CONTENT_LENGTH``) before any view runs, so every
+    operation with a body can answer 413 ``too_large``, whichever package contributed it.
+    """
+    if not isinstance(operation, dict) or "requestBody" not in operation:
+        return operation
+    responses = operation.get("responses", {})
+    if "413" in responses:
+        return operation
+    return {**operation, "responses": {**responses, **_error_responses(413)}}
+
+
 def build_document(*, public_url: str, packages: Iterable[Any] = ()) -> dict[str, Any]:
     """Return the OpenAPI document: the core paths and those of each registered package."""
     paths = dict(CORE_PATHS)
@@ -133,6 +147,7 @@ def build_document(*, public_url: str, packages: Iterable[Any] = ()) -> dict[str
     for module in packages:
         paths.update(getattr(module, "OPENAPI_PATHS", {}))
         components["schemas"].update(getattr(module, "OPENAPI_SCHEMAS", {}))
+    paths = {path: {method: _with_body_limit(op) for method, op in item.items()} for path, item in paths.items()}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Liangshenfen (亮身份) API", "version": "1.0.0",
