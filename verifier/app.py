@@ -25,7 +25,7 @@ from verifier.complaints import views as complaints_views
 from verifier.config import ensure_secret_key, kek_path, load_config
 from verifier.console import views as console_views
 from verifier.embedding import views as embedding_views
-from verifier.extensions import babel, csrf, limiter, login_manager
+from verifier.extensions import babel, csrf, limiter
 from verifier.organisation import api as members_api
 from verifier.storage.db import Database
 from verifier.verification import api as verification_api
@@ -103,6 +103,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             if key in config:
                 app.config[key] = config[key]
     app.request_class = LiangRequest  # per-endpoint body limits (verifier/web/requests.py)
+    ops.install_request_ids(app)  # the first before-request hook: even a refused request gets an id
     app.before_request(refuse_oversized_body)  # ...enforced before any view, even one that ignores its body
     app.session_interface = LeanSessionInterface()
     app.json = SafeJSONProvider(app)  # a JSON nesting bomb is a 400, not a 500
@@ -125,8 +126,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     ratelimit.init_app(app)
-    login_manager.init_app(app)
-    init_auth(app)
+    init_auth(app)  # Flask-Login, and the hook that keeps its response hook from marking every answer
 
     register_error_handlers(app)
     app.teardown_appcontext(context.close_session)

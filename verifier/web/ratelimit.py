@@ -1,12 +1,13 @@
 """Per-client rate limits for the verification read path, straight on the ``limits`` library.
 
 Flask-Limiter (which is built on ``limits``) keeps the write paths (login, complaints,
-applications, uploads). Its per-request bookkeeping, though, runs on every request and
-cost more than the whole badge look-up (profiled: about a quarter of a verification's
-time), so the endpoints a shopper's scan hits are limited here instead: one counter
-increment per request in the same storage (memory, or the shared Redis of a
-many-instance deployment), the same fixed-window strategy and key prefix, and the same
-429 answer with ``Retry-After``. Flask-Limiter skips these endpoints entirely.
+applications, uploads). Its per-request bookkeeping, though, cost more than the whole
+badge look-up (profiled: about a quarter of a verification's time), so the endpoints a
+shopper's scan hits are limited here instead, on ``limits``' public storage and strategy
+API: one counter increment per request in the same storage (memory, or the shared Redis
+of a many-instance deployment), the same fixed-window strategy and key prefix, and the
+same 429 answer with ``Retry-After``. Flask-Limiter leaves these endpoints alone through
+its public ``request_filter`` hook, which it asks before it resolves or counts any limit.
 """
 
 from __future__ import annotations
@@ -16,16 +17,15 @@ import threading
 import time
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, request
-from flask_limiter import Limiter
 from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
 
-from verifier.extensions import client_key
+from verifier.extensions import client_key, limiter
 
 _logger = logging.getLogger(__name__)
 
@@ -145,10 +145,7 @@ class ReadLimits:
 
 
 def init_app(app: Flask) -> None:
-    """Create the app's counters (when rate limiting is on) and keep Flask-Limiter off our endpoints.
-
-    Call after ``limiter.init_app(app)``.
-    """
+    """Create the app's counters (when rate limiting is on)."""
     if app.config.get("RATELIMIT_ENABLED", True):
         prefix = str(app.config.get("RATELIMIT_KEY_PREFIX") or "liang")
         app.extensions[_EXTENSION] = ReadLimits(
@@ -157,28 +154,9 @@ def init_app(app: Flask) -> None:
             cooldown=float(app.config.get("RATELIMIT_BREAKER_SECONDS", 30)))
     else:
         app.extensions.pop(_EXTENSION, None)
-    hooks = app.before_request_funcs.setdefault(None, [])
-    for index, hook in enumerate(hooks):
-        if getattr(hook, "__func__", None) is Limiter._check_request_limit:
-            # The identity check proves this is Flask-Limiter's synchronous check, not any before-request hook.
-            hooks[index] = _skip_ours(cast("Callable[[], None]", hook))
 
 
-def _skip_ours(check: Callable[[], None]) -> Callable[[], None]:
-    """Wrap Flask-Limiter's per-request check so that it does not run for our endpoints.
-
-    (Flask-Limiter's request filters run only after its own bookkeeping, which was the cost
-    to avoid.)
-    """
-
-    @wraps(check)
-    def guarded() -> None:
-        if not _is_ours():
-            check()
-
-    return guarded
-
-
+@limiter.request_filter
 def _is_ours() -> bool:
     """Return whether this request's view is limited here (Flask-Limiter must leave it alone)."""
     view = current_app.view_functions.get(request.endpoint or "")
