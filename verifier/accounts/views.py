@@ -9,6 +9,7 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
+from limits import RateLimitItem
 from sqlalchemy import select
 
 from verifier import context
@@ -17,9 +18,9 @@ from verifier.accounts.auth import principal_for
 from verifier.accounts.logins import LoginRefused, LoginService, new_totp_secret, totp_uri
 from verifier.accounts.service import AccountService
 from verifier.console.blueprint import audit_log, bp
-from verifier.extensions import limiter
 from verifier.storage.models import ApiToken, User
 from verifier.web.errors import ApiError
+from verifier.web.writelimits import WriteLimit, write_limit
 
 _logger = logging.getLogger(__name__)
 
@@ -30,13 +31,13 @@ def _login_limit() -> str:
     return str(current_app.config.get("LOGIN_RATE_LIMIT", "20 per minute;200 per hour"))
 
 
-def _login_breach(limit: Any) -> None:
-    _logger.warning("login rate limit hit by client %s (%s)", context.client_address(), limit.limit)
+def _login_breach(limit: RateLimitItem) -> None:
+    _logger.warning("login rate limit hit by client %s (%s)", context.client_address(), limit)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], on_breach=_login_breach,
-               error_message="登录尝试过于频繁，请一分钟后再试。")
+@write_limit(WriteLimit(_login_limit, methods=frozenset({"POST"}), on_breach=_login_breach,
+                        message="登录尝试过于频繁，请一分钟后再试。"))
 @guards.console(guards.PUBLIC)
 def login() -> Any:
     """Sign in with user name, password and (if enrolled) a TOTP code."""

@@ -13,9 +13,9 @@ from signer.ids import format_badge_id
 from signer.lifecycle import State
 from verifier import context
 from verifier.badges.service import PLATFORMS, IssueRequest
-from verifier.extensions import limiter
 from verifier.storage.models import Branch
 from verifier.web.errors import ApiError
+from verifier.web.writelimits import WriteLimit, write_limit
 
 # Writes data: public-only (read-only) nodes do not take applications.
 PRIVATE = True
@@ -47,7 +47,7 @@ def _branch_choices() -> list[Branch]:
 
 
 @bp.route("/apply", methods=["GET", "POST"])
-@limiter.limit(_apply_limit, methods=["POST"])
+@write_limit(WriteLimit(_apply_limit, methods=frozenset({"POST"})))
 def apply() -> Any:
     """Show the form; on POST record a pending application and give the signed status link."""
     if request.method == "GET":

@@ -27,11 +27,12 @@ from verifier.complaints.service import (
     ComplaintNotFound,
     ComplaintService,
 )
-from verifier.extensions import client_key, csrf, limiter
+from verifier.extensions import client_key, csrf
 from verifier.i18n import with_lang
 from verifier.storage.models import Badge, Complaint
 from verifier.web.errors import ApiError
 from verifier.web.openapi import BADGE_ID_PATTERN, EVIDENCE_MEDIA_TYPES
+from verifier.web.writelimits import WriteLimit, write_limit
 
 _logger = logging.getLogger(__name__)
 
@@ -109,11 +110,11 @@ def _limit_message() -> str:
     return _("投诉提交过于频繁，请稍后再试。如情况紧急，可拨打 12315 或登录全国12315平台。")
 
 
-# Shared scopes: the form and the JSON twin draw from the same allowance.
-_per_client = limiter.shared_limit(_client_limit, scope="complaint-client", methods=["POST"],
-                                   error_message=_limit_message)
-_per_badge = limiter.shared_limit(_badge_limit, scope="complaint-badge", key_func=_badge_key, methods=["POST"],
-                                  error_message=_limit_message)
+# Shared scopes: the form and the JSON twin draw from the same allowance. Counted per badge
+# first, then per client (a refusal per badge leaves the client's allowance alone).
+_per_client = WriteLimit(_client_limit, scope="complaint-client", methods=frozenset({"POST"}), message=_limit_message)
+_per_badge = WriteLimit(_badge_limit, scope="complaint-badge", key=_badge_key, methods=frozenset({"POST"}),
+                        message=_limit_message)
 
 
 # -- cross-site writes -------------------------------------------------------------------------
@@ -159,7 +160,6 @@ def _refuse_cross_site() -> None:
         raise refusal
 
 
-@limiter.request_filter
 def _refused_writes_are_not_counted() -> bool:
     """Keep refused cross-site writes off the rate limits: a foreign page must not spend its
     visitors' complaint allowance (nor a badge's) by making them post."""
@@ -231,8 +231,7 @@ def _render_form(badge: Badge, *, values: dict[str, Any] | None = None, error: s
 
 
 @bp.route("/v/<raw_id>/complain", methods=["GET", "POST"])
-@_per_client
-@_per_badge
+@write_limit(_per_badge, _per_client, skip_when=_refused_writes_are_not_counted)
 def complain(raw_id: str) -> Response:
     """Show the complaint form (GET) or file a complaint (POST)."""
     badge = context.badge_service().get_public(raw_id)
@@ -277,8 +276,7 @@ def _file(badge: Any, form: Any) -> Any:
 
 @bp.post("/api/v1/badges/<raw_id>/complaints")
 @csrf.exempt
-@_per_client
-@_per_badge
+@write_limit(_per_badge, _per_client, skip_when=_refused_writes_are_not_counted)
 def complain_api(raw_id: str) -> Response:
     """File a complaint from a platform or mini-program (JSON, or multipart with evidence)."""
     _refuse_cross_site()
@@ -294,7 +292,7 @@ def complain_api(raw_id: str) -> Response:
 
 
 @bp.get("/c/<token>")
-@limiter.limit(lambda: str(current_app.config.get("VERIFY_RATE_LIMIT", "300 per minute")))
+@write_limit(WriteLimit(lambda: str(current_app.config.get("VERIFY_RATE_LIMIT", "300 per minute"))))
 def track(token: str) -> Response:
     """Show a complaint's state, timeline and public reply to whoever holds the link."""
     try:
