@@ -31,6 +31,7 @@ from verifier.organisation.service import OrgService
 from verifier.storage.db import Database
 from verifier.storage.publicread import PublicBadge, PublicReader
 from verifier.storage.unit import UnitOfWork
+from verifier.verification.service import VerificationService
 
 
 def database() -> Database:
@@ -41,6 +42,11 @@ def database() -> Database:
 def status_list(list_id: str) -> tuple[int, str] | None:
     """Return a status list's version and signed credential as stored (no keys needed), or None."""
     return signed_list(session(), list_id)
+
+
+def verification_service() -> VerificationService:
+    """Return the service that verifies presented credentials, images and QR pictures for this request."""
+    return VerificationService(public_badge, issuer=issuer(), keyring=keyring(), now=clock()())
 
 
 def dashboard_service() -> DashboardService:
