@@ -22,9 +22,8 @@ from verifier.storage.unit import UnitOfWork
 
 _logger = logging.getLogger(__name__)
 
-#: What an administrator may do to another account: op → the audit event it records.
-USER_OPERATIONS = {"disable": "user_disable", "enable": "user_enable", "revoke_tokens": "tokens_revoke",
-                   "reset_password": "password_reset"}
+#: What an administrator may do to another account.
+USER_OPERATIONS = ("disable", "enable", "revoke_tokens", "reset_password")
 
 
 class AccountActions:
@@ -126,18 +125,21 @@ class AccountActions:
             raise InvalidInput(f"op must be one of {', '.join(USER_OPERATIONS)}", field="op")
         with self._uow.write():
             user = self._accounts.require(username)
+            where: dict[str, Any] = {"target": user.username, "branch_code": user.branch.code if user.branch else None}
             after: dict[str, Any]
             if op == "disable":
                 after = {"active": False, "tokens_revoked": self._accounts.disable(user)}
+                self._audit.append(actor, "user_disable", **where, after=after)
             elif op == "enable":
                 self._accounts.enable(user)
                 after = {"active": True}
+                self._audit.append(actor, "user_enable", **where, after=after)
             elif op == "revoke_tokens":
                 after = {"tokens_revoked": self._accounts.revoke_tokens(user)}
+                self._audit.append(actor, "tokens_revoke", **where, after=after)
             else:
                 after = {"tokens_revoked": self._accounts.set_password(user, password)}
-            self._audit.append(actor, USER_OPERATIONS[op], target=user.username,
-                               branch_code=user.branch.code if user.branch else None, after=after)
+                self._audit.append(actor, "password_reset", **where, after=after)
             return user, after
 
     def exists(self, username: str) -> bool:
