@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from contextlib import AbstractContextManager
 from typing import Any
 
 from flask import current_app, g, has_request_context, request
@@ -134,6 +135,14 @@ def badge_service() -> BadgeService:
 def unit_of_work() -> UnitOfWork:
     """Return the unit of work on this request's session: how services open and commit writes."""
     return UnitOfWork(database(), session())
+
+
+def transaction() -> AbstractContextManager[Session]:
+    """Run a block as one write transaction on this request's session: commit, or roll back on any error.
+
+    The unit of work's write, for services that take a ``transaction`` callable.
+    """
+    return unit_of_work().write()
 
 
 def audit_log() -> AuditLog:

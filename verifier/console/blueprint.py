@@ -59,7 +59,7 @@ def require_confirmation() -> None:
 
 def visible_branches() -> list[Branch]:
     """Return the branches the signed-in administrator may see."""
-    return context.org_actions().branches(code=branch_scope(guards.principal()))
+    return context.org_actions().branches(scope=branch_scope(guards.principal()))
 
 
 def _me() -> Any:

@@ -21,11 +21,11 @@ class OrgActions:
         self._session = uow.session
         self._org = org
 
-    def branches(self, *, code: str | None = None) -> list[Branch]:
-        """Return every branch by code (or only the one with ``code``: a branch administrator's view)."""
+    def branches(self, *, scope: str | None = None) -> list[Branch]:
+        """Return every branch by code (or only ``scope``'s: a branch administrator's view)."""
         query = select(Branch).order_by(Branch.code)
-        if code:
-            query = query.where(Branch.code == code)
+        if scope:
+            query = query.where(Branch.code == scope)
         return list(self._session.execute(query).scalars())
 
     def branch(self, code: str) -> Branch | None:

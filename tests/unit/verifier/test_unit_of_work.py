@@ -102,3 +102,15 @@ def test_an_unknown_badge_change_is_refused(app, issue_badge):
         context.badge_actions().change("resign", badge_id, actor=SYSTEM, allow=lambda *a, **k: None)
     with app.app_context():
         assert context.session().get(Badge, badge_id.replace("-", "")).state == "active"
+
+
+def test_context_transaction_is_the_unit_of_works_write(app):
+    with app.app_context(), pytest.raises(RuntimeError, match="inside"):
+        with context.transaction() as session:
+            with context.transaction() as inner:  # joins: nothing commits before the outer block ends
+                _add(inner, "U07")
+            raise RuntimeError("inside")
+    with app.app_context():
+        with context.transaction() as session:
+            _add(session, "U08")
+    assert "U08" in _branches(app) and "U07" not in _branches(app)
