@@ -30,11 +30,6 @@ class ComplaintActions:
         self._complaints = complaints
         self._badges = badges
 
-    @property
-    def service(self) -> ComplaintService:
-        """Return the complaint service (ages, client hashes: reads that need no transaction)."""
-        return self._complaints
-
     # -- shoppers -------------------------------------------------------------------------------
     def file(self, badge: Badge, form: ComplaintForm, *, client: str | None, actor: Actor) -> Filing:
         """File a complaint about ``badge`` (or merge a repeat into the earlier one) and commit it."""
