@@ -5,7 +5,6 @@ The administrators' side is :mod:`verifier.complaints.admin` (not registered on 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,7 +16,7 @@ from itsdangerous import BadData, URLSafeSerializer
 from signer.errors import InvalidImage, InvalidInput, MalformedId
 from signer.ids import format_badge_id, parse_badge_id
 from verifier import context
-from verifier.audit.service import Actor, AuditLog
+from verifier.audit.service import Actor
 from verifier.complaints.service import (
     CATEGORIES,
     MAX_DESCRIPTION,
@@ -46,13 +45,8 @@ HONEYPOT = "website"
 
 # -- plumbing shared with the console ---------------------------------------------------------
 def complaint_service() -> ComplaintService:
-    """Return a complaint service on this request's session."""
-    sess = context.session()
-    secret = str(current_app.config["SECRET_KEY"]).encode("utf-8")
-    return ComplaintService(sess, clock=context.clock(), audit=AuditLog(sess, clock=context.clock()),
-                            client_key=hashlib.sha256(b"liang.complaint-client\n" + secret).digest(),
-                            timezone=current_app.config["TIMEZONE"],
-                            burst_threshold=int(current_app.config.get("COMPLAINT_BURST_THRESHOLD", 20)))
+    """Return a complaint service on this request's session (built by :func:`verifier.context.complaint_service`)."""
+    return context.complaint_service()
 
 
 def _serializer() -> URLSafeSerializer:
@@ -248,11 +242,9 @@ def complain(raw_id: str) -> Response:
         if exc.status != 413:
             raise
         # A photo over 5 MB: the complaint comes back as typed (a file input cannot be refilled).
-        context.session().rollback()
         return _render_form(badge, values=values, field="evidence", status=413, error=_(
             "图片太大：每张证据图片不能超过 5 MB。您填写的内容已保留，请重新选择较小的图片，或不附图片提交。"))
     except (InvalidInput, InvalidImage) as exc:
-        context.session().rollback()
         field = exc.field if isinstance(exc, InvalidInput) else "evidence"
         message = _field_messages().get(field or "", exc.message)
         if isinstance(exc, InvalidImage):
@@ -266,9 +258,7 @@ def _file(badge: Any, form: Any) -> Any:
     """File (or merge) a complaint in its own transaction and count it once committed."""
     from verifier.web import metrics
 
-    context.begin_write()
-    filing = complaint_service().file(badge, form, client=context.client_address(), actor=_shopper())
-    context.session().commit()
+    filing = context.complaint_actions().file(badge, form, client=context.client_address(), actor=_shopper())
     if not filing.merged:
         metrics.count_complaint()
     return filing
