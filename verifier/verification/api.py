@@ -8,7 +8,6 @@ from flask import Blueprint, Flask, Response, g, jsonify, request
 
 from signer.credentials import MAX_JWS_LENGTH
 from verifier import context
-from verifier.badges.service import status_json
 from verifier.extensions import csrf
 from verifier.verification.service import VerificationService
 from verifier.verification.views import etagged
@@ -39,10 +38,14 @@ def verification_service() -> VerificationService:
 @read_limit("VERIFY_RATE_LIMIT", "300 per minute")
 def badge_status(raw_id: str) -> Response:
     """Return the live JSON status of a badge."""
-    badge = context.public_badge(raw_id)
-    body = status_json(badge, issuer=context.issuer(), now=context.clock()())
-    g.liang_outcome = body["status"]
-    return etagged(jsonify(body), cache_control="no-cache, max-age=0, must-revalidate")
+    # One row: the precomputed document, with the status decided from the row's columns now.
+    doc = context.public_document(raw_id)
+    splicer = context.splicer()
+    now = context.clock()()
+    status = splicer.status(doc, now)
+    g.liang_outcome = status
+    response = Response(splicer.body(doc, status=status, now=now), mimetype="application/json")
+    return etagged(response, cache_control="no-cache, max-age=0, must-revalidate")
 
 
 @bp.post("/verify")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, make_response, render_template, request
@@ -15,11 +14,10 @@ from sqlalchemy import select
 from signer.lifecycle import REVOCATION_REASONS
 from verifier import context
 from verifier.badges.platforms import PLATFORM_NAMES, platform_name  # noqa: F401 - PLATFORM_NAMES: re-exported
-from verifier.badges.service import status_json
 from verifier.i18n import with_lang
 from verifier.keys.service import in_use_kids
 from verifier.storage.models import StatusList
-from verifier.storage.publicread import PublicBadge
+from verifier.storage.publicdoc import PublicDocument, Splicer
 from verifier.web.cache import RenderCache
 from verifier.web.errors import ApiError
 from verifier.web.ratelimit import read_limit, unlimited
@@ -51,39 +49,53 @@ def conditional(response: Response) -> Response:
 @read_limit("VERIFY_RATE_LIMIT", "300 per minute")
 def verify_page(raw_id: str) -> Response:
     """Render the shopper's verification page from the live record."""
-    badge = context.public_badge(raw_id)
+    doc = context.public_document(raw_id)
     now = context.clock()()
-    body = status_json(badge, issuer=context.issuer(), now=now)
-    g.liang_outcome = body["status"]
-    html = _page(badge, body, now)
+    status = context.splicer().status(doc, now)
+    g.liang_outcome = status
+    html = _page(doc, status, now)
     # no-cache: every view revalidates, so a revocation shows on the very next request.
     return etagged(make_response(html), cache_control="no-cache, max-age=0, must-revalidate")
 
 
-def _page(badge: PublicBadge, body: dict[str, Any], now: datetime) -> bytes:
+def _page(doc: PublicDocument, status: str, now: datetime) -> bytes:
     """Return the page's HTML: rendered once per (locale, record, status), the check time filled in per request.
 
-    The key holds the whole public record and the status computed for ``now``, so any
-    change to the badge, or its expiry, renders afresh; only the time of this check is
-    not part of it, and it goes in through markers no record can contain (random per
-    process, hex, unchanged by escaping).
+    The key holds the whole public row (its deciding columns and its document) and the status
+    computed for ``now``, so any change to the badge, or its expiry, renders afresh; only the
+    time of this check is not part of it, and it goes in through markers no record can contain
+    (random per process, hex, unchanged by escaping).
     """
-    cache: RenderCache = current_app.extensions["liang.page_cache"]
-    iso_mark, local_mark = current_app.extensions["liang.page_marks"]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    cache: RenderCache = app.extensions["liang.page_cache"]
+    iso_mark, local_mark = app.extensions["liang.page_marks"]
+    splicer = context.splicer()
     # Whether ?lang= chose the language is part of the key: the page's links carry that choice on.
-    key = ("verify/badge.html", str(get_locale()), with_lang("") != "", body["status"], badge)
+    key = ("verify/badge.html", str(get_locale()), with_lang("") != "", status, doc)
 
     def render() -> bytes:
+        body = splicer.as_dict(doc, status=status, now=None)
         return render_template(
             # The markers go in as text: bytes would render as their repr, b'…', around the time.
-            "verify/badge.html", badge={**body, "checked_at": None}, checked_iso=iso_mark.decode("ascii"),
+            "verify/badge.html", badge=body, checked_iso=iso_mark.decode("ascii"),
             checked_local=local_mark.decode("ascii"),
             platform_name=platform_name(body["shop"]["platform"]), reason_codes=REVOCATION_REASONS,
         ).encode("utf-8")
 
     page = cache.get_or_render(key, render)
-    local = now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M:%S")
-    return page.replace(iso_mark, body["checked_at"].encode("ascii")).replace(local_mark, local.encode("ascii"))
+    iso, local = _stamps(app, splicer, now)
+    return page.replace(iso_mark, iso).replace(local_mark, local)
+
+
+def _stamps(app: Flask, splicer: Splicer, now: datetime) -> tuple[bytes, bytes]:
+    """Return the check time as ISO and as local text, formatted once per second per process."""
+    second = now.timestamp() // 1
+    cached = app.extensions.get("liang.page_stamp")
+    if cached is None or cached[0] != second:
+        local = now.astimezone(ZoneInfo(app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M:%S")
+        cached = app.extensions["liang.page_stamp"] = (
+            second, splicer.checked_at(now).encode("ascii"), local.encode("ascii"))
+    return cached[1], cached[2]
 
 
 def install_page_cache(app: Flask) -> None:
