@@ -3,8 +3,9 @@
 
     .venv/bin/python bench/run.py [--sizes 1000,100000,1000000] [--duration 5] [--rounds 3] [--output bench/RESULTS.md]
 
-For each registry size it builds a fresh database (SQLite; also PostgreSQL when
-``LIANG_BENCH_DATABASE_URL`` is set, e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test``),
+For each registry size it builds a fresh database (SQLite; also PostgreSQL with ``--database-url``
+or ``LIANG_BENCH_DATABASE_URL``, e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/liang_bench``;
+``--no-sqlite`` for PostgreSQL only),
 issues a few real signed badges through the service, fills the rest of the registry with
 bulk-inserted rows (SQLAlchemy Core; the filler rows reuse one signed credential string
 and get no status-list slots: the verify paths read neither), starts ``liang serve`` and a
@@ -144,6 +145,7 @@ def seed(env: dict[str, str], size: int) -> tuple[list[str], list[str], str]:
     from verifier.badges.service import IssueRequest
     from verifier.organisation.service import OrgService
     from verifier.storage.models import Badge, Member, Shop, StatusList
+    from verifier.storage.publicdoc import document_text
 
     actor = Actor(name="bench", role="committee", client="bench")
     app = create_app({"INSTANCE_DIR": env["LIANG_INSTANCE_DIR"], "DATABASE_URL": env["LIANG_DATABASE_URL"],
@@ -190,11 +192,16 @@ def seed(env: dict[str, str], size: int) -> tuple[list[str], list[str], str]:
             members.append({"id": member_base + n + 1, "name": f"党员{n}", "branch_id": branch_id,
                             "contact": None, "created_at": now})
             shops.append({"id": shop_base + n + 1, "member_id": member_base + n + 1, "platform": "taobao",
-                          "name": f"商铺{n}", "url": f"https://s{n}.taobao.com", "hosts": [f"s{n}.taobao.com"],
+                          "name": f"商铺{n}", "url": f"https://s{n}.taobao.com",
+                          "url_key": f"https://s{n}.taobao.com", "hosts": [f"s{n}.taobao.com"],
                           "created_at": now})
+            # Each filler carries its precomputed public document, as every write path leaves one.
+            doc = document_text(badge_id=badge_id, holder=f"党员{n}", shop_name=f"商铺{n}", platform="taobao",
+                                shop_url=f"https://s{n}.taobao.com", hosts=[f"s{n}.taobao.com"], branch_code="B01",
+                                branch_name="第一支部", valid_from=now, valid_until=until, credential=credential)
             badges.append({"id": badge_id, "shop_id": shop_base + n + 1, "branch_id": branch_id, "state": "active",
                            "valid_from": now, "valid_until": until, "issued_at": now, "credential": credential,
-                           "credential_id": f"urn:uuid:{n}", "kid": kid, "updated_at": now})
+                           "credential_id": f"urn:uuid:{n}", "kid": kid, "updated_at": now, "public_doc": doc})
         with engine.begin() as conn:
             conn.execute(insert(Member), members)
             conn.execute(insert(Shop), shops)
@@ -433,6 +440,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for both apps")
     parser.add_argument("--output", default=str(ROOT / "bench" / "RESULTS.md"))
     parser.add_argument("--no-import", action="store_true", help="skip the bulk-import benchmark")
+    parser.add_argument("--database-url", default=os.environ.get("LIANG_BENCH_DATABASE_URL"),
+                        help="also measure on this PostgreSQL database (a fresh schema per size, dropped after); "
+                             "default: LIANG_BENCH_DATABASE_URL")
+    parser.add_argument("--no-sqlite", action="store_true", help="measure only on --database-url")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("bench: wrk is not installed (apt-get install -y wrk)")
@@ -446,8 +457,9 @@ def main() -> None:
                     bare_url, "/")
     results = []
     try:
-        databases = [None] + ([os.environ["LIANG_BENCH_DATABASE_URL"]] if os.environ.get("LIANG_BENCH_DATABASE_URL")
-                              else [])
+        databases = ([] if args.no_sqlite else [None]) + ([args.database_url] if args.database_url else [])
+        if not databases:
+            raise SystemExit("bench: --no-sqlite needs --database-url")
         for base_db in databases:
             for size in sizes:
                 results.append(measure_size(size, args, bare_url, base_db))

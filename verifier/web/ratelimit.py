@@ -162,6 +162,35 @@ def init_app(app: Flask) -> None:
         if getattr(hook, "__func__", None) is Limiter._check_request_limit:
             # The identity check proves this is Flask-Limiter's synchronous check, not any before-request hook.
             hooks[index] = _skip_ours(cast("Callable[[], None]", hook))
+    # Its after-request hook (header injection) and teardown (context reset) have nothing to do
+    # on a request it never checked, yet cost as much as the check: skip them there too.
+    after: list[Any] = app.after_request_funcs.setdefault(None, [])
+    for index, inject in enumerate(after):
+        if getattr(inject, "func", None) is _LIMITER_AFTER:
+            after[index] = _skip_ours_after(inject)
+    teardown: list[Any] = app.teardown_request_funcs.setdefault(None, [])
+    for index, release in enumerate(teardown):
+        if getattr(release, "__func__", None) is _LIMITER_TEARDOWN:
+            teardown[index] = _skip_ours_teardown(release)
+
+
+_LIMITER_AFTER = getattr(Limiter, "_Limiter__inject_headers", None)
+_LIMITER_TEARDOWN = getattr(Limiter, "_Limiter__release_context", None)
+
+
+def _skip_ours_after(hook: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def guarded(response: Any) -> Any:
+        return response if _is_ours() else hook(response)
+
+    return guarded
+
+
+def _skip_ours_teardown(hook: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def guarded(exc: Any = None) -> Any:
+        if not _is_ours():
+            hook(exc)
+
+    return guarded
 
 
 def _skip_ours(check: Callable[[], None]) -> Callable[[], None]:
@@ -181,8 +210,12 @@ def _skip_ours(check: Callable[[], None]) -> Callable[[], None]:
 
 def _is_ours() -> bool:
     """Return whether this request's view is limited here (Flask-Limiter must leave it alone)."""
-    view = current_app.view_functions.get(request.endpoint or "")
-    return view is not None and getattr(view, _MARK, False)
+    environ = request.environ  # asked three times a request (check, headers, teardown): decided once
+    ours = environ.get(_MARK)
+    if ours is None:
+        view = current_app.view_functions.get(request.endpoint or "")
+        ours = environ[_MARK] = view is not None and bool(getattr(view, _MARK, False))
+    return bool(ours)
 
 
 def charge(config_key: str, default: str, *, scope: str) -> None:

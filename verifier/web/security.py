@@ -77,6 +77,30 @@ class SecurityHeaders:
         return self._app(environ, start)
 
 
+def skip_csrf_on_safe_methods(app: Flask) -> None:
+    """Let Flask-WTF's per-request CSRF hook return at once for methods it never checks (GET, HEAD, …).
+
+    Its hook looks up the view and the exemption lists before it looks at the method, which
+    on a verification (always a GET) was pure cost; the outcome is the same. Call after
+    ``csrf.init_app(app)``.
+    """
+    hooks = app.before_request_funcs.setdefault(None, [])
+    for index, hook in enumerate(hooks):
+        if getattr(hook, "__module__", "") == "flask_wtf.csrf" and getattr(hook, "__name__", "") == "csrf_protect":
+            hooks[index] = _checked_methods_only(app, hook)
+
+
+def _checked_methods_only(app: Flask, hook: Any) -> Any:
+    from flask import request
+
+    def csrf_protect() -> Any:
+        if request.method not in app.config["WTF_CSRF_METHODS"]:
+            return None
+        return hook()
+
+    return csrf_protect
+
+
 def install_security_headers(app: Flask) -> None:
     """Wrap the app so that every response carries the headers (before any proxy fix-up wraps it)."""
     app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
