@@ -19,7 +19,7 @@ from verifier.badges.bulk import BulkImporter
 from verifier.badges.service import IssueRequest, status_json
 from verifier.storage.db import make_engine
 from verifier.storage.migrate import alembic_config
-from verifier.storage.models import Badge, Shop
+from verifier.storage.models import Badge, Branch, Member, Shop
 from verifier.storage.publicdoc import compute_documents, refresh_public_document
 
 
@@ -107,12 +107,36 @@ def test_a_rename_refreshed_in_its_transaction_shows_at_once(app, client, issue_
     assert "新名字小店" in client.get(f"/v/{badge_id}").get_data(as_text=True)
 
 
-def test_a_rename_without_refresh_is_flagged_by_the_consistency_check(app, issue_badge):
-    badge_id = issue_badge(shop_name="旧名字小店")
+@pytest.mark.parametrize("change", ["shop", "member", "branch", "badge"])
+def test_a_change_made_around_the_service_empties_the_document(app, client, issue_badge, change):
+    """Any other road (SQL, a script): the database's guards empty the document; the rows are read instead."""
+    badge_id = issue_badge(shop_name="旧名字小店", holder="旧名字")
+    canonical = parse_badge_id(badge_id)
     with app.app_context():
         session = context.begin_write()
-        shop_id = session.execute(select(Badge.shop_id).where(Badge.id == parse_badge_id(badge_id))).scalar_one()
-        session.execute(update(Shop).where(Shop.id == shop_id).values(name="新名字小店"))
+        badge = session.get(Badge, canonical)
+        statement = {
+            "shop": update(Shop).where(Shop.id == badge.shop_id).values(name="新名字小店"),
+            "member": update(Member).where(Member.id == badge.shop.member_id).values(name="新名字"),
+            "branch": update(Branch).where(Branch.id == badge.branch_id).values(name="新支部"),
+            "badge": update(Badge).where(Badge.id == canonical).values(valid_until=datetime(2030, 1, 1, tzinfo=UTC)),
+        }[change]
+        session.execute(statement)
+        session.commit()
+        assert check_consistency(context.session()) == [f"badge {badge_id}: no precomputed public document"]
+    body = json.loads(client.get(f"/api/v1/badges/{badge_id}").data)
+    assert body == _expected(app, badge_id)
+    shown = {"shop": body["shop"]["name"], "member": body["holder"]["display_name"],
+             "branch": body["branch"]["name"], "badge": body["valid_until"]}[change]
+    assert shown == {"shop": "新名字小店", "member": "新名字", "branch": "新支部", "badge": "2030-01-01T00:00:00Z"}[change]
+
+
+def test_a_document_that_disagrees_with_its_rows_is_flagged(app, issue_badge):
+    badge_id = issue_badge()
+    with app.app_context():
+        session = context.begin_write()
+        session.execute(update(Badge).where(Badge.id == parse_badge_id(badge_id))
+                        .values(public_doc='{"id":"' + badge_id + '","holder":{"display_name":"别人"}}'))
         session.commit()
         problems = check_consistency(context.session())
     assert problems == [f"badge {badge_id}: its precomputed public document differs from its record"]
