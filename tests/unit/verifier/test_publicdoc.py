@@ -213,3 +213,16 @@ def test_the_migration_computes_documents_for_existing_badges(tmp_path):
         "shop": {"name": "王五小店", "platform": "taobao", "url": "https://w.taobao.com", "hosts": ["w.taobao.com"]},
         "branch": {"code": "B01", "name": "一支部"}, "valid_from": "2026-01-01T00:00:00Z",
         "valid_until": "2027-01-01T00:00:00Z", "credential": "a.b.c"}
+
+
+def test_the_etag_is_the_bodys_sha256_and_answers_304(app, client, issue_badge):
+    """The body is hashed in pieces (to keep the GIL): the tag is still the whole body's SHA-256."""
+    import hashlib
+
+    badge_id = issue_badge(shop_name="长" * 150)  # a body well over one 2 KiB piece
+    response = client.get(f"/api/v1/badges/{badge_id}")
+    assert len(response.data) > 2 * 2047
+    assert response.headers["ETag"] == f'"{hashlib.sha256(response.data).hexdigest()[:32]}"'
+    assert response.headers["Vary"] == "Accept-Language"
+    again = client.get(f"/api/v1/badges/{badge_id}", headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
