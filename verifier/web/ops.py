@@ -26,6 +26,7 @@ from werkzeug.exceptions import NotFound
 from verifier.config import ConfigError
 from verifier.extensions import csrf, limiter
 from verifier.web import metrics
+from verifier.web.accesslog import AccessWriter
 
 PRIVATE = False
 
@@ -37,6 +38,7 @@ _ids = random.Random(secrets.randbits(128))  # noqa: S311
 os.register_at_fork(after_in_child=lambda: _ids.seed(secrets.randbits(128)))
 _INCOMING_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
 _HANDLER_MARK = "_liang_ops_handler"
+_WRITER = "liang.access_writer"
 
 #: Endpoints whose answers are verifications, with the name used in metrics.
 VERIFY_ENDPOINTS = {
@@ -167,6 +169,10 @@ def _after(response: Response) -> Response:
         metrics.count_verification(kind, outcome)
     if _access.isEnabledFor(logging.INFO):
         path, method = req.path, req.method
+        writer = current_app.extensions.get(_WRITER)
+        if writer is not None:  # a served app: the line is written off the request path
+            writer.put(rid, method, path, status, round(elapsed * 1000, 2), rule)
+            return response
         # The record is made directly: Logger.info would walk the stack to find the caller
         # (findCaller), the costliest part of the line, for a location that is always this one.
         _access.handle(_access.makeRecord(
@@ -210,6 +216,7 @@ def register(app: Flask) -> None:
     _access.setLevel(logging.INFO)
     if not app.testing:  # under pytest the capture owns stderr; tests use the formatters directly
         configure_logging(fmt)
+        app.extensions[_WRITER] = AccessWriter(_access)
     metrics.install_session_hooks()
     # First, so that even a request refused by another hook gets an id.
     app.before_request_funcs.setdefault(None, []).insert(0, _before)
