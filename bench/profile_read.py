@@ -68,7 +68,7 @@ def run(app: Any, paths: list[str], count: int, profile: bool) -> tuple[float, s
     text = ""
     if profiler:
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(18)
+        pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(int(os.environ.get("PROFILE_TOP", "18")))
         text = out.getvalue()
     return spent, text
 
@@ -79,6 +79,10 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=20_000)
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--database-url", default=None,
+                        help="PostgreSQL base URL (a fresh schema, dropped after); default: SQLite")
+    parser.add_argument("--cases", default="bare,api,page,png_cold,png",
+                        help="comma-separated subset of bare,api,page,png_cold,png,status")
     args = parser.parse_args()
     import logging
 
@@ -89,28 +93,34 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="liang-profile-") as tmp:
         workdir = Path(tmp)
-        registry = bench.Registry(workdir, None)
+        registry = bench.Registry(workdir, args.database_url)
         env = bench.env_for(registry, workdir / "instance", "http://127.0.0.1:8000")
         os.environ.update(env)
         import subprocess
 
         subprocess.run([sys.executable, "-m", "verifier", "init"], env={**os.environ, **env}, check=True,
                        stdout=subprocess.DEVNULL, cwd=ROOT)
-        real, ids, _status = bench.seed(env, args.size)
+        real, ids, status_path = bench.seed(env, args.size)
         app = create_app()
-        # The access log goes to stderr in the service; here to a null handler of the same cost shape.
-        logging.getLogger().handlers[:] = [logging.StreamHandler(open(os.devnull, "w"))]  # noqa: SIM115
+        # The access log goes to stderr in the service; here to /dev/null, formatted the same way.
+        from verifier.web.ops import JsonFormatter
+
+        null = logging.StreamHandler(open(os.devnull, "w"))  # noqa: SIM115
+        null.setFormatter(JsonFormatter())  # the service's own format (LIANG_LOG_FORMAT=json)
+        logging.getLogger().handlers[:] = [null]
         bare = create_bare()
-        cases = {
-            "bare Flask `GET /`": (bare, ["/"]),
-            "`GET /api/v1/badges/<id>`": (app, [f"/api/v1/badges/{i}" for i in ids]),
-            "`GET /v/<id>`": (app, [f"/v/{i}" for i in ids]),
-            "`badge.png?size=m`, cold (each id's first touch, then composed)": (
-                app, [f"/v/{i}/badge.png?size=m" for i in ids]),
-            "`badge.png?size=m`, hot (one badge)": (app, [f"/v/{real[0]}/badge.png?size=m"]),
+        every = {
+            "bare": ("bare Flask `GET /`", bare, ["/"]),
+            "api": ("`GET /api/v1/badges/<id>`", app, [f"/api/v1/badges/{i}" for i in ids]),
+            "page": ("`GET /v/<id>`", app, [f"/v/{i}" for i in ids]),
+            "png_cold": ("`badge.png?size=m`, cold (each id's first touch, then composed)", app,
+                         [f"/v/{i}/badge.png?size=m" for i in ids]),
+            "png": ("`badge.png?size=m`, hot (one badge)", app, [f"/v/{real[0]}/badge.png?size=m"]),
+            "status": ("`GET /status/<list>`", app, [status_path]),
         }
+        cases = {every[c][0]: every[c][1:] for c in args.cases.split(",")}
         load = os.getloadavg()
-        print(f"registry {args.size:,} (SQLite), {args.requests:,} requests per case, "
+        print(f"registry {args.size:,} ({registry.kind}), {args.requests:,} requests per case, "
               f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}\n")
         print("| case | CPU µs per request |\n| --- | ---: |")
         profiles = []
@@ -123,6 +133,8 @@ def main() -> None:
         if args.profile:
             for label, text in profiles:
                 print(f"\n### {label}\n\n```\n{text.strip()}\n```")
+        app.extensions["liang.db"].dispose()
+        registry.drop()
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 
     .venv/bin/python bench/run.py [--sizes 1000,100000,1000000] [--duration 5] [--rounds 3] [--output bench/RESULTS.md]
 
-For each registry size it builds a fresh database (SQLite; also PostgreSQL when
-``LIANG_BENCH_DATABASE_URL`` is set, e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test``),
+For each registry size it builds a fresh database (SQLite; also PostgreSQL with ``--database-url``
+or ``LIANG_BENCH_DATABASE_URL``, e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/liang_bench``;
+``--no-sqlite`` for PostgreSQL only),
 issues a few real signed badges through the service, fills the rest of the registry with
 bulk-inserted rows (SQLAlchemy Core; the filler rows reuse one signed credential string
 and get no status-list slots: the verify paths read neither), starts ``liang serve`` and a
@@ -144,6 +145,7 @@ def seed(env: dict[str, str], size: int) -> tuple[list[str], list[str], str]:
     from verifier.badges.service import IssueRequest
     from verifier.organisation.service import OrgService
     from verifier.storage.models import Badge, Member, Shop, StatusList
+    from verifier.storage.publicdoc import document_text
 
     actor = Actor(name="bench", role="committee", client="bench")
     app = create_app({"INSTANCE_DIR": env["LIANG_INSTANCE_DIR"], "DATABASE_URL": env["LIANG_DATABASE_URL"],
@@ -190,11 +192,16 @@ def seed(env: dict[str, str], size: int) -> tuple[list[str], list[str], str]:
             members.append({"id": member_base + n + 1, "name": f"党员{n}", "branch_id": branch_id,
                             "contact": None, "created_at": now})
             shops.append({"id": shop_base + n + 1, "member_id": member_base + n + 1, "platform": "taobao",
-                          "name": f"商铺{n}", "url": f"https://s{n}.taobao.com", "hosts": [f"s{n}.taobao.com"],
+                          "name": f"商铺{n}", "url": f"https://s{n}.taobao.com",
+                          "url_key": f"https://s{n}.taobao.com", "hosts": [f"s{n}.taobao.com"],
                           "created_at": now})
+            # Each filler carries its precomputed public document, as every write path leaves one.
+            doc = document_text(badge_id=badge_id, holder=f"党员{n}", shop_name=f"商铺{n}", platform="taobao",
+                                shop_url=f"https://s{n}.taobao.com", hosts=[f"s{n}.taobao.com"], branch_code="B01",
+                                branch_name="第一支部", valid_from=now, valid_until=until, credential=credential)
             badges.append({"id": badge_id, "shop_id": shop_base + n + 1, "branch_id": branch_id, "state": "active",
                            "valid_from": now, "valid_until": until, "issued_at": now, "credential": credential,
-                           "credential_id": f"urn:uuid:{n}", "kid": kid, "updated_at": now})
+                           "credential_id": f"urn:uuid:{n}", "kid": kid, "updated_at": now, "public_doc": doc})
         with engine.begin() as conn:
             conn.execute(insert(Member), members)
             conn.execute(insert(Shop), shops)
@@ -220,6 +227,32 @@ def seed(env: dict[str, str], size: int) -> tuple[list[str], list[str], str]:
 
 
 # -- servers and load ------------------------------------------------------------------------------
+#: The server process behind each base URL, for CPU accounting.
+SERVERS: dict[str, subprocess.Popen[bytes]] = {}
+
+
+def cpu_seconds(url: str) -> float:
+    """Return the CPU seconds used so far by the server at ``url`` (its master and workers); 0 if unknown."""
+    process = SERVERS.get(url)
+    if process is None:
+        return 0.0
+    pids = [process.pid]
+    try:
+        for line in Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split():
+            pids.append(int(line))
+    except OSError:
+        return 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    return total
+
+
 def start(cmd: list[str], env: dict[str, str], url: str, health: str) -> tuple[subprocess.Popen[bytes], float]:
     """Start a server process; return it and the seconds until ``health`` answered 200."""
     started = time.monotonic()
@@ -230,6 +263,7 @@ def start(cmd: list[str], env: dict[str, str], url: str, health: str) -> tuple[s
             raise RuntimeError(f"{cmd} exited with {process.returncode}")
         try:
             if requests.get(url + health, timeout=1).status_code == 200:
+                SERVERS[url] = process
                 return process, time.monotonic() - started
         except requests.RequestException:
             pass
@@ -257,19 +291,24 @@ def wrk(base: str, paths: list[str], *, duration: int, connections: int, threads
     """Drive ``base`` with wrk over random ``paths``; return rps, p50/p99 in ms and the non-2xx count."""
     script = workdir / f"paths-{secrets.token_hex(4)}.lua"
     quoted = ",\n".join('"' + p.replace('"', "") + '"' for p in paths)
+    cpu_before = cpu_seconds(base)
     script.write_text(f"local paths = {{\n{quoted}\n}}\n"
                       "math.randomseed(os.time())\n"
                       "request = function()\n  return wrk.format(\"GET\", paths[math.random(#paths)])\nend\n")
     result = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency",
                              "-s", str(script), base], capture_output=True, text=True, timeout=duration + 60,
                             check=True)
+    cpu = cpu_seconds(base) - cpu_before
     out = result.stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    done = re.search(r"(\d+) requests in", out)
     lat = {m.group(1): float(m.group(2)) * _UNITS[m.group(3)] for m in _LATENCY.finditer(out)}
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors:.*", out)
     return {"rps": rps, "p50": lat.get("50", float("nan")), "p99": lat.get("99", float("nan")),
-            "non2xx": float(bad.group(1)) if bad else 0.0, "socket_errors": 1.0 if errors else 0.0}
+            "non2xx": float(bad.group(1)) if bad else 0.0, "socket_errors": 1.0 if errors else 0.0,
+            # The server's own CPU per request (master + workers): much less moved by other load than req/s.
+            "cpu_us": 1e6 * cpu / int(done.group(1)) if done and cpu > 0 else float("nan")}
 
 
 def measure(base: str, paths: list[str], args: argparse.Namespace, bare_url: str, workdir: Path,
@@ -285,13 +324,15 @@ def measure(base: str, paths: list[str], args: argparse.Namespace, bare_url: str
         run = wrk(base, paths, duration=args.duration, connections=args.connections,
                   threads=args.threads, workdir=workdir)
         bare_runs.append(bare_run)
-        rounds.append({**run, "ratio": run["rps"] / bare_run["rps"], "ratios": []})
+        rounds.append({**run, "ratio": run["rps"] / bare_run["rps"], "ratios": [],
+                       "cpu_ratio": bare_run["cpu_us"] / run["cpu_us"], "bare_cpu_us": bare_run["cpu_us"]})
     in_order = [r["ratio"] for r in rounds]
     rounds.sort(key=lambda r: r["ratio"])
     median = rounds[len(rounds) // 2]
     median["ratios"] = in_order  # in the order they ran: the first round of a cold case is the coldest
     print(f"  {name:8s} {median['rps']:9.0f} req/s  p50 {median['p50']:.2f} ms"
-          f"  p99 {median['p99']:.2f} ms  × bare {median['ratio']:.2f}"
+          f"  p99 {median['p99']:.2f} ms  × bare {median['ratio']:.2f}  CPU {median['cpu_us']:.0f} µs/req"
+          f" (bare {median['bare_cpu_us']:.0f}; CPU ratio {median['cpu_ratio']:.2f})"
           f" (rounds in order {', '.join(f'{r:.2f}' for r in in_order)})", file=sys.stderr)
     return median
 
@@ -320,12 +361,19 @@ def measure_size(size: int, args: argparse.Namespace, bare_url: str, base_db: st
                 "png": (url, [f"/v/{i}/badge.png?size=m" for i in real]) if png_ok else ("", []),
                 "status": (url, [status_path]),
             }
+            only = set(args.only.split(","))
+            for name in list(targets):
+                if name != "bare" and name not in only:
+                    targets[name] = ("", [])
+            png_ok = png_ok and bool({"png", "png_cold"} & only)
             for name in ("api", "page"):  # warm up workers, pools and template caches
+                if not targets[name][1]:
+                    continue
                 wrk(targets[name][0], targets[name][1], duration=2, connections=args.connections,
                     threads=args.threads, workdir=workdir)
             rows: dict[str, Any] = {}
             bare_runs: list[dict[str, float]] = []
-            if png_ok:
+            if png_ok and "png_cold" in only:
                 # Cold images: the sampled ids' badge.png?size=m with default cache settings and no
                 # warming, so the first round starts with no image of these badges drawn anywhere
                 # (first touches included). Every round is reported, the first one separately.
@@ -333,7 +381,7 @@ def measure_size(size: int, args: argparse.Namespace, bare_url: str, base_db: st
                                            workdir, bare_runs, "png_cold")
             else:
                 rows["png_cold"] = None
-            if png_ok:
+            if png_ok and "png" in only:
                 # The target is the *cached* image: every worker must first draw each badge once
                 # (a few hundred ms each). Warm until two rounds agree within 20 %.
                 previous = 0.0
@@ -376,19 +424,22 @@ def table(result: dict[str, Any]) -> str:
     rows = result["rows"]
     lines = [f"#### {result['size']:,} badges ({result['db']}); `liang serve` answered /healthz "
              f"{result['startup']:.2f} s after start",
-             "", "| endpoint | req/s | p50 ms | p99 ms | × bare (median) | each round, in order | target | non-2xx |",
-             "| --- | ---: | ---: | ---: | ---: | --- | --- | ---: |"]
+             "", "| endpoint | req/s | p50 ms | p99 ms | × bare (median) | each round, in order | target | non-2xx "
+             "| server CPU µs/req | bare CPU ÷ this CPU |",
+             "| --- | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | ---: |"]
     for name, label in LABELS.items():
         row = rows.get(name)
         if row is None:
-            lines.append(f"| {label} | not available | | | | | | |")
+            lines.append(f"| {label} | not available | | | | | | | | |")
             continue
         ratio = row["ratio"]
         target = TARGETS.get(name)
         verdict = "" if target is None else f"≥ {target} {'✓' if ratio >= target else '✗ missed'}"
         each = ", ".join(f"{r:.2f}" for r in row.get("ratios", []))
+        cpu_ratio = "" if name == "bare" else f"{row.get('cpu_ratio', float('nan')):.2f}"
         lines.append(f"| {label} | {row['rps']:,.0f} | {row['p50']:.2f} | {row['p99']:.2f} | {ratio:.2f} |"
-                     f" {each} | {verdict} | {int(row['non2xx'])} |")
+                     f" {each} | {verdict} | {int(row['non2xx'])} | {row.get('cpu_us', float('nan')):,.0f} |"
+                     f" {cpu_ratio} |")
     return "\n".join(lines)
 
 
@@ -433,6 +484,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for both apps")
     parser.add_argument("--output", default=str(ROOT / "bench" / "RESULTS.md"))
     parser.add_argument("--no-import", action="store_true", help="skip the bulk-import benchmark")
+    parser.add_argument("--database-url", default=os.environ.get("LIANG_BENCH_DATABASE_URL"),
+                        help="also measure on this PostgreSQL database (a fresh schema per size, dropped after); "
+                             "default: LIANG_BENCH_DATABASE_URL")
+    parser.add_argument("--no-sqlite", action="store_true", help="measure only on --database-url")
+    parser.add_argument("--only", default="api,page,png_cold,png,status",
+                        help="comma-separated endpoints to measure (of api,page,png_cold,png,status)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("bench: wrk is not installed (apt-get install -y wrk)")
@@ -446,8 +503,9 @@ def main() -> None:
                     bare_url, "/")
     results = []
     try:
-        databases = [None] + ([os.environ["LIANG_BENCH_DATABASE_URL"]] if os.environ.get("LIANG_BENCH_DATABASE_URL")
-                              else [])
+        databases = ([] if args.no_sqlite else [None]) + ([args.database_url] if args.database_url else [])
+        if not databases:
+            raise SystemExit("bench: --no-sqlite needs --database-url")
         for base_db in databases:
             for size in sizes:
                 results.append(measure_size(size, args, bare_url, base_db))

@@ -30,6 +30,7 @@ from verifier.organisation.actions import OrgActions
 from verifier.organisation.demo import DemoLoader
 from verifier.organisation.service import OrgService
 from verifier.storage.db import Database
+from verifier.storage.publicdoc import PublicDocument, Splicer
 from verifier.storage.publicread import PublicBadge, PublicReader
 from verifier.storage.unit import UnitOfWork
 from verifier.verification.service import VerificationService
@@ -63,6 +64,19 @@ def reader() -> PublicReader:
 def public_badge(raw_id: str) -> PublicBadge:
     """Return the live public view of a badge or raise MalformedId / BadgeNotFound."""
     return database().reader.badge(raw_id)
+
+
+def public_document(raw_id: str) -> PublicDocument:
+    """Return a badge's deciding columns and precomputed public document (one row), or raise as ``public_badge``."""
+    return database().reader.document(raw_id)
+
+
+def splicer() -> Splicer:
+    """Return the app's splicer: stored documents into JSON status bodies for this deployment's public URL."""
+    found = current_app.extensions.get("liang.splicer")
+    if found is None:
+        found = current_app.extensions["liang.splicer"] = Splicer(issuer())
+    return found  # type: ignore[no-any-return]
 
 
 def clock() -> Clock:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from flask import g, request
+from typing import Any
+
+from flask import Flask, g, request
+from flask_babel import get_translations
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 LOCALES = ("zh_Hans", "zh_Hant", "en")
 DEFAULT_LOCALE = "zh_Hans"
@@ -53,3 +59,47 @@ def with_lang(url: str) -> str:
     base, _hash, fragment = url.partition("#")
     joined = f"{base}{'&' if '?' in base else '?'}lang={tag}"
     return f"{joined}#{fragment}" if fragment else joined
+
+
+# -- templates -------------------------------------------------------------------------------------
+def _translations(context: Context) -> Any:
+    """Return the translations for this render, looked up once per render.
+
+    Flask-Babel's template callables resolved the locale and its catalogue on every ``_()``
+    call (some thirty on the verify page). One render never changes language (``force_locale``
+    wraps a whole render), so the catalogue is kept on the render's evaluation context, which
+    every block and derived context of that render shares and no other render sees.
+    """
+    eval_ctx = context.eval_ctx
+    found = getattr(eval_ctx, "_liang_translations", None)
+    if found is None:
+        found = eval_ctx._liang_translations = get_translations()  # type: ignore[attr-defined]
+    return found
+
+
+@pass_context
+def template_gettext(__context: Context, __string: str, **variables: Any) -> str:
+    """Translate ``__string`` for a template: Jinja's newstyle gettext, with the catalogue looked up once."""
+    rv: str = _translations(__context).ugettext(__string)
+    if __context.eval_ctx.autoescape:
+        rv = Markup(rv)  # noqa: S704 - our own catalogue, trusted as by Jinja's newstyle gettext
+    # Newstyle gettext always formats (``%%`` becomes ``%``); without variables or a % there is nothing to do.
+    return rv % variables if variables or "%" in rv else rv
+
+
+@pass_context
+def template_ngettext(__context: Context, __singular: str, __plural: str, __num: int, **variables: Any) -> str:
+    """Translate a plural form for a template (Jinja's newstyle ngettext semantics)."""
+    variables.setdefault("num", __num)
+    rv: str = _translations(__context).ungettext(__singular, __plural, __num)
+    if __context.eval_ctx.autoescape:
+        rv = Markup(rv)  # noqa: S704 - our own catalogue, trusted as by Jinja's newstyle gettext
+    return rv % variables
+
+
+def install_template_gettext(app: Flask) -> None:
+    """Give templates ``_``, ``gettext`` and ``ngettext`` that look the catalogue up once per render.
+
+    Call after ``babel.init_app(app)`` (which installs Flask-Babel's own callables, replaced here).
+    """
+    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext, ngettext=template_ngettext)

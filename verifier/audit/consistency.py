@@ -4,6 +4,9 @@ A badge's state is told four times: the badge row (what the verify page and JSON
 its bits in the status lists (what an offline verifier reads), the signed list credentials
 (what is actually served) and the audit log (what the committee decided). This check reads
 all four and reports every disagreement, so a lost update cannot hide behind an intact chain.
+Its public facts are told twice: the rows and the document precomputed from them for the
+read path (``badges.public_doc``); a document that a fresh computation disagrees with is
+reported too.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from signer.ids import format_badge_id
 from signer.lifecycle import State
 from signer.statuslist import decode_bits, get_bit
 from verifier.storage.models import AuditEvent, Badge, StatusList, StatusSlot
+from verifier.storage.publicdoc import stale_documents
 
 _logger = logging.getLogger(__name__)
 
@@ -33,6 +37,8 @@ def check_consistency(session: Session) -> list[str]:
     lists = {row.id: row for row in session.execute(select(StatusList)).scalars()}
     problems.extend(_check_lists(session, lists))
     problems.extend(_check_badges(session, lists))
+    # The read path serves the precomputed document: it must say what the rows say.
+    problems.extend(f"badge {format_badge_id(badge_id)}: {what}" for badge_id, what in stale_documents(session))
     return problems
 
 

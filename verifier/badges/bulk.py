@@ -34,7 +34,7 @@ from signer.keys import Keyring
 from signer.lifecycle import Action, State
 from signer.statuslist import PURPOSES, IndexDraws
 from verifier.audit.service import Actor, AuditLog
-from verifier.badges.service import IssueRequest, validate_issue
+from verifier.badges.service import IssueRequest, refresh_public_document, validate_issue
 from verifier.badges.shops import url_key
 from verifier.badges.statuslists import _FILL_LIMIT, StatusListService, list_url
 from verifier.organisation import members
@@ -322,6 +322,7 @@ class BulkImporter:
         insert_many(session, Badge.__table__, _BADGE_COLUMNS, _signed(badge_rows, signer, progress))
         insert_many(session, StatusSlot.__table__, ("list_id", "idx", "purpose", "badge_id"), slot_rows)
         slots.save_counters()
+        refresh_public_document(session, badge_ids)
         return issued
 
 

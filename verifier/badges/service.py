@@ -32,12 +32,13 @@ from verifier.badges.shops import foreign_hosts, url_key
 from verifier.badges.statuslists import StatusListService, list_url
 from verifier.organisation import members
 from verifier.storage.models import Badge, Branch, Member, Shop, StatusSlot
+from verifier.storage.publicdoc import refresh_public_document
 from verifier.storage.publicread import PublicBadge
 
 _logger = logging.getLogger(__name__)
 
 __all__ = ["MAX_VALID_DAYS", "PLATFORMS", "BadgeService", "IssueRequest", "badge_snapshot", "normalise_host",
-           "status_json", "validate_issue", "validate_shop_url"]  # the rules are re-exported for callers
+           "refresh_public_document", "status_json", "validate_issue", "validate_shop_url"]  # re-exported for callers
 
 
 def badge_snapshot(badge: Badge) -> dict[str, Any]:
@@ -136,6 +137,7 @@ class BadgeService:
         self._session.flush()
         if new_state is State.ACTIVE:
             self._sign(badge, self.status_lists.allocate(badge.id))
+        refresh_public_document(self._session, [badge.id])
         after = badge_snapshot(badge)
         if req.confirm_foreign_hosts:
             after["confirmed_foreign_hosts"] = foreign_hosts(hosts, validate_shop_url(req.shop_url)[1])
@@ -230,7 +232,7 @@ class BadgeService:
 
     def _record(self, badge: Badge, actor: Actor, action: Action, before: dict[str, Any]) -> Badge:
         badge.updated_at = self._clock()
-        self._session.flush()
+        refresh_public_document(self._session, [badge.id])  # flushes first
         self._audit.append(actor, action.value, target=format_badge_id(badge.id),
                            branch_code=badge.branch.code, before=before, after=badge_snapshot(badge))
         return badge

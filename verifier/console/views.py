@@ -10,9 +10,8 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from flask import Flask, Response, current_app, render_template, request
+from flask import Flask, Response, current_app, g, render_template
 
-from signer.ids import parse_badge_id
 from verifier import context
 from verifier.accounts import guards
 from verifier.accounts import views as accounts_views
@@ -46,15 +45,12 @@ def _install_verification_counter(app: Flask) -> None:
     counter = VerificationCounter(timezone=app.config["TIMEZONE"],
                                   flush_seconds=float(app.config.get("VERIFY_COUNT_FLUSH_SECONDS", 10)))
     app.extensions["liang.verify_counter"] = counter
-    counted = {"public.verify_page", "api.badge_status"}
 
     @app.after_request
     def _count(response: Response) -> Response:
-        if request.endpoint in counted and response.status_code in (200, 304) and request.view_args:
-            try:
-                canonical = parse_badge_id(str(request.view_args.get("raw_id", "")))
-            except Exception:  # noqa: BLE001 - counting must never break verification
-                return response
+        # The verify page and JSON status name the badge they answered for (canonical id) in g.
+        canonical = g.get("liang_badge_id")
+        if canonical is not None and response.status_code in (200, 304):
             if counter.hit(canonical, at=context.clock()()):
                 # In the background: a flush is a write transaction (an fsync), and a
                 # verification must never wait for one.

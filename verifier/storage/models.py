@@ -147,6 +147,9 @@ class Badge(Base):
     revocation_note: Mapped[str | None] = mapped_column(Text)  # private: never public
     state_note: Mapped[str | None] = mapped_column(Text)  # private
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The public JSON document minus what moves with the clock (verifier.storage.publicdoc),
+    # rewritten in the same transaction as every change to the badge's public facts.
+    public_doc: Mapped[str | None] = mapped_column(Text)
     shop: Mapped[Shop] = relationship()
     branch: Mapped[Branch] = relationship()
 

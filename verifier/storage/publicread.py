@@ -27,6 +27,7 @@ from signer.ids import format_badge_id, parse_badge_id
 from signer.lifecycle import State
 from verifier.storage.engine import make_engine
 from verifier.storage.models import Badge, Branch, Member, Shop, StatusList
+from verifier.storage.publicdoc import PublicDocument, document_text, when
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import DBAPIModule
@@ -68,12 +69,29 @@ class PublicBadge:
                    branch_code=badge.branch.code, branch_name=badge.branch.name)
 
 
+def document_of(badge: PublicBadge) -> PublicDocument:
+    """Return the public document of a badge computed from its live public view."""
+    return PublicDocument(id=badge.id, state=badge.state, valid_from=badge.valid_from, valid_until=badge.valid_until,
+                          revoked_at=badge.revoked_at, revocation_reason=badge.revocation_reason,
+                          text=document_text(badge_id=badge.id, holder=badge.holder, shop_name=badge.shop_name,
+                                             platform=badge.platform, shop_url=badge.shop_url, hosts=badge.hosts,
+                                             branch_code=badge.branch_code, branch_name=badge.branch_name,
+                                             valid_from=badge.valid_from, valid_until=badge.valid_until,
+                                             credential=badge.credential))
+
+
 def _badge_query() -> ClauseElement:
     return (select(Badge.id, Badge.state, Badge.valid_from, Badge.valid_until, Badge.revoked_at,
                    Badge.revocation_reason, Badge.credential, Badge.credential_id, Shop.name, Shop.platform,
                    Shop.url, Shop.hosts, Member.name, Branch.code, Branch.name)
             .join(Shop, Shop.id == Badge.shop_id).join(Member, Member.id == Shop.member_id)
             .join(Branch, Branch.id == Badge.branch_id).where(Badge.id == bindparam("key")))
+
+
+def _document_query() -> ClauseElement:
+    # One row, no join: the deciding columns and the document precomputed at write time.
+    return (select(Badge.id, Badge.state, Badge.valid_from, Badge.valid_until, Badge.revoked_at,
+                   Badge.revocation_reason, Badge.public_doc).where(Badge.id == bindparam("key")))
 
 
 class PublicReader:
@@ -84,6 +102,7 @@ class PublicReader:
         self._sqlite = self._engine.dialect.name == "sqlite"
         # Compiled once by SQLAlchemy for this dialect, then run as plain DBAPI statements.
         self._badge_sql = self._compile(_badge_query())
+        self._document_sql = self._compile(_document_query())
         self._list_sql = self._compile(select(StatusList.version).where(StatusList.id == bindparam("key")))
         # The schema, not just the server: a database without our tables is not healthy.
         self._health_sql = "SELECT version_num FROM alembic_version"
@@ -100,11 +119,28 @@ class PublicReader:
         hosts = row[11]
         if isinstance(hosts, str):
             hosts = json.loads(hosts)
-        return PublicBadge(id=row[0], state=row[1], valid_from=self._when(row[2]), valid_until=self._when(row[3]),
-                           revoked_at=self._when(row[4]) if row[4] is not None else None,
+        return PublicBadge(id=row[0], state=row[1], valid_from=when(row[2]), valid_until=when(row[3]),
+                           revoked_at=when(row[4]) if row[4] is not None else None,
                            revocation_reason=row[5], credential=row[6], credential_id=row[7], shop_name=row[8],
                            platform=row[9], shop_url=row[10], hosts=tuple(hosts or ()), holder=row[12],
                            branch_code=row[13], branch_name=row[14])
+
+    def document(self, raw_id: str) -> PublicDocument:
+        """Return a badge's deciding columns and public document; MalformedId / BadgeNotFound as ``badge``.
+
+        One indexed row. A badge without a stored document (NULL) is read through the join and
+        its document computed from the live rows: slower, never stale.
+        """
+        canonical = parse_badge_id(raw_id)
+        row = self._one(self._document_sql, canonical)
+        if row is None or row[1] in _HIDDEN:
+            raise BadgeNotFound(f"no badge {format_badge_id(canonical)}", badge_id=format_badge_id(canonical))
+        text = row[6]
+        if text is None:
+            return document_of(self.badge(canonical))
+        return PublicDocument(id=row[0], state=row[1], valid_from=when(row[2]), valid_until=when(row[3]),
+                              revoked_at=when(row[4]) if row[4] is not None else None,
+                              revocation_reason=row[5], text=text)
 
     def status_list_version(self, list_id: str) -> int | None:
         """Return the current version of a status list, or None if there is no such list."""
@@ -121,12 +157,6 @@ class PublicReader:
         self._engine.dispose()
 
     # -- plumbing -----------------------------------------------------------------------------
-    @staticmethod
-    def _when(value: Any) -> datetime:
-        if isinstance(value, str):  # SQLite stores naive UTC text
-            value = datetime.fromisoformat(value)
-        return ensure_utc(value)
-
     def _compile(self, query: ClauseElement) -> str:
         return str(query.compile(dialect=self._engine.dialect))
 

@@ -5,19 +5,17 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, Response, current_app, g, jsonify, make_response, render_template, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, render_template, request
 from flask_babel import get_locale
 
 from signer.lifecycle import REVOCATION_REASONS
 from verifier import context
 from verifier.badges.platforms import PLATFORM_NAMES, platform_name  # noqa: F401 - PLATFORM_NAMES: re-exported
-from verifier.badges.service import status_json
 from verifier.i18n import with_lang
 from verifier.keys.service import in_use_kids
-from verifier.storage.publicread import PublicBadge
+from verifier.storage.publicdoc import PublicDocument, Splicer
 from verifier.web.cache import RenderCache
 from verifier.web.errors import ApiError
 from verifier.web.ratelimit import read_limit, unlimited
@@ -26,6 +24,7 @@ bp = Blueprint("public", __name__)
 
 
 
+_GIL_CHUNK = 2047
 _CONDITIONS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
 
 
@@ -34,6 +33,23 @@ def etagged(response: Response, *, cache_control: str) -> Response:
     response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])
     response.headers["Cache-Control"] = cache_control
     response.vary.add("Accept-Language")
+    return conditional(response)
+
+
+def etagged_body(body: bytes, *, mimetype: str, cache_control: str) -> Response:
+    """Return ``body`` as a response with a strong ETag (304 for a matching If-None-Match), headers set at once.
+
+    The same headers as :func:`etagged`, handed to the response as it is made: setting them one by
+    one afterwards (the ``vary`` set object above all) cost more than the hash.
+    """
+    digest = hashlib.sha256()
+    for start in range(0, len(body), _GIL_CHUNK):
+        # In pieces below hashlib's 2 KiB threshold the hash keeps the GIL: releasing and
+        # re-taking it under four serving threads cost more than hashing a few KiB.
+        digest.update(body[start:start + _GIL_CHUNK])
+    tag = digest.hexdigest()[:32]
+    response = Response(body, mimetype=mimetype, headers=[
+        ("ETag", f'"{tag}"'), ("Cache-Control", cache_control), ("Vary", "Accept-Language")])
     return conditional(response)
 
 
@@ -49,39 +65,53 @@ def conditional(response: Response) -> Response:
 @read_limit("VERIFY_RATE_LIMIT", "300 per minute")
 def verify_page(raw_id: str) -> Response:
     """Render the shopper's verification page from the live record."""
-    badge = context.public_badge(raw_id)
+    doc = context.public_document(raw_id)
     now = context.clock()()
-    body = status_json(badge, issuer=context.issuer(), now=now)
-    g.liang_outcome = body["status"]
-    html = _page(badge, body, now)
+    status = context.splicer().status(doc, now)
+    g.liang_outcome, g.liang_badge_id = status, doc.id  # for metrics and the dashboard's counter
+    html = _page(doc, status, now)
     # no-cache: every view revalidates, so a revocation shows on the very next request.
-    return etagged(make_response(html), cache_control="no-cache, max-age=0, must-revalidate")
+    return etagged_body(html, mimetype="text/html", cache_control="no-cache, max-age=0, must-revalidate")
 
 
-def _page(badge: PublicBadge, body: dict[str, Any], now: datetime) -> bytes:
+def _page(doc: PublicDocument, status: str, now: datetime) -> bytes:
     """Return the page's HTML: rendered once per (locale, record, status), the check time filled in per request.
 
-    The key holds the whole public record and the status computed for ``now``, so any
-    change to the badge, or its expiry, renders afresh; only the time of this check is
-    not part of it, and it goes in through markers no record can contain (random per
-    process, hex, unchanged by escaping).
+    The key holds the whole public row (its deciding columns and its document) and the status
+    computed for ``now``, so any change to the badge, or its expiry, renders afresh; only the
+    time of this check is not part of it, and it goes in through markers no record can contain
+    (random per process, hex, unchanged by escaping).
     """
-    cache: RenderCache = current_app.extensions["liang.page_cache"]
-    iso_mark, local_mark = current_app.extensions["liang.page_marks"]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    cache: RenderCache = app.extensions["liang.page_cache"]
+    iso_mark, local_mark = app.extensions["liang.page_marks"]
+    splicer = context.splicer()
     # Whether ?lang= chose the language is part of the key: the page's links carry that choice on.
-    key = ("verify/badge.html", str(get_locale()), with_lang("") != "", body["status"], badge)
+    key = ("verify/badge.html", str(get_locale()), with_lang("") != "", status, doc)
 
     def render() -> bytes:
+        body = splicer.as_dict(doc, status=status, now=None)
         return render_template(
             # The markers go in as text: bytes would render as their repr, b'…', around the time.
-            "verify/badge.html", badge={**body, "checked_at": None}, checked_iso=iso_mark.decode("ascii"),
+            "verify/badge.html", badge=body, checked_iso=iso_mark.decode("ascii"),
             checked_local=local_mark.decode("ascii"),
             platform_name=platform_name(body["shop"]["platform"]), reason_codes=REVOCATION_REASONS,
         ).encode("utf-8")
 
     page = cache.get_or_render(key, render)
-    local = now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M:%S")
-    return page.replace(iso_mark, body["checked_at"].encode("ascii")).replace(local_mark, local.encode("ascii"))
+    iso, local = _stamps(app, splicer, now)
+    return page.replace(iso_mark, iso).replace(local_mark, local)
+
+
+def _stamps(app: Flask, splicer: Splicer, now: datetime) -> tuple[bytes, bytes]:
+    """Return the check time as ISO and as local text, formatted once per second per process."""
+    second = now.timestamp() // 1
+    cached = app.extensions.get("liang.page_stamp")
+    if cached is None or cached[0] != second:
+        local = now.astimezone(ZoneInfo(app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M:%S")
+        cached = app.extensions["liang.page_stamp"] = (
+            second, splicer.checked_at(now).encode("ascii"), local.encode("ascii"))
+    return cached[1], cached[2]
 
 
 def install_page_cache(app: Flask) -> None:

@@ -77,6 +77,28 @@ class SecurityHeaders:
         return self._app(environ, start)
 
 
+def skip_csrf_on_safe_methods(app: Flask) -> None:
+    """Check CSRF in our own before-request hook, only for the methods it guards (POST, PUT, …).
+
+    Flask-WTF's default hook looks up the view and the exemption lists before it looks at the
+    method, which on a verification (always a GET) was pure cost. Its documented way out is
+    used: ``WTF_CSRF_CHECK_DEFAULT = False`` turns its hook off, and ours calls
+    ``csrf.protect(apply_exemptions=True)`` (which keeps every ``@csrf.exempt``) when the method
+    is one it checks. The outcome is the same. Call after ``csrf.init_app(app)``.
+    """
+    from flask import request
+
+    from verifier.extensions import csrf
+
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    methods = frozenset(app.config["WTF_CSRF_METHODS"])
+
+    @app.before_request
+    def csrf_protect() -> None:
+        if request.method in methods and app.config["WTF_CSRF_ENABLED"]:
+            csrf.protect(apply_exemptions=True)
+
+
 def install_security_headers(app: Flask) -> None:
     """Wrap the app so that every response carries the headers (before any proxy fix-up wraps it)."""
     app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
