@@ -19,6 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from signer.lifecycle import Action
+from verifier.audit.service import APPENDED
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -42,7 +43,6 @@ LATENCY = Histogram("liang_request_duration_seconds", "Request latency by URL ru
 
 _ISSUING = {Action.ISSUE.value, Action.APPROVE.value}
 _STATE_ACTIONS = {a.value for a in Action} - {Action.ISSUE.value, Action.APPLY.value}
-_PENDING_KEY = "liang_metrics_actions"
 
 
 # Labelled children, looked up once: ``labels()`` validates and locks on every call, which
@@ -85,16 +85,8 @@ def render() -> tuple[bytes, str]:
 
 
 # -- issuance and state changes, counted when their audit events commit ---------------------------
-def _after_flush(session: Session, _context: Any) -> None:
-    from verifier.storage.models import AuditEvent
-
-    actions = [obj.action for obj in session.new if isinstance(obj, AuditEvent)]
-    if actions:
-        session.info.setdefault(_PENDING_KEY, []).extend(actions)
-
-
 def _after_commit(session: Session) -> None:
-    for action in session.info.pop(_PENDING_KEY, ()):
+    for action in session.info.pop(APPENDED, ()):
         if action in _ISSUING:
             ISSUANCE.inc()
         if action in _STATE_ACTIONS:
@@ -102,12 +94,11 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session, _transaction: Any) -> None:
-    session.info.pop(_PENDING_KEY, None)
+    session.info.pop(APPENDED, None)
 
 
 def install_session_hooks() -> None:
     """Count lifecycle events from committed audit rows (once per process; cheap when idle)."""
-    if not event.contains(Session, "after_flush", _after_flush):
-        event.listen(Session, "after_flush", _after_flush)
+    if not event.contains(Session, "after_commit", _after_commit):
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_soft_rollback", _after_rollback)
