@@ -150,7 +150,7 @@ class SlotAllocator:
         self._lists = lists
         self._load = expected >= _LOAD_FROM
         self._current: dict[str, tuple[str, int, int]] = {}  # purpose -> (list id, size, used)
-        self._taken: dict[str, _Taken] = {}
+        self._taken: dict[str, set[int] | _Taken] = {}
         self._added: dict[str, int] = {}
         self._draws = IndexDraws()
 
@@ -164,9 +164,8 @@ class SlotAllocator:
         if row is None:
             row = self._lists._create(purpose)  # noqa: SLF001 - one new signed empty list
         self._current[purpose] = (row.id, row.size, row.used)
-        used = set(self._session.execute(select(StatusSlot.idx).where(StatusSlot.list_id == row.id)).scalars()
-                   ) if self._load else None
-        self._taken[row.id] = _Taken(self._session, row.id, used)
+        self._taken[row.id] = (set(self._session.execute(select(StatusSlot.idx).where(StatusSlot.list_id == row.id))
+                                   .scalars()) if self._load else _Taken(self._session, row.id))
         self._added.setdefault(row.id, 0)
 
     def take(self, purpose: str) -> tuple[str, int]:
@@ -197,14 +196,14 @@ _LOAD_FROM = 64
 
 
 class _Taken:
-    """The used indexes of one list: loaded (``used``) or asked of the database, plus this batch's."""
+    """The used indexes of one list, asked of the database, and those this batch took."""
 
-    def __init__(self, session: Session, list_id: str, used: set[int] | None) -> None:
-        self._probe = None if used is not None else _TakenProbe(session, list_id)
-        self._used = used if used is not None else set()
+    def __init__(self, session: Session, list_id: str) -> None:
+        self._probe = _TakenProbe(session, list_id)
+        self._used: set[int] = set()
 
     def __contains__(self, index: object) -> bool:
-        return index in self._used or (self._probe is not None and index in self._probe)
+        return index in self._used or index in self._probe
 
     def add(self, index: int) -> None:
         self._used.add(index)
