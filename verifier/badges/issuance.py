@@ -289,6 +289,8 @@ class Issuance:
         insert_many(session, Badge.__table__, _BADGE_COLUMNS, _signed(badge_rows, signer, progress))
         insert_many(session, StatusSlot.__table__, ("list_id", "idx", "purpose", "badge_id"), slot_rows)
         slots.save_counters()
+        # Whatever else is derived from a new badge belongs here, in the same transaction, for
+        # a single issue and an import alike.
         return issued
 
 
