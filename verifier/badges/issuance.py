@@ -15,7 +15,7 @@ the transaction commits. The caller owns the transaction: all or nothing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -88,9 +88,9 @@ class Issuance:
         self._default_days = default_days
         self._branches: dict[str, Branch] | None = None
 
-    def branches(self) -> dict[str, Branch]:
-        """Return every branch by code (loaded once)."""
-        if self._branches is None:
+    def branches(self, *, wanted: Iterable[str] = ()) -> dict[str, Branch]:
+        """Return every branch by code (loaded once, and again when one of ``wanted`` is new since)."""
+        if self._branches is None or not set(wanted) <= self._branches.keys():
             self._branches = {b.code: b for b in self._session.execute(select(Branch)).scalars()}
         return self._branches
 
@@ -102,7 +102,7 @@ class Issuance:
         The requests are judged in order, as if issued one after another: a second request for
         one shop is refused, and a member number given to a new member finds that member later.
         """
-        branches = self.branches()
+        branches = self.branches(wanted={req.branch for _, req in rows if isinstance(req.branch, str)})
         refused: list[Refusal] = []
         valid: list[tuple[int, IssueRequest, str]] = []
         for line, raw in rows:
@@ -144,7 +144,11 @@ class Issuance:
         return accepted[0]
 
     def refuse_second_badge(self, platform: str, key: str, *, besides: str | None = None) -> None:
-        """Raise Conflict when a shop with this URL already has a live badge (one badge per shop)."""
+        """Raise Conflict when a shop with this URL already has a live badge (one badge per shop).
+
+        Pending applications do not count: anyone may apply, and an application must not be
+        able to block the branch from issuing; approval checks again.
+        """
         if (platform, key) in self._shops_with_badges({(platform, key)}, besides=besides):
             raise Conflict("this shop already has a badge; renew it instead")
 
