@@ -290,7 +290,8 @@ class Issuance:
         self._audit.append_many(actor, audit_rows)
         # Badge ids are 60 random bits; a clash with a stored id is practically impossible,
         # and the primary key would refuse it (rolling back the whole batch) anyway.
-        insert_many(session, Badge.__table__, _BADGE_COLUMNS, _signed(badge_rows, signer, progress))
+        signed = _signed(badge_rows, signer, progress)
+        insert_many(session, Badge.__table__, _BADGE_COLUMNS, signed if len(batch) > SIGN_CHUNK else list(signed))
         insert_many(session, StatusSlot.__table__, ("list_id", "idx", "purpose", "badge_id"), slot_rows)
         slots.save_counters()
         # Whatever else is derived from a new badge belongs here, in the same transaction, for
