@@ -7,14 +7,10 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from verifier import context
 from verifier.accounts import guards
-from verifier.accounts.auth import accounts
 from verifier.accounts.policy import branch_scope
-from verifier.audit.service import AuditLog
-from verifier.storage.models import ApiToken, Branch, User
 from verifier.web.errors import ApiError
 
 _logger = logging.getLogger(__name__)
@@ -33,17 +29,7 @@ def register(app: Flask) -> None:
 @guards.console("user.read")
 def users() -> Response:
     """List administrator accounts (a branch administrator sees their branch's only)."""
-    scope = branch_scope(guards.principal())
-    query = select(User).order_by(User.username)
-    if scope:
-        query = query.join(Branch, User.branch_id == Branch.id).where(Branch.code == scope)
-    rows = context.session().execute(query).scalars().all()
-    now = context.clock()()
-    service = accounts()
-    live: dict[int, int] = {}
-    for token in context.session().execute(select(ApiToken).where(ApiToken.revoked_at.is_(None))).scalars():
-        if service.token_expires_at(token) > now:
-            live[token.user_id] = live.get(token.user_id, 0) + 1
+    rows, live = context.account_actions().users(branch_code=branch_scope(guards.principal()))
     response = Response(render_template("admin/users.html", users=rows, live_tokens=live,
                                         operations=OPERATIONS))
     response.headers["Cache-Control"] = "no-store"
@@ -59,32 +45,20 @@ def change_user() -> Any:
     op = request.form.get("op", "")
     if op not in OPERATIONS:
         raise ApiError(400, "invalid_request", _("未知的操作。"))
-    context.begin_write()
-    service = accounts()
-    user = service.by_username((request.form.get("username") or "")[:64])
-    if user is None:
+    actions = context.account_actions()
+    name = (request.form.get("username") or "")[:64]
+    if not actions.exists(name):
         raise ApiError(404, "not_found", _("没有这个用户。"))
+    if op == "reset_password" and request.form.get("password", "") != request.form.get("password2", ""):
+        raise ApiError(400, "invalid_request", _("两次输入的密码不一致。"))
     who = guards.principal()
-    after: dict[str, Any]
-    if op == "disable":
-        after = {"active": False, "tokens_revoked": service.disable(user)}
-        event, message = "user_disable", _("已停用该账户，其会话和令牌已全部失效。")
-    elif op == "enable":
-        service.enable(user)
-        after = {"active": True}
-        event, message = "user_enable", _("已启用该账户。")
-    elif op == "revoke_tokens":
-        after = {"tokens_revoked": service.revoke_tokens(user)}
-        event, message = "tokens_revoke", _("已吊销该账户的全部 API 令牌。")
-    else:
-        password = request.form.get("password", "")
-        if password != request.form.get("password2", ""):
-            raise ApiError(400, "invalid_request", _("两次输入的密码不一致。"))
-        after = {"tokens_revoked": service.set_password(user, password)}
-        event, message = "password_reset", _("已重设密码，该账户的会话和令牌已全部失效。")
-    AuditLog(context.session(), clock=context.clock()).append(
-        who.actor(), event, target=user.username, branch_code=user.branch.code if user.branch else None, after=after)
-    context.session().commit()
+    user, _after = actions.change_user(op, name, actor=who.actor(), password=request.form.get("password", ""))
+    message = {
+        "disable": _("已停用该账户，其会话和令牌已全部失效。"),
+        "enable": _("已启用该账户。"),
+        "revoke_tokens": _("已吊销该账户的全部 API 令牌。"),
+        "reset_password": _("已重设密码，该账户的会话和令牌已全部失效。"),
+    }[op]
     flash(message)
     if user.id == who.user_id and op in {"disable", "reset_password"}:
         return redirect(url_for("admin.login"))  # the own session just ended

@@ -8,7 +8,6 @@ from typing import Any
 from flask import Blueprint, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from signer.ids import format_badge_id
 from signer.lifecycle import REVOCATION_REASONS
@@ -17,8 +16,9 @@ from verifier.accounts import guards
 from verifier.accounts.policy import branch_scope, decide
 from verifier.audit.service import AuditLog
 from verifier.console.forms import LIMITS
+from verifier.console.pending import badge_for, member_for
 from verifier.organisation.service import OrgService
-from verifier.storage.models import Badge, Branch, Member
+from verifier.storage.models import Branch
 from verifier.verification.views import PLATFORM_NAMES
 from verifier.web.errors import ApiError
 
@@ -28,17 +28,19 @@ _logger = logging.getLogger(__name__)
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 ACTIONS = ("suspend", "reinstate", "renew", "revoke")
+__all__ = ["ACTIONS", "PER_PAGE", "audit_log", "badge_for", "bp", "member_for", "org_service", "page_arg",
+           "require_confirmation", "visible_branches"]
 
 
 # -- helpers ----------------------------------------------------------------------------------
 def audit_log() -> AuditLog:
-    """Return the audit log on this request's session."""
-    return AuditLog(context.session(), clock=context.clock())
+    """Return the audit log on this request's session (the factory is :func:`verifier.context.audit_log`)."""
+    return context.audit_log()
 
 
 def org_service() -> OrgService:
-    """Return the organisation service on this request's session."""
-    return OrgService(context.session(), clock=context.clock(), audit=audit_log())
+    """Return the organisation service on this request's session (built by :mod:`verifier.context`)."""
+    return context.org_service()
 
 
 def page_arg() -> int:
@@ -57,31 +59,7 @@ def require_confirmation() -> None:
 
 def visible_branches() -> list[Branch]:
     """Return the branches the signed-in administrator may see."""
-    scope = branch_scope(guards.principal())
-    query = select(Branch).order_by(Branch.code)
-    if scope:
-        query = query.where(Branch.code == scope)
-    return list(context.session().execute(query).scalars())
-
-
-def badge_for(action: str, raw_id: str) -> Badge:
-    """Return a badge once the policy allows ``action`` on its branch."""
-    if not action.endswith(".read"):
-        context.begin_write()
-    badge = context.badge_service().get(raw_id)
-    guards.allow(action, branch_code=badge.branch.code)
-    return badge
-
-
-def member_for(action: str, member_id: int) -> Member:
-    """Return a member once the policy allows ``action`` on their branch (404 if unknown)."""
-    if not action.endswith(".read"):
-        context.begin_write()
-    member = context.session().get(Member, member_id)
-    if member is None:
-        raise ApiError(404, "not_found", _("没有找到这位党员。"))
-    guards.allow(action, branch_code=member.branch.code)
-    return member
+    return context.org_actions().branches(scope=branch_scope(guards.principal()))
 
 
 def _me() -> Any:
