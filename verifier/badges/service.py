@@ -17,6 +17,7 @@ from signer.ids import format_badge_id, new_badge_id, parse_badge_id
 from signer.keys import Keyring
 from signer.lifecycle import Action, PublicStatus, State
 from verifier.audit.service import MAX_PAGE, Actor, AuditLog
+from verifier.badges.issuance import Issuance
 from verifier.badges.linkeddata import linked_data_credential
 from verifier.badges.rules import (
     MAX_NOTE,
@@ -30,7 +31,6 @@ from verifier.badges.rules import (
 )
 from verifier.badges.shops import foreign_hosts, url_key
 from verifier.badges.statuslists import StatusListService, list_url
-from verifier.organisation import members
 from verifier.storage.models import Badge, Branch, Member, Shop, StatusSlot
 from verifier.storage.publicdoc import refresh_public_document
 from verifier.storage.publicread import PublicBadge
@@ -65,6 +65,8 @@ class BadgeService:
         self._default_days = default_days
         self.status_lists = StatusListService(session, issuer=issuer, keyring=keyring, clock=clock,
                                               ttl_seconds=status_ttl)
+        self.issuance = Issuance(session, issuer=issuer, keyring=keyring, clock=clock, audit=audit,
+                                 status_ttl=status_ttl, default_days=default_days)
         self._branches: dict[str, Branch] = {}
 
     # -- look-ups -------------------------------------------------------------
@@ -108,40 +110,46 @@ class BadgeService:
               valid_from: datetime | None = None, contact: str | None = None) -> Badge:
         """Validate and issue a badge (or record an application when ``state`` is pending).
 
-        The badge goes to the member chosen by ``req.member`` or found by ``req.member_ref``,
-        else to a new member: a name never selects anyone (see organisation.members).
+        An issue is a batch of one through :class:`verifier.badges.issuance.Issuance`, the path
+        a CSV import takes too: the member chosen by ``req.member`` or found by ``req.member_ref``,
+        else a new member (a name never selects anyone); an existing shop reused only as it is.
         An application (pending) never touches an existing member or shop: it proposes a new
-        member and a new shop, seen by nobody but the branch until it approves them. An issue
-        reuses a shop only as it is; a changed name, platform or host list is a new shop row,
-        so no earlier badge's public record ever changes.
+        member and a new shop, seen by nobody but the branch until it approves them.
         """
-        action = Action.ISSUE if state is State.ACTIVE else Action.APPLY
-        new_state = lifecycle.transition(State.NEW, action)
+        if state is State.ACTIVE:
+            accepted = self.issuance.accept(req)
+            with self.issuance.signer() as signer:
+                signer.start(1)
+                (shown,) = self.issuance.issue([accepted], actor=actor, signer=signer, valid_from=valid_from,
+                                               linked_data=True)
+            return self._session.execute(
+                select(Badge).where(Badge.id == parse_badge_id(shown))
+                .options(joinedload(Badge.shop).joinedload(Shop.member), joinedload(Badge.branch))
+                .execution_options(populate_existing=True)).unique().scalar_one()
+        return self._apply(req, actor=actor, valid_from=valid_from, contact=contact)
+
+    def _apply(self, req: IssueRequest, *, actor: Actor, valid_from: datetime | None, contact: str | None) -> Badge:
+        new_state = lifecycle.transition(State.NEW, Action.APPLY)
         req, hosts = validate_issue(req, default_days=self._default_days)
         branch = self.branch(req.branch)
-        self._refuse_second_badge(req.platform, url_key(req.shop_url))
-        if new_state is State.PENDING:
-            member = Member(name=req.holder, branch=branch, contact=contact or None, created_at=self._clock())
-            self._session.add(member)
-            shop = self._new_shop(member, req, hosts)
-        else:
-            member = members.resolve(self._session, req, branch, clock=self._clock)
-            shop = self._shop(member, req, hosts)
+        self.issuance.refuse_second_badge(req.platform, url_key(req.shop_url))
+        member = Member(name=req.holder, branch=branch, contact=contact or None, created_at=self._clock())
+        self._session.add(member)
+        shop = Shop(member=member, platform=req.platform, name=req.shop_name, url=req.shop_url,
+                    url_key=url_key(req.shop_url), hosts=hosts, created_at=self._clock())
+        self._session.add(shop)
         now = self._clock()
         start = valid_from or now
         days = self._days(req.valid_days)
         badge = Badge(id=self._fresh_id(), shop=shop, branch=branch, state=new_state.value,
-                      valid_from=start, valid_until=start + timedelta(days=days),
-                      issued_at=now if new_state is State.ACTIVE else None, updated_at=now)
+                      valid_from=start, valid_until=start + timedelta(days=days), issued_at=None, updated_at=now)
         self._session.add(badge)
         self._session.flush()
-        if new_state is State.ACTIVE:
-            self._sign(badge, self.status_lists.allocate(badge.id))
         refresh_public_document(self._session, [badge.id])
         after = badge_snapshot(badge)
         if req.confirm_foreign_hosts:
             after["confirmed_foreign_hosts"] = foreign_hosts(hosts, validate_shop_url(req.shop_url)[1])
-        self._audit.append(actor, action.value, target=format_badge_id(badge.id),
+        self._audit.append(actor, Action.APPLY.value, target=format_badge_id(badge.id),
                            branch_code=branch.code, before=None, after=after)
         return badge
 
@@ -150,7 +158,7 @@ class BadgeService:
         badge = self.get(raw_id, for_update=True)
         before = badge_snapshot(badge)
         badge.state = lifecycle.transition(badge.state, Action.APPROVE).value
-        self._refuse_second_badge(badge.shop.platform, badge.shop.url_key, besides=badge.id)
+        self.issuance.refuse_second_badge(badge.shop.platform, badge.shop.url_key, besides=badge.id)
         now = self._clock()
         days = self._days(valid_days) if valid_days is not None else max(
             1, round((badge.valid_until - badge.valid_from).total_seconds() / 86400))
@@ -243,38 +251,6 @@ class BadgeService:
             if self._session.get(Badge, candidate) is None:
                 return candidate
         raise Conflict("could not draw a free badge id")  # 2^60 ids: practically unreachable
-
-    def _shop(self, member: Member, req: IssueRequest, hosts: list[str]) -> Shop:
-        """Return the member's shop exactly as requested, or a new one (an existing row never changes)."""
-        if member.id is not None:
-            for shop in self._session.execute(
-                select(Shop).where(Shop.member_id == member.id, Shop.url_key == url_key(req.shop_url))
-                .order_by(Shop.id.desc())
-            ).scalars():
-                if (shop.url, shop.name, shop.platform, list(shop.hosts)) == (req.shop_url, req.shop_name,
-                                                                              req.platform, hosts):
-                    return shop
-        return self._new_shop(member, req, hosts)
-
-    def _new_shop(self, member: Member, req: IssueRequest, hosts: list[str]) -> Shop:
-        shop = Shop(member=member, platform=req.platform, name=req.shop_name, url=req.shop_url,
-                    url_key=url_key(req.shop_url), hosts=hosts, created_at=self._clock())
-        self._session.add(shop)
-        return shop
-
-    def _refuse_second_badge(self, platform: str, key: str, *, besides: str | None = None) -> None:
-        """Raise Conflict when a shop with this URL already has a live badge (one badge per shop).
-
-        Pending applications do not count: anyone may apply, and an application must not be
-        able to block the branch from issuing; approval checks again.
-        """
-        query = (select(func.count()).select_from(Badge).join(Badge.shop)
-                 .where(Shop.platform == platform, Shop.url_key == key,
-                        Badge.state.in_((State.ACTIVE.value, State.SUSPENDED.value))))
-        if besides is not None:
-            query = query.where(Badge.id != besides)
-        if self._session.execute(query).scalar_one():
-            raise Conflict("this shop already has a badge; renew it instead")
 
     def _entries(self, badge_id: str) -> tuple[StatusEntry, ...]:
         slots = self._session.execute(

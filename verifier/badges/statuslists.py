@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from signer.clock import Clock
@@ -14,6 +14,7 @@ from signer.keys import Keyring
 from signer.statuslist import (
     LIST_SIZE,
     PURPOSES,
+    IndexDraws,
     build_list_credential,
     empty_bits,
     random_index,
@@ -143,6 +144,78 @@ class _TakenProbe:
         return self._session.execute(
             select(StatusSlot.idx).where(StatusSlot.list_id == self._list_id, StatusSlot.idx == index)
         ).first() is not None
+
+
+class SlotAllocator:
+    """Draw random free indexes per purpose for a batch of badges; ``save_counters`` books them.
+
+    Each list in use is locked for the transaction. A large batch loads a list's used indexes
+    once (one query instead of one per draw); a small one asks the database about each
+    candidate, as :meth:`StatusListService.allocate` does, instead of loading up to 65,536 indexes.
+    """
+
+    def __init__(self, lists: StatusListService, session: Session, *, expected: int) -> None:
+        self._session = session
+        self._lists = lists
+        self._load = expected >= _LOAD_FROM
+        self._current: dict[str, tuple[str, int, int]] = {}  # purpose -> (list id, size, used)
+        self._taken: dict[str, set[int] | _Taken] = {}
+        self._added: dict[str, int] = {}
+        self._draws = IndexDraws()
+
+    def _open(self, purpose: str) -> None:
+        full = list(self._added)  # lists this batch already filled (their counters are not saved yet)
+        row = self._session.execute(
+            select(StatusList).where(StatusList.purpose == purpose, StatusList.used < _FILL_LIMIT,
+                                     StatusList.id.notin_(full))
+            .order_by(StatusList.used.desc()).limit(1).with_for_update()
+        ).scalar_one_or_none()
+        if row is None:
+            row = self._lists._create(purpose)  # noqa: SLF001 - one new signed empty list
+        self._current[purpose] = (row.id, row.size, row.used)
+        self._taken[row.id] = (set(self._session.execute(select(StatusSlot.idx).where(StatusSlot.list_id == row.id))
+                                   .scalars()) if self._load else _Taken(self._session, row.id))
+        self._added.setdefault(row.id, 0)
+
+    def take(self, purpose: str) -> tuple[str, int]:
+        """Return (list id, index) of a fresh random slot."""
+        if purpose not in self._current or self._current[purpose][2] >= _FILL_LIMIT:
+            self._open(purpose)
+        list_id, size, used = self._current[purpose]
+        taken = self._taken[list_id]
+        index = self._draws.random_index(taken, size=size)
+        while index is None:  # practically unreachable below half full
+            index = secrets.randbelow(size)
+            index = None if index in taken else index
+        taken.add(index)
+        self._current[purpose] = (list_id, size, used + 1)
+        self._added[list_id] += 1
+        return list_id, index
+
+    def save_counters(self) -> None:
+        """Add the slots taken to each list's ``used`` counter (in SQL: concurrent issuers add up)."""
+        for list_id, added in self._added.items():
+            if added:
+                self._session.execute(update(StatusList).where(StatusList.id == list_id)
+                                      .values(used=StatusList.used + added))
+
+
+#: From this many badges on, a batch loads each list's used indexes instead of probing per draw.
+_LOAD_FROM = 64
+
+
+class _Taken:
+    """The used indexes of one list, asked of the database, and those this batch took."""
+
+    def __init__(self, session: Session, list_id: str) -> None:
+        self._probe = _TakenProbe(session, list_id)
+        self._used: set[int] = set()
+
+    def __contains__(self, index: object) -> bool:
+        return index in self._used or index in self._probe
+
+    def add(self, index: int) -> None:
+        self._used.add(index)
 
 
 def bits_for(session: Session, list_id: str) -> bytes | None:

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from signer.clock import Clock
 from signer.errors import InvalidInput
 from signer.ids import format_badge_id
 from verifier.audit.service import MAX_PAGE
@@ -23,10 +22,10 @@ if TYPE_CHECKING:
     from verifier.badges.rules import IssueRequest
 
 
-def _same_person(member: Member, holder: str, via: str) -> None:
+def _same_person(name: str, holder: str, via: str) -> None:
     """Refuse a holder name that is not the chosen member's: a typo must not bind a badge to someone else."""
-    if member.name != holder:
-        raise InvalidInput(f"holder {holder!r} is not the name of the member chosen by {via} ({member.name!r})",
+    if name != holder:
+        raise InvalidInput(f"holder {holder!r} is not the name of the member chosen by {via} ({name!r})",
                            field="holder")
 
 
@@ -35,31 +34,63 @@ def by_ref(session: Session, ref: str) -> Member | None:
     return session.execute(select(Member).where(Member.member_ref == ref)).scalar_one_or_none()
 
 
-def resolve(session: Session, req: IssueRequest, branch: Branch, *, clock: Clock) -> Member:
-    """Return the member a (validated) request issues to: chosen by id, found by number, or new."""
-    if req.member is not None:
-        member = session.get(Member, req.member)
-        if member is None or member.branch_id != branch.id:
-            raise InvalidInput(f"no member {req.member} in branch {branch.code}", field="member")
-        _same_person(member, req.holder, "member")
-        if req.member_ref is not None and member.member_ref != req.member_ref:
-            if member.member_ref is not None:
+class Chooser:
+    """Decide whom each (validated) request of a batch issues to: a member chosen by id, found by number, or new.
+
+    The requests are decided in order, as if issued one after another: a number first given
+    to a new member earlier in the batch finds that member later in it. Two queries load every
+    member the batch names; :meth:`choose` then needs no database.
+    """
+
+    def __init__(self, session: Session, requests: Iterable[IssueRequest], *, chunk: int = 500) -> None:
+        wanted = list(requests)
+        self._refs = by_refs(session, (r.member_ref for r in wanted if r.member_ref is not None), chunk=chunk)
+        ids = sorted({r.member for r in wanted if r.member is not None})
+        self._ids: dict[int, tuple[str, int, str | None]] = {}
+        for i in range(0, len(ids), chunk):
+            for mid, name, branch_id, ref in session.execute(
+                select(Member.id, Member.name, Member.branch_id, Member.member_ref)
+                .where(Member.id.in_(ids[i:i + chunk]))
+            ).all():
+                self._ids[mid] = (name, branch_id, ref)
+        self._new: dict[str, tuple[str, str]] = {}  # a number first given to a new member in this batch
+
+    def choose(self, req: IssueRequest, branch: Branch) -> tuple[int | None, bool]:
+        """Return (the existing member's id or None for a new member, whether to record ``member_ref`` on it).
+
+        Raise InvalidInput when the request names someone else: another branch's member, a
+        name that is not the member's, a number that belongs to another member.
+        """
+        ref = req.member_ref
+        if req.member is not None:
+            found = self._ids.get(req.member)
+            if found is None or found[1] != branch.id:
+                raise InvalidInput(f"no member {req.member} in branch {branch.code}", field="member")
+            name, branch_id, own = found
+            _same_person(name, req.holder, "member")
+            if ref is None or own == ref:
+                return req.member, False
+            if own is not None:
                 raise InvalidInput("member_ref is not this member's number", field="member_ref")
-            if by_ref(session, req.member_ref) is not None:
+            if ref in self._refs or ref in self._new:
                 raise InvalidInput("member_ref already belongs to another member", field="member_ref")
-            member.member_ref = req.member_ref  # the committee's number, recorded on first use
-        return member
-    if req.member_ref is not None:
-        found = by_ref(session, req.member_ref)
-        if found is not None:
-            if found.branch_id != branch.id:
+            # The committee's number, recorded on first use; later requests find the member by it.
+            self._ids[req.member] = (name, branch_id, ref)
+            self._refs[ref] = (req.member, name, branch_id)
+            return req.member, True
+        if ref is None:
+            return None, False
+        known = self._refs.get(ref)
+        if known is not None:
+            if known[2] != branch.id:
                 raise InvalidInput(f"member_ref belongs to a member outside branch {branch.code}",
                                    field="member_ref")
-            _same_person(found, req.holder, "member_ref")
-            return found
-    member = Member(name=req.holder, member_ref=req.member_ref, branch=branch, created_at=clock())
-    session.add(member)
-    return member
+            _same_person(known[1], req.holder, "member_ref")
+            return known[0], False
+        if self._new.setdefault(ref, (req.holder, branch.code)) != (req.holder, branch.code):
+            raise InvalidInput("member_ref is given to another holder or branch earlier in the file",
+                               field="member_ref")
+        return None, False
 
 
 def namesakes(session: Session, branch_code: str, name: str, *, limit: int = 20) -> list[Member]:

@@ -10,6 +10,7 @@ start: prometheus-client then keeps each worker's values in files there and
 from __future__ import annotations
 
 import os
+from collections import Counter as _Tally
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -19,6 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from signer.lifecycle import Action
+from verifier.audit.service import APPENDED
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -42,7 +44,6 @@ LATENCY = Histogram("liang_request_duration_seconds", "Request latency by URL ru
 
 _ISSUING = {Action.ISSUE.value, Action.APPROVE.value}
 _STATE_ACTIONS = {a.value for a in Action} - {Action.ISSUE.value, Action.APPLY.value}
-_PENDING_KEY = "liang_metrics_actions"
 
 
 # Labelled children, looked up once: ``labels()`` validates and locks on every call, which
@@ -85,29 +86,23 @@ def render() -> tuple[bytes, str]:
 
 
 # -- issuance and state changes, counted when their audit events commit ---------------------------
-def _after_flush(session: Session, _context: Any) -> None:
-    from verifier.storage.models import AuditEvent
-
-    actions = [obj.action for obj in session.new if isinstance(obj, AuditEvent)]
-    if actions:
-        session.info.setdefault(_PENDING_KEY, []).extend(actions)
-
-
 def _after_commit(session: Session) -> None:
-    for action in session.info.pop(_PENDING_KEY, ()):
+    appended: list[str] | None = session.info.pop(APPENDED, None)
+    if not appended:
+        return
+    for action, count in _Tally(appended).items():  # an import appends thousands: one increment per action
         if action in _ISSUING:
-            ISSUANCE.inc()
+            ISSUANCE.inc(count)
         if action in _STATE_ACTIONS:
-            STATE_CHANGES.labels(action=action).inc()
+            STATE_CHANGES.labels(action=action).inc(count)
 
 
 def _after_rollback(session: Session, _transaction: Any) -> None:
-    session.info.pop(_PENDING_KEY, None)
+    session.info.pop(APPENDED, None)
 
 
 def install_session_hooks() -> None:
     """Count lifecycle events from committed audit rows (once per process; cheap when idle)."""
-    if not event.contains(Session, "after_flush", _after_flush):
-        event.listen(Session, "after_flush", _after_flush)
+    if not event.contains(Session, "after_commit", _after_commit):
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_soft_rollback", _after_rollback)

@@ -17,7 +17,7 @@ from signer.statuslist import IndexDraws
 from tests.conftest import COMMITTEE
 from verifier import context
 from verifier.audit.service import AuditLog
-from verifier.badges import bulk
+from verifier.badges import issuance, statuslists
 from verifier.badges.bulk import BulkImporter
 from verifier.badges.service import IssueRequest
 from verifier.storage.models import AuditEvent, AuditHead, Badge, Member, Shop, StatusList, StatusSlot
@@ -67,11 +67,11 @@ def repeatable(monkeypatch):
 
     def reset() -> None:
         ids = (f"{n:012d}" for n in itertools.count(1))
-        monkeypatch.setattr(bulk, "new_badge_id", lambda: next(ids))
+        monkeypatch.setattr(issuance, "new_badge_id", lambda: next(ids))
         counter = itertools.count(1)
         monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=next(counter)))
         seeded = random.Random(7)  # noqa: S311 - repeatable test data
-        monkeypatch.setattr(bulk, "IndexDraws", lambda: IndexDraws(read=seeded.randbytes))
+        monkeypatch.setattr(statuslists, "IndexDraws", lambda: IndexDraws(read=seeded.randbytes))
         lists = itertools.count(1)
         monkeypatch.setattr("verifier.badges.statuslists.secrets.token_hex", lambda n: f"{next(lists):0{2 * n}x}")
 
@@ -149,7 +149,7 @@ def test_an_import_finds_or_creates_members_by_member_ref(app, branches):
 
 
 @pytest.mark.parametrize("rows,line,field,match", [
-    ([("店主9", "B01", "WS-1")], 2, "holder", "'店主9' is not the name of member WS-1"),
+    ([("店主9", "B01", "WS-1")], 2, "holder", "'店主9' is not the name of the member chosen by member_ref"),
     ([("店主1", "B02", "WS-1")], 2, "member_ref", "outside branch B02"),
     ([("店主3", "B01", "WS-3"), ("店主4", "B01", "WS-3")], 3, "member_ref", "another holder or branch"),
     ([("店主3", "B01", "WS-3"), ("店主3", "B02", "WS-3")], 3, "member_ref", "another holder or branch"),

@@ -61,6 +61,27 @@ def test_insert_many_stores_what_an_orm_insert_stores(app, branch_id):
         assert session.get(Shop, shop_id).hosts == ["a.example", "例子.example"]
 
 
+@pytest.mark.parametrize("count", [1, 40])  # on PostgreSQL a few rows go in by INSERT, many by COPY
+def test_insert_many_stores_a_few_rows_and_many_alike(app, branch_id, count):
+    with app.app_context():
+        session = context.begin_write()
+        member = Member(name="王五", branch_id=branch_id, created_at=WHEN)
+        session.add(member)
+        session.flush()
+        by_orm = Shop(member_id=member.id, platform="jd", name="店 \"一\"", url="https://a.example/",
+                      url_key="https://a.example", hosts=["a.example", "例子.example"], created_at=WHEN)
+        session.add(by_orm)
+        session.flush()
+        ids = reserve_ids(session, Shop.__table__, count)
+        assert insert_many(session, Shop.__table__, ("id", "member_id", "platform", "name", "url", "url_key",
+                                                     "hosts", "created_at"),
+                           [(i, member.id, "jd", by_orm.name, by_orm.url, by_orm.url_key, list(by_orm.hosts), WHEN)
+                            for i in ids]) == count
+        for column in ("name", "hosts", "created_at"):
+            assert {_raw(session, "shops", column, i) for i in ids} == {_raw(session, "shops", column, by_orm.id)}
+        session.rollback()
+
+
 def test_insert_many_writes_inside_the_callers_transaction(app, branch_id):
     with app.app_context():
         session = context.begin_write()
