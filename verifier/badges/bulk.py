@@ -10,14 +10,12 @@ processes (:mod:`signer.batch`) while the other rows are written.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import secrets
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,55 +26,26 @@ from signer.batch import CHUNK as SIGN_CHUNK
 from signer.batch import MIN_PARALLEL, BatchSigner, Job
 from signer.clock import Clock, isoformat_z
 from signer.credentials import BadgeClaims, Issuer, StatusEntry
-from signer.errors import InvalidInput
 from signer.ids import format_badge_id, new_badge_id
 from signer.keys import Keyring
 from signer.lifecycle import Action, State
 from signer.statuslist import PURPOSES, IndexDraws
 from verifier.audit.service import Actor, AuditLog
-from verifier.badges.service import IssueRequest, validate_issue
+from verifier.badges.csvrows import COLUMNS, MAX_ROWS, OPTIONAL, ImportReport, RowError, parse_csv
+from verifier.badges.rules import check_issue
+from verifier.badges.service import IssueRequest
 from verifier.badges.shops import url_key
 from verifier.badges.statuslists import _FILL_LIMIT, StatusListService, list_url
+from verifier.errorwords import row_message
 from verifier.organisation import members
 from verifier.storage.db import insert_many, reserve_ids
 from verifier.storage.models import Badge, Branch, Member, Shop, StatusList, StatusSlot
 
 _logger = logging.getLogger(__name__)
+__all__ = ["COLUMNS", "MAX_ROWS", "OPTIONAL", "BulkImporter", "ImportReport", "RowError", "as_dict", "parse_csv"]
 
-COLUMNS = ("holder", "shop_name", "shop_url", "platform", "branch", "valid_days")
-OPTIONAL = ("hosts", "member_ref")
-#: A bound on one import, against a mistaken or hostile upload.
-MAX_ROWS = 100_000
 _LIVE = (State.PENDING.value, State.ACTIVE.value, State.SUSPENDED.value)
 _CHUNK = 500
-
-
-@dataclass(frozen=True)
-class RowError:
-    """Why one line of the file was refused."""
-
-    line: int
-    field: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = f" ({self.field})" if self.field else ""
-        return f"line {self.line}{where}: {self.message}"
-
-
-@dataclass
-class ImportReport:
-    """The outcome of an import: rows read, rejected rows, ids issued."""
-
-    rows: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    issued: list[str] = field(default_factory=list)
-    dry_run: bool = False
-
-    @property
-    def ok(self) -> bool:
-        """Return whether every row was accepted."""
-        return not self.errors
 
 
 @dataclass(frozen=True)
@@ -85,52 +54,6 @@ class _Row:
     req: IssueRequest
     hosts: list[str]
     member: int | None = None  # an existing member found by member_ref; else a new member
-
-
-def parse_csv(text: str) -> tuple[list[tuple[int, IssueRequest]], list[RowError]]:
-    """Parse CSV text into (line number, request) pairs and header/format errors."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
-        return [], [RowError(1, None, "the file is empty")]
-    except csv.Error as exc:
-        return [], [RowError(1, None, f"not a CSV file: {exc}")]
-    missing = [c for c in COLUMNS if c not in header]
-    unknown = [c for c in header if c not in COLUMNS + OPTIONAL]
-    if missing or unknown:
-        parts = ([f"missing column(s) {', '.join(missing)}"] if missing else []) + (
-            [f"unknown column(s) {', '.join(unknown)}"] if unknown else [])
-        return [], [RowError(1, None, "; ".join(parts) + f" (expected {','.join(COLUMNS)}[,hosts][,member_ref])")]
-    pos = {name: header.index(name) for name in header}
-    rows: list[tuple[int, IssueRequest]] = []
-    errors: list[RowError] = []
-    line = reader.line_num
-    try:
-        for values in reader:
-            line, start = reader.line_num, line + 1
-            if not any(v.strip() for v in values):
-                continue
-            if len(rows) + len(errors) >= MAX_ROWS:
-                errors.append(RowError(start, None, f"more than {MAX_ROWS} rows; split the file"))
-                break
-            if len(values) != len(header):
-                errors.append(RowError(start, None, f"expected {len(header)} fields, found {len(values)}"))
-                continue
-            cell = {name: values[i] for name, i in pos.items()}
-            days_raw = cell["valid_days"].strip()
-            if days_raw and not days_raw.isdigit():
-                errors.append(RowError(start, "valid_days", "valid_days must be a whole number"))
-                continue
-            hosts_raw = cell.get("hosts", "").split()
-            rows.append((start, IssueRequest(cell["holder"], cell["shop_name"], cell["shop_url"],
-                                             cell["platform"].strip().lower(), cell["branch"].strip(),
-                                             int(days_raw) if days_raw else None,
-                                             tuple(hosts_raw) if hosts_raw else None,
-                                             member_ref=cell.get("member_ref", "").strip() or None)))
-    except csv.Error as exc:
-        errors.append(RowError(line + 1, None, f"malformed CSV: {exc}"))
-    return rows, errors
 
 
 class BulkImporter:
@@ -158,20 +81,25 @@ class BulkImporter:
         errors: list[RowError] = []
         seen: dict[str, int] = {}
         for line, raw in rows:
-            try:
-                req, hosts = validate_issue(raw, default_days=self._default_days)
-            except InvalidInput as exc:
-                errors.append(RowError(line, exc.field, exc.message))
+            # Every problem of the row, not the first: the person fixes the line once.
+            req, problems = check_issue(raw, default_days=self._default_days)
+            found = [RowError.of(line, exc) for exc in problems]
+            code = raw.branch.strip() if isinstance(raw.branch, str) else ""
+            if code and not any(e.field == "branch" for e in found):
+                if code not in branches:
+                    found.append(RowError(line, "branch", f"no branch with code {code!r}", "unknown",
+                                          (("value", code),)))
+                elif branch_scope is not None and code != branch_scope:
+                    found.append(RowError(line, "branch", f"you may only import into branch {branch_scope}",
+                                          "scope", (("branch", branch_scope),)))
+            if found or req is None:
+                errors.extend(found)
                 continue
-            if req.branch not in branches:
-                errors.append(RowError(line, "branch", f"no branch with code {req.branch!r}"))
-                continue
-            if branch_scope is not None and req.branch != branch_scope:
-                errors.append(RowError(line, "branch", f"you may only import into branch {branch_scope}"))
-                continue
+            hosts = list(req.hosts or ())
             key = url_key(req.shop_url)
             if key in seen:
-                errors.append(RowError(line, "shop_url", f"duplicate of line {seen[key]} (same shop URL)"))
+                errors.append(RowError(line, "shop_url", f"duplicate of line {seen[key]} (same shop URL)",
+                                       "duplicate", (("line", seen[key]),)))
                 continue
             seen[key] = line
             cleaned.append(_Row(line, req, hosts))
@@ -188,7 +116,8 @@ class BulkImporter:
             keep = []
             for row in cleaned:
                 if url_key(row.req.shop_url) in taken:
-                    errors.append(RowError(row.line, "shop_url", "this shop already has a badge; renew it instead"))
+                    errors.append(RowError(row.line, "shop_url", "this shop already has a badge; renew it instead",
+                                           "shop_has_badge"))
                 else:
                     keep.append(row)
             cleaned = keep
@@ -212,7 +141,7 @@ class BulkImporter:
                                                              f"{ref} ({known[ref][1]!r})"))
             elif ref not in known and new.setdefault(ref, (req.holder, req.branch)) != (req.holder, req.branch):
                 errors.append(RowError(row.line, "member_ref", "member_ref is given to another holder or branch "
-                                                                 "earlier in the file"))
+                                                                 "earlier in the file", "ref_reused"))
             else:
                 keep.append(_Row(row.line, req, row.hosts, known[ref][0] if ref in known else None))
         return keep
@@ -396,4 +325,4 @@ class _SlotAllocator:
 def as_dict(report: ImportReport) -> dict[str, Any]:
     """Return a JSON-friendly view of a report."""
     return {"rows": report.rows, "imported": len(report.issued), "dry_run": report.dry_run,
-            "errors": [{"line": e.line, "field": e.field, "message": e.message} for e in report.errors]}
+            "errors": [{"line": e.line, "field": e.field, "message": row_message(e)} for e in report.errors]}
