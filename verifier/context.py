@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import current_app, g, has_request_context, request
@@ -12,8 +14,10 @@ from signer.credentials import Issuer
 from signer.keys import KeyEncryptor, Keyring
 from verifier.accounts.service import AccountService
 from verifier.audit.service import Actor, AuditLog
+from verifier.badges.operations import BadgeOperations
 from verifier.badges.service import BadgeService
 from verifier.keys.service import KeyService
+from verifier.organisation.service import OrgService
 from verifier.storage.db import Database
 from verifier.storage.publicread import PublicBadge, PublicReader
 
@@ -62,6 +66,18 @@ def begin_write() -> Session:
     return sess
 
 
+@contextmanager
+def transaction() -> Iterator[Session]:
+    """Run a block as one write transaction on this request's session: commit, or roll back on any error."""
+    sess = begin_write()
+    try:
+        yield sess
+        sess.commit()
+    except BaseException:
+        sess.rollback()
+        raise
+
+
 def close_session(_exc: BaseException | None = None) -> None:
     """Close the request's session, rolling back anything uncommitted."""
     sess = g.pop("liang_session", None)
@@ -98,6 +114,27 @@ def badge_service() -> BadgeService:
                         audit=AuditLog(sess, clock=clock()),
                         status_ttl=int(current_app.config["STATUS_LIST_TTL"]),
                         default_days=int(current_app.config["DEFAULT_VALID_DAYS"]))
+
+
+def badge_operations() -> BadgeOperations:
+    """Return the console's badge operations (one transaction each) on this request's session."""
+    from verifier.badges.bulk import BulkImporter
+
+    sess, service = session(), badge_service()
+
+    def importer() -> BulkImporter:
+        return BulkImporter(sess, issuer=issuer(), keyring=keyring(), clock=clock(),
+                            audit=AuditLog(sess, clock=clock()),
+                            status_ttl=int(current_app.config["STATUS_LIST_TTL"]),
+                            default_days=int(current_app.config["DEFAULT_VALID_DAYS"]))
+
+    return BadgeOperations(sess, service=service, transaction=transaction, clock=clock(), importer=importer)
+
+
+def org_service() -> OrgService:
+    """Return the organisation service on this request's session; each change is its own transaction."""
+    sess = session()
+    return OrgService(sess, clock=clock(), audit=AuditLog(sess, clock=clock()), transaction=transaction)
 
 
 def account_service() -> AccountService:

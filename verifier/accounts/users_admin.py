@@ -9,11 +9,13 @@ from flask import Blueprint, Flask, Response, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from signer.errors import InvalidInput
 from verifier import context
 from verifier.accounts import guards
 from verifier.accounts.auth import accounts
 from verifier.accounts.policy import branch_scope
 from verifier.audit.service import AuditLog
+from verifier.errorwords import describe
 from verifier.storage.models import ApiToken, Branch, User
 from verifier.web.errors import ApiError
 
@@ -54,14 +56,16 @@ def users() -> Response:
 @guards.console("user.write")
 def change_user() -> Any:
     """Disable, enable, reset the password of, or revoke the API tokens of one account (audited)."""
-    if request.form.get("confirm") != "yes":
-        raise ApiError(400, "invalid_request", _("请勾选确认框后再提交。"))
-    op = request.form.get("op", "")
-    if op not in OPERATIONS:
-        raise ApiError(400, "invalid_request", _("未知的操作。"))
+    from verifier.console.forms import UserForm
+
+    form = UserForm(request.form)
+    if not form.validate():  # back to the list, the reason in a flash (a password is never shown again)
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        return redirect(url_for("admin_users.users"), code=303)
+    op = form.op.data
     context.begin_write()
     service = accounts()
-    user = service.by_username((request.form.get("username") or "")[:64])
+    user = service.by_username(form.username.data.strip())
     if user is None:
         raise ApiError(404, "not_found", _("没有这个用户。"))
     who = guards.principal()
@@ -77,10 +81,12 @@ def change_user() -> Any:
         after = {"tokens_revoked": service.revoke_tokens(user)}
         event, message = "tokens_revoke", _("已吊销该账户的全部 API 令牌。")
     else:
-        password = request.form.get("password", "")
-        if password != request.form.get("password2", ""):
-            raise ApiError(400, "invalid_request", _("两次输入的密码不一致。"))
-        after = {"tokens_revoked": service.set_password(user, password)}
+        try:
+            after = {"tokens_revoked": service.set_password(user, form.password.data or "")}
+        except InvalidInput as exc:  # too short or too common: nothing changed
+            context.session().rollback()
+            flash(describe(exc), "error")
+            return redirect(url_for("admin_users.users"), code=303)
         event, message = "password_reset", _("已重设密码，该账户的会话和令牌已全部失效。")
     AuditLog(context.session(), clock=context.clock()).append(
         who.actor(), event, target=user.username, branch_code=user.branch.code if user.branch else None, after=after)
