@@ -66,6 +66,7 @@ def _kind_words() -> dict[str, Callable[[dict[str, Any]], str]]:
         "username": lambda p: _("用户名只能使用字母、数字、“.”、“_”或“-”（最多 64 个）。"),
         "no_branch": lambda p: _("只有支部管理员属于某个支部。"),
         "branch_needed": lambda p: _("支部管理员须指定所属支部（命令行：--branch CODE）。"),
+        "unknown_member": lambda p: _("没有 id 为 %(value)s 的党员。", value=p.get("value", "")),
         "member_id": lambda p: _("党员须以其 id（一个正整数）指定。"),
     }
 

@@ -74,7 +74,7 @@ def test_imported_badges_verify_and_keep_their_hosts(app, branches, run_cli, tmp
 
 @pytest.mark.parametrize(("rows", "message"), [
     ([_row(1), _row(2, url="https://s1.taobao.com/")], "line 3 (shop_url): Same shop URL as line 2."),
-    ([_row(1, branch="NOPE")], 'line 2 (branch): No Branch "NOPE".'),
+    ([_row(1, branch="NOPE")], 'line 2 (branch): Branch "NOPE" does not exist.'),
     (["甲,店,https://x.example,ebay,B01,365,\n"], "line 2 (platform)"),
     (["甲,店,https://x.example,taobao,B01,forever,\n"], "line 2 (valid_days)"),
     (["甲,店,https://x.example,taobao,B01,0,\n"], "line 2 (valid_days)"),

@@ -35,6 +35,10 @@ def register(app: Flask) -> None:
 @guards.console("user.read")
 def users() -> Response:
     """List administrator accounts (a branch administrator sees their branch's only)."""
+    return _users_page()
+
+
+def _users_page(status: int = 200) -> Response:
     scope = branch_scope(guards.principal())
     query = select(User).order_by(User.username)
     if scope:
@@ -47,7 +51,7 @@ def users() -> Response:
         if service.token_expires_at(token) > now:
             live[token.user_id] = live.get(token.user_id, 0) + 1
     response = Response(render_template("admin/users.html", users=rows, live_tokens=live,
-                                        operations=OPERATIONS))
+                                        operations=OPERATIONS), status=status)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -59,9 +63,9 @@ def change_user() -> Any:
     from verifier.console.forms import UserForm
 
     form = UserForm(request.form)
-    if not form.validate():  # back to the list, the reason in a flash (a password is never shown again)
+    if not form.validate():  # the list again, the reason above it (a password is never shown again)
         flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
-        return redirect(url_for("admin_users.users"), code=303)
+        return _users_page(400)
     op = form.op.data
     context.begin_write()
     service = accounts()
@@ -86,7 +90,7 @@ def change_user() -> Any:
         except InvalidInput as exc:  # too short or too common: nothing changed
             context.session().rollback()
             flash(describe(exc), "error")
-            return redirect(url_for("admin_users.users"), code=303)
+            return _users_page(400)
         event, message = "password_reset", _("已重设密码，该账户的会话和令牌已全部失效。")
     AuditLog(context.session(), clock=context.clock()).append(
         who.actor(), event, target=user.username, branch_code=user.branch.code if user.branch else None, after=after)

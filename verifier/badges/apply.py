@@ -14,6 +14,7 @@ from signer.lifecycle import State
 from verifier import context
 from verifier.badges.service import PLATFORMS, IssueRequest
 from verifier.extensions import limiter
+from verifier.organisation.service import MAX_CONTACT
 from verifier.storage.models import Branch
 from verifier.web.errors import ApiError
 
@@ -54,7 +55,7 @@ def apply() -> Any:
         return render_template("apply/form.html", branches=_branch_choices(), platforms=PLATFORMS, form={})
     form = request.form
     contact = (form.get("contact") or "").strip()
-    if not contact or len(contact) > 200:
+    if not contact or len(contact) > MAX_CONTACT:
         raise ApiError(400, "invalid_request", _("请填写联系方式（最多 200 字）。"))
     context.begin_write()
     badge = context.badge_service().issue(

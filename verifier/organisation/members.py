@@ -40,7 +40,7 @@ def resolve(session: Session, req: IssueRequest, branch: Branch, *, clock: Clock
     if req.member is not None:
         member = session.get(Member, req.member)
         if member is None or member.branch_id != branch.id:
-            raise InvalidInput(f"no member {req.member} in branch {branch.code}", field="member", kind="unknown",
+            raise InvalidInput(f"no member {req.member} in branch {branch.code}", field="member", kind="unknown_member",
                                params={"value": req.member})
         _same_person(member, req.holder, "member")
         if req.member_ref is not None and member.member_ref != req.member_ref:

@@ -136,7 +136,8 @@ class OrgService:
                 raise InvalidInput(f"no group {group_id}", field="groups", kind="unknown", params={"value": group_id})
             member = self._session.get(Member, member_id)
             if member is None:
-                raise InvalidInput(f"no member {member_id}", field="member", kind="unknown", params={"value": member_id})
+                raise InvalidInput(f"no member {member_id}", field="member", kind="unknown_member",
+                                   params={"value": member_id})
             allow(member)
             if group not in member.groups:
                 member.groups.append(group)

@@ -125,7 +125,7 @@ def test_group_assign_of_an_unknown_member_is_said_beside_the_choice(org, login,
     response = post_form(console, f"/admin/groups/{group_id}/members", {"member_id": "999999"})
     page = response.get_data(as_text=True)
     assert response.status_code == 400 and NAV in page
-    assert _beside(page, f"member-for-{group_id}") == "没有“999999”这个党员。"
+    assert _beside(page, f"member-for-{group_id}") == "没有 id 为 999999 的党员。"
     assert _counts(app) == before
 
 

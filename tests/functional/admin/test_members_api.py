@@ -56,7 +56,7 @@ def test_member_ref_finds_or_creates(client, tokens):
     ({"member": True}, "member", "党员须以其 id（一个正整数）指定。"),
     ({"member": "1"}, "member", "党员须以其 id（一个正整数）指定。"),
     ({"member": 1.5}, "member", "党员须以其 id（一个正整数）指定。"),
-    ({"member": 999_999}, "member", "没有“999999”这个党员。"),
+    ({"member": 999_999}, "member", "没有 id 为 999999 的党员。"),
     ({"member": 10**30}, "member", "党员须以其 id（一个正整数）指定。"),
     ({"member_ref": 12}, "member_ref", "党员编号须为文字，且不能包含控制字符。"),
     ({"member_ref": ["WS-1"]}, "member_ref", "党员编号须为文字，且不能包含控制字符。"),
