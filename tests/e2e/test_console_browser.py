@@ -78,7 +78,8 @@ def test_console_pages_pass_axe_in_chromium(make_user, make_branch, issue_badge,
     console.visit("dashboard")
     for name, path in (("badges", "/admin/badges"), ("badge", f"/admin/badges/{badge_id}"),
                        ("members", "/admin/members"), ("member-new", "/admin/members/new"),
-                       ("branches", "/admin/branches"), ("groups", "/admin/groups"),
+                       ("branches", "/admin/branches"), ("branch-edit", "/admin/branches/B01/edit"),
+                       ("groups", "/admin/groups"),
                        ("applications", "/admin/applications"), ("complaints", "/admin/complaints"),
                        ("audit", "/admin/audit"), ("users", "/admin/users"), ("import", "/admin/import"),
                        ("confirm-revoke", f"/admin/badges/{badge_id}/act/revoke")):

@@ -256,6 +256,33 @@ def _subset(name: str, values: Any, allowed: list[str]) -> None:
             raise InvalidInput(f"no {name} {value!r}", field=name, kind="unknown", params={"value": str(value)[:40]})
 
 
+class BranchEditForm(ConsoleForm):
+    """Rename a branch."""
+
+    name = StringField(_l("名称"), validators=[text("name", MAX_NAME)])
+
+
+class GroupEditForm(BranchEditForm):
+    """Rename a group or change its kind."""
+
+    kind = GroupForm.kind
+
+
+class MemberEditForm(ConsoleForm):
+    """Correct a member's name and contact; set their groups."""
+
+    name = MemberForm.name
+    contact = MemberForm.contact
+    groups = SelectMultipleField(_l("党小组"), validate_choice=False, widget=ListWidget(prefix_label=False),
+                                 option_widget=CheckboxInput())
+
+    def __init__(self, *args: Any, groups: Iterable[tuple[str, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        groups = list(groups)
+        self.groups.choices = options(groups)
+        self.groups.validators = [Checked(lambda v: _subset("groups", v, [c for c, _n in groups]))]
+
+
 class AssignForm(ConsoleForm):
     """Put a member into a group."""
 

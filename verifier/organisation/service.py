@@ -145,6 +145,55 @@ class OrgService:
                                    branch_code=member.branch.code, after={"group": group.code})
             return group
 
+    def edit_branch(self, code: str, name: str, *, actor: Actor) -> Branch:
+        """Rename a branch (its code is its identity and stays)."""
+        with self._transaction():
+            branch = self._session.execute(select(Branch).where(Branch.code == code)).scalar_one_or_none()
+            if branch is None:
+                raise InvalidInput(f"no branch with code {code!r}", field="code", kind="unknown", params={"value": code})
+            before, branch.name = branch.name, _name(name)
+            self._audit.append(actor, "branch_edit", target=code, branch_code=code, before={"name": before},
+                               after={"name": branch.name})
+            return branch
+
+    def edit_group(self, code: str, name: str, kind: str, *, actor: Actor) -> PartyGroup:
+        """Rename a group or change its kind (its code stays)."""
+        with self._transaction():
+            group = self._session.execute(select(PartyGroup).where(PartyGroup.code == code)).scalar_one_or_none()
+            if group is None:
+                raise InvalidInput(f"no group with code {code!r}", field="code", kind="unknown", params={"value": code})
+            if kind not in GROUP_KINDS:
+                raise InvalidInput("kind must be trade or area", field="kind", kind="choice",
+                                   params={"choices": "trade, area"})
+            before = {"name": group.name, "kind": group.kind}
+            group.name, group.kind = _name(name), kind
+            self._audit.append(actor, "group_edit", target=code, before=before,
+                               after={"name": group.name, "kind": group.kind})
+            return group
+
+    def edit_member(self, member_id: int, *, name: str, contact: str | None, groups: tuple[str, ...],
+                    actor: Actor, allow: Callable[[Member], None]) -> Member:
+        """Correct a member's name and private contact, and set their groups (``allow`` checks the branch)."""
+        with self._transaction():
+            member = self._session.get(Member, member_id)
+            if member is None:
+                raise InvalidInput(f"no member {member_id}", field="member", kind="unknown_member",
+                                   params={"value": member_id})
+            allow(member)
+            chosen = []
+            for code in groups:
+                group = self._session.execute(select(PartyGroup).where(PartyGroup.code == code)).scalar_one_or_none()
+                if group is None:
+                    raise InvalidInput(f"no group with code {code!r}", field="groups", kind="unknown",
+                                       params={"value": code})
+                chosen.append(group)
+            before = {"name": member.name, "groups": sorted(g.code for g in member.groups)}
+            member.name, member.contact, member.groups = _name(name), _contact(contact), chosen
+            # The contact is personal data: the audit record says it changed, never what it is.
+            self._audit.append(actor, "member_edit", target=f"member:{member.id}", branch_code=member.branch.code,
+                               before=before, after={"name": member.name, "groups": sorted(groups)})
+            return member
+
     # -- look-ups -------------------------------------------------------------
     def branches(self, *, scope: str | None = None) -> list[Branch]:
         """Return the branches (only ``scope`` when given), by code."""

@@ -18,11 +18,22 @@ from verifier import context
 from verifier.accounts import guards
 from verifier.accounts.policy import branch_scope
 from verifier.console.blueprint import PER_PAGE, bp, member_for, org_service, page_arg, visible_branches
-from verifier.console.forms import AssignForm, BranchForm, GroupForm, MemberForm, refuse, refuse_with
+from verifier.console.forms import (
+    AssignForm,
+    BranchEditForm,
+    BranchForm,
+    GroupEditForm,
+    GroupForm,
+    MemberEditForm,
+    MemberForm,
+    refuse,
+    refuse_with,
+)
 from verifier.errorwords import conflict_message, field_message
 from verifier.organisation import members as people
 from verifier.organisation.service import GROUP_KINDS
 from verifier.storage.models import Member
+from verifier.web.errors import ApiError
 
 _logger = logging.getLogger(__name__)
 
@@ -149,3 +160,62 @@ def member(member_id: int) -> str:
     show_contact = who.role == "committee" or (who.role == "branch" and who.branch_code == row.branch.code)
     return render_template("admin/member.html", member=row, show_contact=show_contact,
                            badges=org_service().badges_of(row))
+
+
+# -- edits ----------------------------------------------------------------------------------------
+def _edit_page(form: Any, *, title: str, action: str, back: str, status: int = 200) -> Response:
+    return _page("admin/org_edit.html", status, form=form, title=title, action=action, back=back)
+
+
+@bp.route("/branches/<code>/edit", methods=["GET", "POST"])
+@guards.console("branch.write")
+def branch_edit(code: str) -> Any:
+    """Rename a branch (the committee)."""
+    guards.allow("branch.write", branch_code=None)
+    branch = next((b for b in org_service().branches(scope=code[:64]) if b.code == code), None)
+    if branch is None:
+        raise ApiError(404, "not_found", _("没有这个支部。"))
+    form = _posted(BranchEditForm, data={"name": branch.name})
+    if request.method == "POST" and form.validate() and _save(form, lambda: org_service().edit_branch(
+            code, form.name.data, actor=guards.principal().actor())) is not None:
+        flash(_("已保存。"))
+        return redirect(url_for("admin.branches"))
+    return _edit_page(form, title=_("修改支部 %(code)s", code=code), action=url_for("admin.branch_edit", code=code),
+                      back=url_for("admin.branches"), status=400 if form.errors else 200)
+
+
+@bp.route("/groups/<code>/edit", methods=["GET", "POST"])
+@guards.console("group.write")
+def group_edit(code: str) -> Any:
+    """Rename a group or change its kind (the committee)."""
+    guards.allow("group.write", branch_code=None)
+    group = next((g_ for g_ in org_service().groups() if g_.code == code), None)
+    if group is None:
+        raise ApiError(404, "not_found", _("没有这个党小组。"))
+    form = _posted(GroupEditForm, data={"name": group.name, "kind": group.kind})
+    if request.method == "POST" and form.validate() and _save(form, lambda: org_service().edit_group(
+            code, form.name.data, form.kind.data, actor=guards.principal().actor())) is not None:
+        flash(_("已保存。"))
+        return redirect(url_for("admin.groups"))
+    return _edit_page(form, title=_("修改党小组 %(code)s", code=code), action=url_for("admin.group_edit", code=code),
+                      back=url_for("admin.groups"), status=400 if form.errors else 200)
+
+
+@bp.route("/members/<int:member_id>/edit", methods=["GET", "POST"])
+@guards.console("member.write")
+def member_edit(member_id: int) -> Any:
+    """Correct a member's name and private contact, and set their groups (own branch; the committee: all)."""
+    row = member_for("member.write", member_id)
+    form = _posted(MemberEditForm, groups=[(g_.code, g_.name) for g_ in org_service().groups()],
+                   data={"name": row.name, "contact": row.contact or "", "groups": [g_.code for g_ in row.groups]})
+
+    def allow(member: Member) -> None:
+        guards.allow("member.write", branch_code=member.branch.code)
+
+    if request.method == "POST" and form.validate() and _save(form, lambda: org_service().edit_member(
+            member_id, name=form.name.data, contact=form.contact.data, groups=tuple(form.groups.data or ()),
+            actor=guards.principal().actor(), allow=allow)) is not None:
+        flash(_("已保存。"))
+        return redirect(url_for("admin.member", member_id=member_id))
+    return _edit_page(form, title=_("修改党员信息"), action=url_for("admin.member_edit", member_id=member_id),
+                      back=url_for("admin.member", member_id=member_id), status=400 if form.errors else 200)

@@ -177,3 +177,60 @@ def test_apply_form_limits_come_from_the_service(org, client):
     page = client.get("/apply").get_data(as_text=True)
     for field, limit in (("holder", 200), ("shop_name", 200), ("shop_url", 2000), ("contact", 200)):
         assert re.search(rf'id="{field}"[^>]*maxlength="{limit}"', page), field
+
+
+def test_branch_rename_is_audited_and_an_empty_name_is_said_beside_it(org, login, app):
+    console = login("boss")
+    before = _counts(app)
+    refused = post_form(console, "/admin/branches/B01/edit", {"name": " "})
+    assert refused.status_code == 400 and NAV in refused.get_data(as_text=True)
+    assert _beside(refused.get_data(as_text=True), "name") == "请填写名称。"
+    assert _counts(app) == before
+    done = post_form(console, "/admin/branches/B01/edit", {"name": "第一支部（城东）"})
+    assert done.status_code == 302
+    with app.app_context():
+        s = context.session()
+        assert s.execute(select(Branch.name).where(Branch.code == "B01")).scalar_one() == "第一支部（城东）"
+        event = s.execute(select(AuditEvent).order_by(AuditEvent.seq.desc())).scalars().first()
+        assert (event.action, event.before, event.after) == ("branch_edit", {"name": "第一支部"},
+                                                             {"name": "第一支部（城东）"})
+
+
+def test_group_edit_refuses_an_unknown_kind_beside_it(org, login, app):
+    console = login("boss")
+    post_form(console, "/admin/groups", {"code": "T1", "name": "玩具", "kind": "trade"})
+    before = _counts(app)
+    refused = post_form(console, "/admin/groups/T1/edit", {"name": "玩具与文具", "kind": "moon"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and _beside(page, "kind") == "请选择类型。" and 'value="玩具与文具"' in page
+    assert _counts(app) == before
+    assert post_form(console, "/admin/groups/T1/edit", {"name": "玩具与文具", "kind": "area"}).status_code == 302
+    with app.app_context():
+        group = context.session().execute(select(PartyGroup)).scalar_one()
+        assert (group.name, group.kind) == ("玩具与文具", "area")
+
+
+def test_member_edit_of_another_branch_is_403_and_too_long_contact_is_kept(org, login, app, make_branch, make_user):
+    make_branch("B02", "第二支部")
+    make_user("sec2", "branch", "B02")
+    boss = login("boss")
+    post_form(boss, "/admin/members/new", {"name": "王五", "branch": "B01", "contact": "1"})
+    with app.app_context():
+        member_id = context.session().execute(select(Member.id)).scalar_one()
+    other, own = login("sec2"), login("sec1")  # logins are audited: before counting
+    before = _counts(app)
+    assert post_form(other, f"/admin/members/{member_id}/edit", {"name": "王六"},
+                     page_url="/admin/").status_code == 403
+    long = "1" * 201
+    refused = post_form(own, f"/admin/members/{member_id}/edit", {"name": "王五", "contact": long})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and _beside(page, "contact") == "联系方式不能超过 200 个字符。"
+    assert f'value="{long}"' in page
+    assert _counts(app) == before
+    done = post_form(own, f"/admin/members/{member_id}/edit", {"name": "王五", "contact": "139"})
+    assert done.status_code == 302
+    with app.app_context():
+        s = context.session()
+        assert s.get(Member, member_id).contact == "139"
+        event = s.execute(select(AuditEvent).order_by(AuditEvent.seq.desc())).scalars().first()
+        assert event.action == "member_edit" and "139" not in str(event.after) + str(event.before)
