@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from flask import current_app, g, has_request_context, request
@@ -20,6 +18,7 @@ from verifier.keys.service import KeyService
 from verifier.organisation.service import OrgService
 from verifier.storage.db import Database
 from verifier.storage.publicread import PublicBadge, PublicReader
+from verifier.storage.unit import UnitOfWork
 
 
 def database() -> Database:
@@ -66,18 +65,6 @@ def begin_write() -> Session:
     return sess
 
 
-@contextmanager
-def transaction() -> Iterator[Session]:
-    """Run a block as one write transaction on this request's session: commit, or roll back on any error."""
-    sess = begin_write()
-    try:
-        yield sess
-        sess.commit()
-    except BaseException:
-        sess.rollback()
-        raise
-
-
 def close_session(_exc: BaseException | None = None) -> None:
     """Close the request's session, rolling back anything uncommitted."""
     sess = g.pop("liang_session", None)
@@ -116,6 +103,11 @@ def badge_service() -> BadgeService:
                         default_days=int(current_app.config["DEFAULT_VALID_DAYS"]))
 
 
+def unit_of_work() -> UnitOfWork:
+    """Return the unit of work on this request's session: how services open and commit writes."""
+    return UnitOfWork(database(), session())
+
+
 def badge_operations() -> BadgeOperations:
     """Return the console's badge operations (one transaction each) on this request's session."""
     from verifier.badges.bulk import BulkImporter
@@ -128,13 +120,13 @@ def badge_operations() -> BadgeOperations:
                             status_ttl=int(current_app.config["STATUS_LIST_TTL"]),
                             default_days=int(current_app.config["DEFAULT_VALID_DAYS"]))
 
-    return BadgeOperations(sess, service=service, transaction=transaction, clock=clock(), importer=importer)
+    return BadgeOperations(unit_of_work(), service=service, clock=clock(), importer=importer)
 
 
 def org_service() -> OrgService:
     """Return the organisation service on this request's session; each change is its own transaction."""
     sess = session()
-    return OrgService(sess, clock=clock(), audit=AuditLog(sess, clock=clock()), transaction=transaction)
+    return OrgService(sess, clock=clock(), audit=AuditLog(sess, clock=clock()), uow=unit_of_work())
 
 
 def account_service() -> AccountService:

@@ -9,10 +9,8 @@ begins, commits or rolls back anything, and no view queries the database itself.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from signer.clock import Clock
 from verifier.audit.service import Actor
@@ -22,19 +20,17 @@ from verifier.badges.rules import IssueRequest
 from verifier.badges.service import BadgeService
 from verifier.organisation import members
 from verifier.storage.models import AuditEvent, Badge, Member
-
-#: ``() -> context manager`` that runs its block as one write transaction (commit, or roll back).
-Transaction = Callable[[], AbstractContextManager[Session]]
+from verifier.storage.unit import UnitOfWork
 
 
 class BadgeOperations:
     """Issue, act on, renew, decide and import badges for the console, one transaction each."""
 
-    def __init__(self, session: Session, *, service: BadgeService, transaction: Transaction, clock: Clock,
+    def __init__(self, uow: UnitOfWork, *, service: BadgeService, clock: Clock,
                  importer: Callable[[], BulkImporter]) -> None:
-        self._session = session
+        self._uow = uow
+        self._session = uow.session
         self._service = service
-        self._transaction = transaction
         self._clock = clock
         self._importer = importer
 
@@ -45,7 +41,7 @@ class BadgeOperations:
         "a new person" not chosen and no known member number, nothing is issued and the namesakes
         come back to choose from.
         """
-        with self._transaction():
+        with self._uow.write():
             if req.member is None and not new_person and not (req.member_ref and members.by_ref(self._session,
                                                                                                  req.member_ref)):
                 found = members.namesakes(self._session, req.branch, req.holder)
@@ -56,7 +52,7 @@ class BadgeOperations:
     def act(self, raw_id: str, action: str, *, actor: Actor, note: str | None = None, reason: str = "",
             valid_days: int | None = None) -> Badge:
         """Suspend, reinstate, renew or revoke one badge."""
-        with self._transaction():
+        with self._uow.write():
             if action == "suspend":
                 return self._service.suspend(raw_id, actor=actor, note=note)
             if action == "reinstate":
@@ -67,14 +63,14 @@ class BadgeOperations:
 
     def decide(self, raw_id: str, *, approve: bool, actor: Actor, reason: str = "") -> Badge:
         """Approve (the badge is signed) or reject (with a reason) an application."""
-        with self._transaction():
+        with self._uow.write():
             if approve:
                 return self._service.approve(raw_id, actor=actor)
             return self._service.reject(raw_id, actor=actor, note=reason)
 
     def renew_many(self, raw_ids: Sequence[str], *, actor: Actor, allow: Callable[[Badge], None]) -> int:
         """Renew every badge (``allow`` checks each first): all of them, or none."""
-        with self._transaction():
+        with self._uow.write():
             badges = [self._service.get(raw) for raw in raw_ids]
             for badge in badges:  # one refusal and nothing is renewed
                 allow(badge)
@@ -96,14 +92,14 @@ class BadgeOperations:
                                       parse_errors=parse_errors)
         if not (report.ok and rows):
             return report, None
-        with self._transaction():  # in the database: the commit may reach another instance
+        with self._uow.write():  # in the database: the commit may reach another instance
             return report, previews.keep(self._session, text, user_id=user_id, now=self._clock())
 
     def commit_import(self, token: str, *, actor: Actor, user_id: int,
                       branch_scope: str | None) -> ImportReport | None:
         """Import a previewed file, all rows or none; None when the preview is gone (expired, unknown, another's)."""
         try:
-            with self._transaction():
+            with self._uow.write():
                 preview = previews.take(self._session, token, user_id=user_id, now=self._clock())
                 if preview is None:
                     return None  # committed: the expired ones stay deleted

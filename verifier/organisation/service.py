@@ -13,6 +13,7 @@ from signer.clock import Clock
 from signer.errors import Conflict, InvalidInput
 from verifier.audit.service import Actor, AuditLog
 from verifier.storage.models import Badge, Branch, Member, PartyGroup
+from verifier.storage.unit import UnitOfWork
 
 GROUP_KINDS = ("trade", "area")
 #: One limit per text field, enforced here and shown in the console's forms (``maxlength``).
@@ -58,20 +59,19 @@ def _contact(value: str | None) -> str | None:
 class OrgService:
     """Create and look up branches, groups and members.
 
-    With a ``transaction`` (the console's), each change is one whole transaction of its own; without
-    one (the CLI's ``writing()``), the caller owns it.
+    With a unit of work (the console's), each change is one whole transaction of its own, or joins
+    the one already open; without one (the CLI's ``writing()``), the caller owns the transaction.
     """
 
-    def __init__(self, session: Session, *, clock: Clock, audit: AuditLog,
-                 transaction: Callable[[], AbstractContextManager[Any]] | None = None) -> None:
+    def __init__(self, session: Session, *, clock: Clock, audit: AuditLog, uow: UnitOfWork | None = None) -> None:
         self._session = session
         self._clock = clock
         self._audit = audit
-        self._transaction = transaction or nullcontext
+        self._uow = uow
 
     def add_branch(self, code: str, name: str, *, actor: Actor) -> Branch:
         """Add a branch."""
-        with self._transaction():
+        with self._write():
             return self._add_branch(code, name, actor=actor)
 
     def _add_branch(self, code: str, name: str, *, actor: Actor) -> Branch:
@@ -86,7 +86,7 @@ class OrgService:
 
     def add_group(self, code: str, name: str, kind: str, *, actor: Actor) -> PartyGroup:
         """Add a virtual party group (by trade or by area)."""
-        with self._transaction():
+        with self._write():
             return self._add_group(code, name, kind, actor=actor)
 
     def _add_group(self, code: str, name: str, kind: str, *, actor: Actor) -> PartyGroup:
@@ -104,7 +104,7 @@ class OrgService:
     def add_member(self, name: str, branch_code: str, *, actor: Actor, contact: str | None = None,
                    groups: tuple[str, ...] = ()) -> Member:
         """Add a member to a branch and, optionally, to groups."""
-        with self._transaction():
+        with self._write():
             return self._add_member(name, branch_code, actor=actor, contact=contact, groups=groups)
 
     def _add_member(self, name: str, branch_code: str, *, actor: Actor, contact: str | None,
@@ -130,7 +130,7 @@ class OrgService:
 
     def assign(self, group_id: int, member_id: int, *, actor: Actor, allow: Callable[[Member], None]) -> PartyGroup:
         """Put a member into a group (``allow`` checks the member's branch first); audited once."""
-        with self._transaction():
+        with self._write():
             group = self._session.get(PartyGroup, group_id)
             if group is None:
                 raise InvalidInput(f"no group {group_id}", field="groups", kind="unknown", params={"value": group_id})
@@ -147,7 +147,7 @@ class OrgService:
 
     def edit_branch(self, code: str, name: str, *, actor: Actor) -> Branch:
         """Rename a branch (its code is its identity and stays)."""
-        with self._transaction():
+        with self._write():
             branch = self._session.execute(select(Branch).where(Branch.code == code)).scalar_one_or_none()
             if branch is None:
                 raise InvalidInput(f"no branch with code {code!r}", field="code", kind="unknown", params={"value": code})
@@ -158,7 +158,7 @@ class OrgService:
 
     def edit_group(self, code: str, name: str, kind: str, *, actor: Actor) -> PartyGroup:
         """Rename a group or change its kind (its code stays)."""
-        with self._transaction():
+        with self._write():
             group = self._session.execute(select(PartyGroup).where(PartyGroup.code == code)).scalar_one_or_none()
             if group is None:
                 raise InvalidInput(f"no group with code {code!r}", field="code", kind="unknown", params={"value": code})
@@ -174,7 +174,7 @@ class OrgService:
     def edit_member(self, member_id: int, *, name: str, contact: str | None, groups: tuple[str, ...],
                     actor: Actor, allow: Callable[[Member], None]) -> Member:
         """Correct a member's name and private contact, and set their groups (``allow`` checks the branch)."""
-        with self._transaction():
+        with self._write():
             member = self._session.get(Member, member_id)
             if member is None:
                 raise InvalidInput(f"no member {member_id}", field="member", kind="unknown_member",
@@ -193,6 +193,9 @@ class OrgService:
             self._audit.append(actor, "member_edit", target=f"member:{member.id}", branch_code=member.branch.code,
                                before=before, after={"name": member.name, "groups": sorted(groups)})
             return member
+
+    def _write(self) -> AbstractContextManager[Any]:
+        return self._uow.write() if self._uow is not None else nullcontext()
 
     # -- look-ups -------------------------------------------------------------
     def branches(self, *, scope: str | None = None) -> list[Branch]:

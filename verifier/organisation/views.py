@@ -167,11 +167,13 @@ def _edit_page(form: Any, *, title: str, action: str, back: str, status: int = 2
     return _page("admin/org_edit.html", status, form=form, title=title, action=action, back=back)
 
 
-@bp.route("/branches/<code>/edit", methods=["GET", "POST"])
-@guards.console("branch.write")
-def branch_edit(code: str) -> Any:
-    """Rename a branch (the committee)."""
-    guards.allow("branch.write", branch_code=None)
+@bp.route("/branches/<branch_code>/edit", methods=["GET", "POST"])
+@guards.console("branch.read")
+def branch_edit(branch_code: str) -> Any:
+    """Rename a branch (the committee; others may open the form, as any page they may read)."""
+    code = branch_code
+    if request.method == "POST":
+        guards.allow("branch.write", branch_code=None)
     branch = next((b for b in org_service().branches(scope=code[:64]) if b.code == code), None)
     if branch is None:
         raise ApiError(404, "not_found", _("没有这个支部。"))
@@ -180,15 +182,17 @@ def branch_edit(code: str) -> Any:
             code, form.name.data, actor=guards.principal().actor())) is not None:
         flash(_("已保存。"))
         return redirect(url_for("admin.branches"))
-    return _edit_page(form, title=_("修改支部 %(code)s", code=code), action=url_for("admin.branch_edit", code=code),
+    return _edit_page(form, title=_("修改支部 %(code)s", code=code), action=url_for("admin.branch_edit", branch_code=code),
                       back=url_for("admin.branches"), status=400 if form.errors else 200)
 
 
-@bp.route("/groups/<code>/edit", methods=["GET", "POST"])
-@guards.console("group.write")
-def group_edit(code: str) -> Any:
-    """Rename a group or change its kind (the committee)."""
-    guards.allow("group.write", branch_code=None)
+@bp.route("/groups/<group_code>/edit", methods=["GET", "POST"])
+@guards.console("group.read")
+def group_edit(group_code: str) -> Any:
+    """Rename a group or change its kind (the committee; others may open the form, as any page they may read)."""
+    code = group_code
+    if request.method == "POST":
+        guards.allow("group.write", branch_code=None)
     group = next((g_ for g_ in org_service().groups() if g_.code == code), None)
     if group is None:
         raise ApiError(404, "not_found", _("没有这个党小组。"))
@@ -197,7 +201,7 @@ def group_edit(code: str) -> Any:
             code, form.name.data, form.kind.data, actor=guards.principal().actor())) is not None:
         flash(_("已保存。"))
         return redirect(url_for("admin.groups"))
-    return _edit_page(form, title=_("修改党小组 %(code)s", code=code), action=url_for("admin.group_edit", code=code),
+    return _edit_page(form, title=_("修改党小组 %(code)s", code=code), action=url_for("admin.group_edit", group_code=code),
                       back=url_for("admin.groups"), status=400 if form.errors else 200)
 
 
