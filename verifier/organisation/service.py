@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from signer.clock import Clock
 from signer.errors import Conflict, InvalidInput
 from verifier.audit.service import Actor, AuditLog
+from verifier.organisation import members
 from verifier.storage.models import Badge, Branch, Member, PartyGroup
 from verifier.storage.unit import UnitOfWork
 
@@ -223,6 +224,14 @@ class OrgService:
         if scope:
             query = query.join(Member.branch).where(Branch.code == scope)
         return list(self._session.execute(query).scalars())
+
+    def search(self, *, branch: str | None, q: str | None, page: int, per_page: int) -> tuple[list[Member], int]:
+        """Return (members, total) of a branch (or all), by name or member number, newest first."""
+        return members.search(self._session, branch=branch, q=q, page=page, per_page=per_page)
+
+    def badge_ids(self, rows: list[Member]) -> dict[int, list[str]]:
+        """Return each member's badge ids."""
+        return members.badge_ids(self._session, rows)
 
     def member(self, member_id: int) -> Member | None:
         """Return a member, or None."""

@@ -14,7 +14,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from signer.errors import Conflict, InvalidInput
-from verifier import context
 from verifier.accounts import guards
 from verifier.accounts.policy import branch_scope
 from verifier.console.blueprint import PER_PAGE, bp, member_for, org_service, page_arg, visible_branches
@@ -30,7 +29,6 @@ from verifier.console.forms import (
     refuse_with,
 )
 from verifier.errorwords import conflict_message, field_message
-from verifier.organisation import members as people
 from verifier.organisation.service import GROUP_KINDS
 from verifier.storage.models import Member
 from verifier.web.errors import ApiError
@@ -126,9 +124,10 @@ def members() -> str:
     if wanted:
         guards.allow("member.read", branch_code=wanted)
     q = (request.args.get("q") or "").strip()[:100]
-    rows, total = people.search(context.session(), branch=branch_scope(guards.principal()) or wanted, q=q or None,
-                                page=page, per_page=PER_PAGE)
-    shops = people.badge_ids(context.session(), rows)
+    service = org_service()
+    rows, total = service.search(branch=branch_scope(guards.principal()) or wanted, q=q or None, page=page,
+                                 per_page=PER_PAGE)
+    shops = service.badge_ids(rows)
     return render_template("admin/members.html", rows=rows, total=total, page=page, per_page=PER_PAGE,
                            branches=visible_branches(), branch=wanted or "", q=q, badges=shops)
 
