@@ -147,7 +147,7 @@ def _share_key(config: dict[str, Any]) -> str | None:
     """Return the key under which an app for ``config`` may serve many tests, or None to build a fresh one.
 
     Shared: plain values only (the clock is set per test) and rate limiting off, since limit
-    counters, like Flask-Limiter's process-wide switch, must start fresh for tests that use them.
+    counters must start fresh for tests that use them.
     """
     if config.get("RATELIMIT_ENABLED") is not False or config.get("REDIS_URL"):
         return None
@@ -163,8 +163,6 @@ def _share_key(config: dict[str, Any]) -> str | None:
 
 def _reuse(shared: _SharedApp, clock: Any) -> Flask:
     """Return the shared app as built: its configuration and extensions restored, caches empty."""
-    from verifier.extensions import limiter
-
     app = shared.app
     app.config.clear()
     app.config.update(shared.config)
@@ -177,7 +175,6 @@ def _reuse(shared: _SharedApp, clock: Any) -> Flask:
     counter = app.extensions.get("liang.verify_counter")
     if counter is not None:  # write the last test's pending hits now (the wipe removes them) and restart its timer
         counter.flush(app.extensions["liang.db"].engine)
-    limiter.init_app(app)  # Flask-Limiter's on/off switch is process-wide: the last app built set it; reset it off
     return app
 
 

@@ -25,14 +25,14 @@ from verifier.complaints import views as complaints_views
 from verifier.config import ensure_secret_key, kek_path, load_config
 from verifier.console import views as console_views
 from verifier.embedding import views as embedding_views
-from verifier.extensions import babel, csrf, limiter, login_manager
+from verifier.extensions import babel, csrf
 from verifier.organisation import api as members_api
 from verifier.storage.db import Database
 from verifier.verification import api as verification_api
 from verifier.verification import documents as verification_documents
 from verifier.verification import home as verification_home
 from verifier.verification import views as verification_views
-from verifier.web import openapi, ops, ratelimit
+from verifier.web import openapi, ops, ratelimit, writelimits
 from verifier.web.errors import register_error_handlers
 from verifier.web.jsonsafe import SafeJSONProvider
 from verifier.web.requests import LiangRequest, refuse_oversized_body
@@ -89,12 +89,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         BABEL_DEFAULT_TIMEZONE="UTC",
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
         RATELIMIT_STORAGE_URI=settings.get("REDIS_URL") or "memory://",
-        RATELIMIT_HEADERS_ENABLED=True,
-        RATELIMIT_SWALLOW_ERRORS=True,  # a Redis outage must not take verification down
         # A hung Redis must cost a fraction of a second, not redis-py's default of seconds with retries.
         RATELIMIT_STORAGE_OPTIONS=redis_options() if settings.get("REDIS_URL") else {},
-        # Explicit: Flask-Limiter otherwise inherits "enabled" from the last app built in this
-        # process (the CLI's, with limits off), so `liang serve` workers ran without limits.
         RATELIMIT_ENABLED=True,
         JSON_SORT_KEYS=False,
     )
@@ -103,6 +99,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             if key in config:
                 app.config[key] = config[key]
     app.request_class = LiangRequest  # per-endpoint body limits (verifier/web/requests.py)
+    ops.install_request_ids(app)  # the first before-request hook: even a refused request gets an id
     app.before_request(refuse_oversized_body)  # ...enforced before any view, even one that ignores its body
     app.session_interface = LeanSessionInterface()
     app.json = SafeJSONProvider(app)  # a JSON nesting bomb is a 400, not a 500
@@ -123,10 +120,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=lambda: "UTC")
     csrf.init_app(app)
-    limiter.init_app(app)
     ratelimit.init_app(app)
-    login_manager.init_app(app)
-    init_auth(app)
+    writelimits.init_app(app)
+    init_auth(app)  # Flask-Login, and the hook that keeps its response hook from marking every answer
 
     register_error_handlers(app)
     app.teardown_appcontext(context.close_session)

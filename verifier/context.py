@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from contextlib import AbstractContextManager
 from typing import Any
 
 from flask import current_app, g, has_request_context, request
@@ -10,20 +12,48 @@ from sqlalchemy.orm import Session
 from signer.clock import Clock
 from signer.credentials import Issuer
 from signer.keys import KeyEncryptor, Keyring
+from verifier.accounts.actions import AccountActions
+from verifier.accounts.logins import LoginService
 from verifier.accounts.service import AccountService
 from verifier.audit.service import Actor, AuditLog
+from verifier.badges.actions import BadgeActions
+from verifier.badges.bulk import BulkImporter
+from verifier.badges.linkeddata import LinkedDataService
 from verifier.badges.operations import BadgeOperations
 from verifier.badges.service import BadgeService
+from verifier.badges.statuslists import signed_list
+from verifier.complaints.actions import ComplaintActions
+from verifier.complaints.service import ComplaintService
+from verifier.console.dashboard import DashboardService
+from verifier.keys.actions import KeyActions
 from verifier.keys.service import KeyService
+from verifier.organisation.actions import OrgActions
+from verifier.organisation.demo import DemoLoader
 from verifier.organisation.service import OrgService
 from verifier.storage.db import Database
 from verifier.storage.publicread import PublicBadge, PublicReader
 from verifier.storage.unit import UnitOfWork
+from verifier.verification.service import VerificationService
 
 
 def database() -> Database:
     """Return the app's database."""
     return current_app.extensions["liang.db"]  # type: ignore[no-any-return]
+
+
+def status_list(list_id: str) -> tuple[int, str] | None:
+    """Return a status list's version and signed credential as stored (no keys needed), or None."""
+    return signed_list(session(), list_id)
+
+
+def verification_service() -> VerificationService:
+    """Return the service that verifies presented credentials, images and QR pictures for this request."""
+    return VerificationService(public_badge, issuer=issuer(), keyring=keyring(), now=clock()())
+
+
+def dashboard_service() -> DashboardService:
+    """Return the console dashboard's service on this request's session."""
+    return DashboardService(session(), now=clock()(), timezone=current_app.config["TIMEZONE"])
 
 
 def reader() -> PublicReader:
@@ -59,7 +89,7 @@ def session() -> Session:
 
 
 def begin_write() -> Session:
-    """Return this request's session, started as a writer."""
+    """Return this request's session, started as a writer (for tests and maintenance; services use unit_of_work)."""
     sess = session()
     database().begin_write(sess)
     return sess
@@ -108,25 +138,78 @@ def unit_of_work() -> UnitOfWork:
     return UnitOfWork(database(), session())
 
 
-def badge_operations() -> BadgeOperations:
-    """Return the console's badge operations (one transaction each) on this request's session."""
-    from verifier.badges.bulk import BulkImporter
+def transaction() -> AbstractContextManager[Session]:
+    """Run a block as one write transaction on this request's session: commit, or roll back on any error.
 
-    sess, service = session(), badge_service()
+    The unit of work's write, for services that take a ``transaction`` callable.
+    """
+    return unit_of_work().write()
 
-    def importer() -> BulkImporter:
-        return BulkImporter(sess, issuer=issuer(), keyring=keyring(), clock=clock(),
-                            audit=AuditLog(sess, clock=clock()),
-                            status_ttl=int(current_app.config["STATUS_LIST_TTL"]),
-                            default_days=int(current_app.config["DEFAULT_VALID_DAYS"]))
 
-    return BadgeOperations(unit_of_work(), service=service, clock=clock(), importer=importer)
+def audit_log() -> AuditLog:
+    """Return the audit log on this request's session."""
+    return AuditLog(session(), clock=clock())
 
 
 def org_service() -> OrgService:
-    """Return the organisation service on this request's session; each change is its own transaction."""
-    sess = session()
-    return OrgService(sess, clock=clock(), audit=AuditLog(sess, clock=clock()), uow=unit_of_work())
+    """Return the organisation service on this request's session; its console changes are units of work."""
+    return OrgService(session(), clock=clock(), audit=audit_log(), uow=unit_of_work())
+
+
+def complaint_service() -> ComplaintService:
+    """Return a complaint service on this request's session."""
+    secret = str(current_app.config["SECRET_KEY"]).encode("utf-8")
+    return ComplaintService(session(), clock=clock(), audit=audit_log(),
+                            client_key=hashlib.sha256(b"liang.complaint-client\n" + secret).digest(),
+                            timezone=current_app.config["TIMEZONE"],
+                            burst_threshold=int(current_app.config.get("COMPLAINT_BURST_THRESHOLD", 20)))
+
+
+# -- the transactional entry points of views and commands (each method one unit of work) --------
+def account_actions() -> AccountActions:
+    """Return what the console and CLI do to accounts."""
+    return AccountActions(unit_of_work(), accounts=account_service(), audit=audit_log(), clock=clock(),
+                          logins=LoginService(session(), clock=clock(), audit=audit_log(),
+                                              password_cost=password_cost()))
+
+
+def badge_actions() -> BadgeActions:
+    """Return what the console, admin API, applicants and CLI do to badges."""
+    linked = LinkedDataService(session(), issuer=issuer(), keyring=_LazyKeyring(), clock=clock())  # type: ignore[arg-type]
+    return BadgeActions(unit_of_work(), badges=badge_service(), linked=linked)
+
+
+def badge_operations() -> BadgeOperations:
+    """Return the console's badge operations (one unit of work each) on this request's session."""
+    return BadgeOperations(unit_of_work(), service=badge_service(), clock=clock(), importer=bulk_importer)
+
+
+def bulk_importer(*, sign_workers: int = 0) -> BulkImporter:
+    """Return a bulk importer on this request's session (``sign_workers``: processes that sign; 0 in process)."""
+    return BulkImporter(session(), issuer=issuer(), keyring=keyring(), clock=clock(), audit=audit_log(),
+                        status_ttl=int(current_app.config["STATUS_LIST_TTL"]),
+                        default_days=int(current_app.config["DEFAULT_VALID_DAYS"]), sign_workers=sign_workers)
+
+
+def complaint_actions() -> ComplaintActions:
+    """Return what shoppers, administrators and the CLI do to complaints."""
+    return ComplaintActions(unit_of_work(), complaints=complaint_service(), badges=badge_service())
+
+
+def org_actions() -> OrgActions:
+    """Return what the console, documents and CLI do to and read from the organisation."""
+    return OrgActions(unit_of_work(), org=org_service())
+
+
+def demo_loader() -> DemoLoader:
+    """Return the loader of the demo organisation (``liang demo``)."""
+    return DemoLoader(unit_of_work(), org=org_service(), badges=badge_service(), accounts=account_service(),
+                      issuer=issuer(), clock=clock())
+
+
+def key_actions() -> KeyActions:
+    """Return what the CLI and the linked-data documents do with signing keys."""
+    return KeyActions(unit_of_work(), keys=key_service(), badges=badge_service(), audit=audit_log(), clock=clock())
 
 
 def account_service() -> AccountService:

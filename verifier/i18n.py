@@ -26,7 +26,7 @@ def _map(tag: str) -> str | None:
 
 def select_locale() -> str:
     """Return the locale for this request."""
-    cached = getattr(g, "_liang_locale", None)
+    cached = g.get("liang_locale")
     if cached:
         return str(cached)
     chosen = _map(request.args.get("lang", "")[:20]) if request else None
@@ -35,8 +35,8 @@ def select_locale() -> str:
             chosen = _map(tag)
             if chosen:
                 break
-    g._liang_locale = chosen or DEFAULT_LOCALE
-    return str(g._liang_locale)
+    g.liang_locale = chosen or DEFAULT_LOCALE
+    return str(g.liang_locale)
 
 
 def cli_locale() -> str:

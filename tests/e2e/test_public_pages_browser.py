@@ -170,6 +170,10 @@ class _Reader:
             self.problems.append(f"{name}: scrolls sideways on a phone")
         if page.locator("h1").count() < 1:
             self.problems.append(f"{name}: no <h1>")
+        # The three language links sit on one line (the English brand once pushed "EN" under the others).
+        tops = page.evaluate("[...document.querySelectorAll('header.site nav.lang a')].map(a => a.getBoundingClientRect().top)")
+        if len(set(tops)) > 1:
+            self.problems.append(f"{name}: the language switcher wraps onto {len(set(tops))} lines")
         csp = [c for c in self.console if "Content Security Policy" in c]
         if csp:
             self.problems.append(f"{name}: CSP errors {csp}")

@@ -38,7 +38,7 @@ def flood(request, app_config):
     yield state
     import redis
 
-    # Flask-Limiter keeps the first key prefix it saw for the process, so clean up by our own keys.
+    # Clean up by this test's own addresses and badges: workers share the Redis database.
     conn = redis.Redis.from_url(REDIS_URL)
     mine = [f"*/{state.net}.*/complaint-*", *(f"*badge:{b.replace('-', '')}/complaint-*" for b in state.badges)]
     for pattern in mine:

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
-from typing import Any, cast
+from typing import Any
 
-from flask import Flask, Response, g, request
-from flask.globals import request_ctx
-from flask_login import LoginManager, current_user
-from flask_login import utils as flask_login_utils
+from flask import Flask, g, request
+from flask_login import current_user
 
 from verifier import context
 from verifier.accounts.service import AccountService
 from verifier.audit.service import Actor
 from verifier.extensions import login_manager
 from verifier.storage.models import User
+from verifier.web.sessions import note_session_use
 
 
 @dataclass
@@ -98,38 +95,16 @@ def init_auth(app: Flask) -> None:
     """Configure Flask-Login for the console."""
     login_manager.session_protection = "strong"
     login_manager.login_view = "admin.login"
-    hooks = app.after_request_funcs.setdefault(None, [])
-    for index, hook in enumerate(hooks):
-        if getattr(hook, "__func__", None) is LoginManager._update_remember_cookie:
-            # The identity check proves this is Flask-Login's synchronous response hook.
-            hooks[index] = _only_when_session_used(cast("Callable[[Response], Response]", hook))
-    # Flask-Login's template context processor loads the user, reading the session, on every
-    # render: a rendered verify page said ``Vary: Cookie`` and the same page from the page
-    # cache did not. The proxy it exports loads the user only if a template uses it.
-    processors = app.template_context_processors.setdefault(None, [])
-    processors[:] = [_lazy_user if fn is flask_login_utils._user_context_processor else fn  # noqa: SLF001
-                     for fn in processors]
+    # Flask-Login's own template context processor loads the user, reading the session, on every
+    # render: a rendered verify page said ``Vary: Cookie`` and the same page from the page cache
+    # did not. Ours gives templates the proxy, which loads the user only if a template uses it.
+    login_manager.init_app(app, add_context_processor=False)
+    app.context_processor(_lazy_user)
+    # Flask-Login's remember-cookie hook reads the session on every response: note before it runs
+    # whether the request itself used the session (verifier/web/sessions.py decides on that).
+    app.after_request(note_session_use)
 
 
 def _lazy_user() -> dict[str, Any]:
     """Give templates ``current_user`` as Flask-Login's proxy: the session is read only if a template uses it."""
     return {"current_user": current_user}
-
-
-def _only_when_session_used(update: Callable[[Response], Response]) -> Callable[[Response], Response]:
-    """Run Flask-Login's remember-cookie hook only for requests that used the session.
-
-    The hook reads the session on every response, which marked every public answer
-    ``Vary: Cookie`` (spoiling shared caches for badge images, status lists and the widget)
-    and cost a cookie round trip on each verification. It has work to do only when this
-    request's code touched the session (login, logout); otherwise skipping it is exact.
-    """
-
-    @wraps(update)
-    def guarded(response: Response) -> Response:
-        opened = request_ctx._session  # noqa: SLF001 - read without marking the session accessed
-        if opened is None or not opened.accessed:
-            return response
-        return update(response)
-
-    return guarded

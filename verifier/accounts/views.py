@@ -9,17 +9,15 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
-from sqlalchemy import select
+from limits import RateLimitItem
 
 from verifier import context
 from verifier.accounts import guards
 from verifier.accounts.auth import principal_for
-from verifier.accounts.logins import LoginRefused, LoginService, new_totp_secret, totp_uri
-from verifier.accounts.service import AccountService
-from verifier.console.blueprint import audit_log, bp
-from verifier.extensions import limiter
-from verifier.storage.models import ApiToken, User
+from verifier.accounts.logins import LoginRefused, new_totp_secret, totp_uri
+from verifier.console.blueprint import bp
 from verifier.web.errors import ApiError
+from verifier.web.writelimits import WriteLimit, write_limit
 
 _logger = logging.getLogger(__name__)
 
@@ -30,13 +28,13 @@ def _login_limit() -> str:
     return str(current_app.config.get("LOGIN_RATE_LIMIT", "20 per minute;200 per hour"))
 
 
-def _login_breach(limit: Any) -> None:
-    _logger.warning("login rate limit hit by client %s (%s)", context.client_address(), limit.limit)
+def _login_breach(limit: RateLimitItem) -> None:
+    _logger.warning("login rate limit hit by client %s (%s)", context.client_address(), limit)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], on_breach=_login_breach,
-               error_message="登录尝试过于频繁，请一分钟后再试。")
+@write_limit(WriteLimit(_login_limit, methods=frozenset({"POST"}), on_breach=_login_breach,
+                        message="登录尝试过于频繁，请一分钟后再试。"))
 @guards.console(guards.PUBLIC)
 def login() -> Any:
     """Sign in with user name, password and (if enrolled) a TOTP code."""
@@ -45,20 +43,14 @@ def login() -> Any:
         return render_template("admin/login.html", next=nxt, error=None)
     from verifier.accounts import devices as login_devices
 
-    context.begin_write()
-    service = LoginService(context.session(), clock=context.clock(), audit=audit_log(),
-                           password_cost=context.password_cost())
-    name = request.form.get("username", "")
-    known = AccountService(context.session(), clock=context.clock()).by_username(name.strip()[:64])
     try:
-        user = service.attempt(name, request.form.get("password", ""), request.form.get("totp"),
-                               client=context.client_address(), trusted_device=login_devices.is_trusted(known))
+        user = context.account_actions().login(
+            request.form.get("username", ""), request.form.get("password", ""), request.form.get("totp"),
+            client=context.client_address(), trusted=login_devices.is_trusted)
     except LoginRefused:
-        context.session().commit()  # the failure count must stick
         # One answer for every refusal: unknown name, wrong password or code, account in back-off.
         message = _("用户名、密码或动态验证码不正确；多次失败后需稍候再试。")
         return render_template("admin/login.html", next=nxt, error=message), 401
-    context.session().commit()
     session.clear()  # a fresh session at login: nothing from before survives
     login_user(principal_for(user, via="session"))
     session.permanent = True
@@ -69,10 +61,7 @@ def login() -> Any:
 @guards.console(guards.SELF)
 def logout() -> ResponseReturnValue:
     """Sign out everywhere: the session nonce changes, so every copy of the cookie stops working."""
-    context.begin_write()
-    LoginService(context.session(), clock=context.clock(), audit=audit_log()).logout(guards.principal().user_id)
-    audit_log().append(guards.principal().actor(), "logout", target=guards.principal().username)
-    context.session().commit()
+    context.account_actions().logout(guards.principal().actor())
     logout_user()
     session.clear()
     return redirect(url_for("admin.login"))
@@ -83,17 +72,12 @@ def logout() -> ResponseReturnValue:
 def totp() -> Any:
     """Enrol a TOTP second factor for the signed-in account."""
     who = guards.principal()
-    user = context.session().get(User, who.user_id)
+    actions = context.account_actions()
+    user = actions.user(who.user_id)
     if request.method == "POST":
-        context.begin_write()
-        secret = session.get("totp_pending", "")
-        try:
-            LoginService(context.session(), clock=context.clock(), audit=audit_log()).enrol_totp(
-                who.user_id, secret, request.form.get("code", ""), actor=who.actor(),
-                password=request.form.get("password", ""), current_code=request.form.get("current_code"))
-        finally:
-            context.session().commit()  # a wrong password here counts towards back-off, as at login
-        user = context.session().get(User, who.user_id)
+        user = actions.enrol_totp(who.actor(), session.get("totp_pending", ""), request.form.get("code", ""),
+                                  password=request.form.get("password", ""),
+                                  current_code=request.form.get("current_code"))
         if user is None:  # deleted in the meantime
             raise ApiError(401, "unauthorized", _("请先登录。"))
         session.pop("totp_pending", None)
@@ -120,16 +104,12 @@ def tokens() -> Any:
     """List the signed-in user's API tokens; create one (shown once)."""
     who = guards.principal()
     shown = None
+    actions = context.account_actions()
     if request.method == "POST":
         guards.allow("token.write", branch_code=None)
-        context.begin_write()
         label = (request.form.get("label") or "").strip()[:100] or None
-        shown = context.account_service().issue_token(who.username, label=label)
-        audit_log().append(who.actor(), "token_create", target=who.username, branch_code=who.branch_code,
-                        after={"label": label})
-        context.session().commit()
-    rows = context.session().execute(
-        select(ApiToken).where(ApiToken.user_id == who.user_id).order_by(ApiToken.id.desc())).scalars().all()
+        shown = actions.issue_token(who.username, actor=who.actor(), label=label)
+    rows = actions.tokens_of(who.user_id)
     from verifier.accounts.auth import accounts
 
     response = Response(render_template("admin/tokens.html", tokens=rows, shown=shown,
@@ -142,12 +122,6 @@ def tokens() -> Any:
 @guards.console("token.write")
 def token_revoke(token_id: int) -> ResponseReturnValue:
     """Revoke one of the signed-in user's API tokens."""
-    who = guards.principal()
-    context.begin_write()
-    row = context.session().get(ApiToken, token_id)
-    if row is None or row.user_id != who.user_id:
+    if not context.account_actions().revoke_own_token(guards.principal().actor(), token_id):
         raise ApiError(404, "not_found", _("没有这个令牌。"))
-    context.account_service().revoke_token(token_id, at=context.clock()())
-    audit_log().append(who.actor(), "token_revoke", target=f"token:{token_id}", branch_code=who.branch_code)
-    context.session().commit()
     return redirect(url_for("admin.tokens"))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from signer.clock import Clock, isoformat_z
@@ -166,6 +166,13 @@ class AuditLog:
         if head is not None and (head.seq != expected_seq - 1 or head.hash != prev):
             problems.append(f"the log ends at event {expected_seq - 1} but {head.seq} were written")
         return problems
+
+    def count(self, *, branch_code: str | None = None) -> int:
+        """Return how many events there are (within ``branch_code``, if given)."""
+        query = select(func.count()).select_from(AuditEvent)
+        if branch_code is not None:
+            query = query.where(AuditEvent.branch_code == branch_code)
+        return int(self._session.execute(query).scalar_one())
 
     def recent(self, *, page: int = 1, per_page: int = 50, branch_code: str | None = None,
                where: AuditQuery | None = None) -> list[AuditEvent]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, request
@@ -10,7 +11,7 @@ from signer.errors import InvalidInput
 from verifier import context
 from verifier.accounts import guards
 from verifier.accounts.policy import branch_scope
-from verifier.audit.service import AuditLog
+from verifier.badges.actions import CHANGES
 from verifier.badges.service import IssueRequest, status_json
 from verifier.extensions import csrf
 from verifier.storage.models import Badge
@@ -61,17 +62,7 @@ def _status(badge: Badge) -> dict[str, Any]:
     return status_json(badge, issuer=context.issuer(), now=context.clock()())
 
 
-def _badge_for(action: str, raw_id: str) -> Badge:
-    """Load a badge (as a writer if ``action`` writes) and check the policy against its branch."""
-    if not action.endswith(".read"):
-        context.begin_write()
-    badge = context.badge_service().get(raw_id)
-    guards.allow(action, branch_code=badge.branch.code)
-    return badge
-
-
 def _done(badge: Badge, status: int = 200) -> Response:
-    context.session().commit()
     response = jsonify(_status(badge))
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"
@@ -99,13 +90,11 @@ def issue() -> Response:
     if member_ref is not None and not isinstance(member_ref, str):
         raise InvalidInput("member_ref must be text (the committee's member number)", field="member_ref",
                            kind="not_text")
-    guards.allow("badge.issue", branch_code=branch)
-    context.begin_write()
-    badge = context.badge_service().issue(
+    badge = context.badge_actions().issue(
         IssueRequest(data.get("holder"), data.get("shop_name"), data.get("shop_url"),  # type: ignore[arg-type]
                      data.get("platform"), branch, _days(data.get("valid_days")),  # type: ignore[arg-type]
                      tuple(hosts) if hosts else None, confirm, member, member_ref),
-        actor=guards.principal().actor())
+        actor=guards.principal().actor(), allow=guards.allow)
     return _done(badge, 201)
 
 
@@ -123,7 +112,7 @@ def badges() -> Response:
     status = request.args.get("status")
     if status is not None and status not in STATUS_FILTERS:  # an empty ?status= is refused too
         raise ApiError(400, "invalid_request", f"status must be one of {', '.join(STATUS_FILTERS)}")
-    rows, total = context.badge_service().search(branch=scope, status=status,
+    rows, total = context.badge_actions().search(branch=scope, status=status,
                                                  q=request.args.get("q") or None, page=page, per_page=per_page)
     response = jsonify({"items": [_status(b) for b in rows], "page": page, "per_page": per_page, "total": total})
     response.headers["Cache-Control"] = "no-store"
@@ -134,52 +123,34 @@ def badges() -> Response:
 @guards.api("badge.read")
 def badge(badge_id: str) -> Response:
     """Return one badge's JSON status (any state, pending included)."""
-    row = _badge_for("badge.read", badge_id)
-    response = jsonify(_status(row))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _done(context.badge_actions().get(badge_id, allow=guards.allow))
 
 
-@bp.post("/badges/<badge_id>/revoke")
-@guards.api("badge.revoke")
-def revoke(badge_id: str) -> Response:
-    """Revoke a badge for good: ``{"reason", "note"?}``."""
-    data = json_body()
-    row = _badge_for("badge.revoke", badge_id)
-    row = context.badge_service().revoke(row.id, actor=guards.principal().actor(),
-                                         reason=data.get("reason"), note=data.get("note"))  # type: ignore[arg-type]
-    return _done(row)
+def _change(name: str) -> Callable[[str], Response]:
+    """Return the view of one lifecycle change (``suspend``, ``reinstate``, ``revoke``, ``renew``)."""
+
+    @guards.api(f"badge.{name}")
+    def change(badge_id: str) -> Response:
+        data = json_body() if name == "revoke" else _optional_body()  # a revocation needs its reason
+        params: dict[str, Any] = {"note": data.get("note")}
+        if name == "revoke":
+            params["reason"] = data.get("reason")
+        elif name == "renew":
+            params = {"valid_days": _days(data.get("valid_days"))}
+        return _done(context.badge_actions().change(name, badge_id, actor=guards.principal().actor(),
+                                                    allow=guards.allow, **params))
+
+    change.__name__ = change.__qualname__ = name
+    change.__doc__ = _CHANGE_DOCS[name]
+    return change
 
 
-@bp.post("/badges/<badge_id>/suspend")
-@guards.api("badge.suspend")
-def suspend(badge_id: str) -> Response:
-    """Suspend a badge: ``{"note"?}``."""
-    data = _optional_body()
-    row = _badge_for("badge.suspend", badge_id)
-    row = context.badge_service().suspend(row.id, actor=guards.principal().actor(), note=data.get("note"))
-    return _done(row)
-
-
-@bp.post("/badges/<badge_id>/reinstate")
-@guards.api("badge.reinstate")
-def reinstate(badge_id: str) -> Response:
-    """Lift a suspension: ``{"note"?}``."""
-    data = _optional_body()
-    row = _badge_for("badge.reinstate", badge_id)
-    row = context.badge_service().reinstate(row.id, actor=guards.principal().actor(), note=data.get("note"))
-    return _done(row)
-
-
-@bp.post("/badges/<badge_id>/renew")
-@guards.api("badge.renew")
-def renew(badge_id: str) -> Response:
-    """Extend a badge's validity: ``{"valid_days"?}``."""
-    data = _optional_body()
-    row = _badge_for("badge.renew", badge_id)
-    row = context.badge_service().renew(row.id, actor=guards.principal().actor(),
-                                        valid_days=_days(data.get("valid_days")))
-    return _done(row)
+_CHANGE_DOCS = {"revoke": 'Revoke a badge for good: ``{"reason", "note"?}``.',
+                "suspend": 'Suspend a badge: ``{"note"?}``.',
+                "reinstate": 'Lift a suspension: ``{"note"?}``.',
+                "renew": 'Extend a badge\'s validity: ``{"valid_days"?}``.'}
+for _name in CHANGES:
+    bp.add_url_rule(f"/badges/<badge_id>/{_name}", endpoint=_name, view_func=_change(_name), methods=["POST"])
 
 
 def event_json(event: Any) -> dict[str, Any]:
@@ -196,24 +167,13 @@ def event_json(event: Any) -> dict[str, Any]:
 def audit() -> Response:
     """Return audit events, newest first (branch administrators: their branch's)."""
     page, per_page = page_args()
-    log = AuditLog(context.session(), clock=context.clock())
     scope = branch_scope(guards.principal())
+    log = context.audit_log()
     events = log.recent(page=page, per_page=per_page, branch_code=scope)
     response = jsonify({"items": [event_json(e) for e in events], "page": page, "per_page": per_page,
-                        "total": _count_events(scope)})
+                        "total": log.count(branch_code=scope)})
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _count_events(branch_code: str | None) -> int:
-    from sqlalchemy import func, select
-
-    from verifier.storage.models import AuditEvent
-
-    query = select(func.count()).select_from(AuditEvent)
-    if branch_code is not None:
-        query = query.where(AuditEvent.branch_code == branch_code)
-    return int(context.session().execute(query).scalar_one())
 
 
 # -- OpenAPI ----------------------------------------------------------------------------------

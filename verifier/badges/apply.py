@@ -7,16 +7,14 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
 
 from signer.ids import format_badge_id
-from signer.lifecycle import State
 from verifier import context
 from verifier.badges.service import PLATFORMS, IssueRequest
-from verifier.extensions import limiter
 from verifier.organisation.service import MAX_CONTACT
 from verifier.storage.models import Branch
 from verifier.web.errors import ApiError
+from verifier.web.writelimits import WriteLimit, write_limit
 
 # Writes data: public-only (read-only) nodes do not take applications.
 PRIVATE = True
@@ -44,11 +42,11 @@ def _apply_limit() -> str:
 
 
 def _branch_choices() -> list[Branch]:
-    return list(context.session().execute(select(Branch).order_by(Branch.code)).scalars())
+    return context.org_actions().branches()
 
 
 @bp.route("/apply", methods=["GET", "POST"])
-@limiter.limit(_apply_limit, methods=["POST"])
+@write_limit(WriteLimit(_apply_limit, methods=frozenset({"POST"})))
 def apply() -> Any:
     """Show the form; on POST record a pending application and give the signed status link."""
     if request.method == "GET":
@@ -57,12 +55,10 @@ def apply() -> Any:
     contact = (form.get("contact") or "").strip()
     if not contact or len(contact) > MAX_CONTACT:
         raise ApiError(400, "invalid_request", _("请填写联系方式（最多 200 字）。"))
-    context.begin_write()
-    badge = context.badge_service().issue(
+    badge = context.badge_actions().apply(
         IssueRequest(form.get("holder", ""), form.get("shop_name", ""), form.get("shop_url", ""),
                      form.get("platform", ""), form.get("branch", "")),
-        actor=context.public_actor(), state=State.PENDING, contact=contact)
-    context.session().commit()
+        actor=context.public_actor(), contact=contact)
     link = context.issuer().public_url + url_for("apply.status", token=status_token(badge.id))
     response = Response(render_template("apply/submitted.html", link=link), status=201)
     response.headers["Cache-Control"] = "no-store"

@@ -123,6 +123,15 @@ class StatusListService:
         return sign_list_credential(payload, kid_url=self._issuer.kid_url(kid), private_key=private)
 
 
+def signed_list(session: Session, list_id: str) -> tuple[int, str] | None:
+    """Return a status list's version and signed credential (JWS), or None if it has none."""
+    row = session.execute(select(StatusList.version, StatusList.credential)
+                          .where(StatusList.id == list_id)).one_or_none()
+    if row is None or not row.credential:
+        return None
+    return int(row.version), str(row.credential)
+
+
 class _TakenProbe:
     """A container that asks the database whether an index is used."""
 

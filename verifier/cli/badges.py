@@ -12,8 +12,9 @@ from signer.clock import isoformat_z
 from signer.ids import format_badge_id
 from signer.lifecycle import REVOCATION_REASONS
 from verifier import context
+from verifier.badges.actions import allow_all
 from verifier.badges.service import PLATFORMS, IssueRequest, status_json
-from verifier.cli.common import app_context, cli_actor, writing
+from verifier.cli.common import app_context, cli_actor
 from verifier.cli.imports import badge_import
 
 
@@ -38,6 +39,10 @@ def _print_status(body: dict[str, Any], as_json: bool) -> None:
     click.echo(f"  verify:  {body['verify_url']}")
 
 
+def _change(name: str, badge_id: str, **params: Any) -> Any:
+    return context.badge_actions().change(name, badge_id, actor=cli_actor(), allow=allow_all, **params)
+
+
 def _status_of(badge_row: Any) -> dict[str, Any]:
     return status_json(badge_row, issuer=context.issuer(), now=context.clock()())
 
@@ -59,11 +64,11 @@ def badge_issue(holder: str, shop_name: str, shop_url: str, platform: str, branc
                 valid_days: int | None, hosts: tuple[str, ...], confirm_foreign_hosts: bool, member_ref: str | None,
                 as_json: bool) -> None:
     """Issue a signed badge for a member's shop (without --member-ref, to a new member)."""
-    with writing():
-        row = context.badge_service().issue(
+    with app_context():
+        row = context.badge_actions().issue(
             IssueRequest(holder, shop_name, shop_url, platform, branch_code, valid_days, hosts or None,
                          confirm_foreign_hosts, member_ref=member_ref),
-            actor=cli_actor())
+            actor=cli_actor(), allow=allow_all)
         body = _status_of(row)
     _print_status(body, as_json)
 
@@ -74,7 +79,7 @@ def badge_issue(holder: str, shop_name: str, shop_url: str, platform: str, branc
 def badge_show(badge_id: str, as_json: bool) -> None:
     """Show a badge's current status."""
     with app_context():
-        body = _status_of(context.badge_service().get(badge_id))
+        body = _status_of(context.badge_actions().get(badge_id, allow=allow_all))
     _print_status(body, as_json)
 
 
@@ -84,8 +89,8 @@ def badge_show(badge_id: str, as_json: bool) -> None:
 @click.option("--note", default=None, help="Private note (never public).")
 def badge_revoke(badge_id: str, reason: str, note: str | None) -> None:
     """Revoke a badge for good."""
-    with writing():
-        row = context.badge_service().revoke(badge_id, actor=cli_actor(), reason=reason, note=note)
+    with app_context():
+        row = _change("revoke", badge_id, reason=reason, note=note)
         shown = format_badge_id(row.id)
     click.echo(f"{shown} revoked ({reason})")
 
@@ -95,8 +100,8 @@ def badge_revoke(badge_id: str, reason: str, note: str | None) -> None:
 @click.option("--note", default=None)
 def badge_suspend(badge_id: str, note: str | None) -> None:
     """Suspend a badge (reversible)."""
-    with writing():
-        row = context.badge_service().suspend(badge_id, actor=cli_actor(), note=note)
+    with app_context():
+        row = _change("suspend", badge_id, note=note)
         shown = format_badge_id(row.id)
     click.echo(f"{shown} suspended")
 
@@ -106,8 +111,8 @@ def badge_suspend(badge_id: str, note: str | None) -> None:
 @click.option("--note", default=None)
 def badge_reinstate(badge_id: str, note: str | None) -> None:
     """Lift a suspension."""
-    with writing():
-        row = context.badge_service().reinstate(badge_id, actor=cli_actor(), note=note)
+    with app_context():
+        row = _change("reinstate", badge_id, note=note)
         shown = format_badge_id(row.id)
     click.echo(f"{shown} reinstated")
 
@@ -117,8 +122,8 @@ def badge_reinstate(badge_id: str, note: str | None) -> None:
 @click.option("--valid-days", type=int, default=None)
 def badge_renew(badge_id: str, valid_days: int | None) -> None:
     """Extend a badge's validity; its id stays."""
-    with writing():
-        row = context.badge_service().renew(badge_id, actor=cli_actor(), valid_days=valid_days)
+    with app_context():
+        row = _change("renew", badge_id, valid_days=valid_days)
         shown, until = format_badge_id(row.id), isoformat_z(row.valid_until)
     click.echo(f"{shown} renewed until {until}")
 
@@ -153,7 +158,7 @@ def badge_export(fmt: str) -> None:
 def badge_expiring(days: int, as_json: bool) -> None:
     """List live badges that expire within --days."""
     with app_context():
-        bodies = [_status_of(b) for b in context.badge_service().expiring(days=days)]
+        bodies = [_status_of(b) for b in context.badge_actions().expiring(days=days)]
     if as_json:
         click.echo(json.dumps(bodies, ensure_ascii=False, indent=2))
         return
@@ -167,13 +172,10 @@ def badge_expiring(days: int, as_json: bool) -> None:
 @badge.command("backfill-ld")
 def badge_backfill_ld() -> None:
     """Create the JSON-LD form (credential.json) of every badge signed before it existed or bulk-imported."""
-    from verifier.badges.linkeddata import LinkedDataService
-
     total = 0
     while True:  # one transaction per batch: a long backfill never holds every row at once
-        with writing():
-            done = LinkedDataService(context.session(), issuer=context.issuer(), keyring=context.keyring(),
-                                     clock=context.clock()).backfill(limit=200)
+        with app_context():
+            done = context.badge_actions().backfill_linked_data(limit=200)
         total += done
         if done == 0:
             break

@@ -1,4 +1,9 @@
-"""What every ``liang`` command shares: the one-line error, the app, the writer transaction, the actor."""
+"""What every ``liang`` command shares: the one-line error, the app context, the actor.
+
+Commands build their services with the same factories as requests (:mod:`verifier.context`)
+inside the app context and call one service method each; the services open and commit the
+transactions, so no command holds one of its own.
+"""
 
 from __future__ import annotations
 
@@ -52,15 +57,6 @@ def app_context(**overrides: Any) -> Iterator[Flask]:
 def words(text: Any) -> str:
     """Return ``text`` on one line (a message never breaks the one-line error)."""
     return " ".join(str(text).split())
-
-
-@contextmanager
-def writing(**overrides: Any) -> Iterator[Flask]:
-    """Yield inside an app context whose session is a writer; commit at the end."""
-    with app_context(**overrides) as app:
-        context.begin_write()
-        yield app
-        context.session().commit()
 
 
 def cli_actor() -> Actor:

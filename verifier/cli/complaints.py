@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from verifier.cli.common import cli_actor, ensure_schema, writing
+from verifier import context
+from verifier.cli.common import app_context, cli_actor, ensure_schema
 
 
 @click.group("complaints")
@@ -17,11 +18,9 @@ def complaints() -> None:
               help="Retention period in days (default LIANG_COMPLAINT_RETENTION_DAYS, 365).")
 def purge(days: int | None) -> None:
     """Remove shoppers' contact, order number and evidence from complaints closed past the retention period."""
-    from verifier.complaints.views import complaint_service
-
-    with writing() as app:
+    with app_context() as app:
         ensure_schema()
         retention = int(app.config["COMPLAINT_RETENTION_DAYS"]) if days is None else days
-        counts = complaint_service().purge(retention_days=retention, actor=cli_actor())
+        counts = context.complaint_actions().purge(retention_days=retention, actor=cli_actor())
     click.echo(f"purged personal data of {counts['complaints']} complaint(s) closed more than {retention} day(s) ago; "
                f"removed {counts['evidence']} evidence image(s)")

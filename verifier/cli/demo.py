@@ -1,92 +1,20 @@
-"""A demo organisation: the committee's 8 branches, groups, members and badges in every state."""
+"""What ``liang demo`` prints and keeps: the report of the demo organisation (loaded by organisation/demo.py)."""
 
 from __future__ import annotations
 
 import os
-import secrets
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
-from signer.ids import format_badge_id
-from signer.lifecycle import State
 from verifier import context
-from verifier.audit.service import Actor, AuditLog
-from verifier.badges.service import IssueRequest
-from verifier.organisation.service import OrgService
-from verifier.storage.models import Badge, Branch
+from verifier.organisation.demo import BADGES, BRANCHES, DEMO_ACTOR, GROUPS
 
-DEMO_ACTOR = Actor(name="demo", role="system", client="cli")
-
-BRANCHES = [
-    ("YW01", "电商园区第一支部"), ("YW02", "国际商贸城支部"), ("YW03", "青岩刘村网商支部"),
-    ("YW04", "直播电商支部"), ("YW05", "跨境电商支部"), ("YW06", "物流快递支部"),
-    ("YW07", "北苑街道网商支部"), ("YW08", "稠城街道网商支部"),
-]
-GROUPS = [
-    ("T-JEWEL", "饰品行业党小组", "trade"), ("T-DAILY", "日用百货党小组", "trade"),
-    ("T-TOYS", "玩具行业党小组", "trade"), ("A-QYL", "青岩刘片区党小组", "area"),
-    ("A-MALL", "商贸城片区党小组", "area"),
-]
-# (holder, shop, url, platform, branch, groups, state)
-BADGES = [
-    ("王建国", "建国饰品旗舰店", "https://jianguo.taobao.com", "taobao", "YW01", ("T-JEWEL",), "valid"),
-    ("李秀英", "秀英家居日用", "https://xiuying.tmall.com", "tmall", "YW02", ("T-DAILY", "A-MALL"), "valid"),
-    ("张伟", "伟哥玩具批发", "https://zhangwei-toys.1688.com", "1688", "YW03", ("T-TOYS", "A-QYL"), "suspended"),
-    ("刘洋", "洋洋直播好物", "https://liuyang.taobao.com", "taobao", "YW04", (), "revoked"),
-    ("陈静", "静心小百货", "https://chenjing.pinduoduo.com", "pinduoduo", "YW01", ("T-DAILY",), "expired"),
-    ("杨帆", "扬帆跨境", "https://yangfan-export.example.com", "independent", "YW05", (), "not_yet_valid"),
-    ("赵磊", "磊磊快递包装", "https://zhaolei.jd.com", "jd", "YW06", (), "valid"),
-    ("黄敏", "敏敏发饰", "https://huangmin.taobao.com", "taobao", "YW07", ("T-JEWEL", "A-QYL"), "pending"),
-]
+__all__ = ["BADGES", "BRANCHES", "DEMO_ACTOR", "GROUPS", "load_demo", "report_text", "write_report"]
 
 
 def load_demo(*, public_url: str) -> dict[str, Any]:
-    """Create the demo data once (idempotent) and (re)set the demo admin's password."""
-    session = context.session()
-    audit = AuditLog(session, clock=context.clock())
-    org = OrgService(session, clock=context.clock(), audit=audit)
-    badges = context.badge_service()
-    now = context.clock()()
-    if session.execute(select(Branch).where(Branch.code == "YW01")).scalar_one_or_none() is None:
-        for code, name in BRANCHES:
-            org.add_branch(code, name, actor=DEMO_ACTOR)
-        for code, name, kind in GROUPS:
-            org.add_group(code, name, kind, actor=DEMO_ACTOR)
-        for holder, shop, url, platform, branch, groups, state in BADGES:
-            member = org.add_member(holder, branch, actor=DEMO_ACTOR, groups=groups,
-                                    contact="138" + "".join(secrets.choice("0123456789") for _ in range(8)))
-            del member
-            req = IssueRequest(holder, shop, url, platform, branch)
-            if state == "pending":
-                badges.issue(req, actor=DEMO_ACTOR, state=State.PENDING)
-                continue
-            valid_from = {"expired": now - timedelta(days=400), "not_yet_valid": now + timedelta(days=7)}.get(state)
-            badge = badges.issue(req, actor=DEMO_ACTOR, valid_from=valid_from)
-            if state == "suspended":
-                badges.suspend(badge.id, actor=DEMO_ACTOR, note="演示：投诉处理中")
-            elif state == "revoked":
-                badges.revoke(badge.id, actor=DEMO_ACTOR, reason="misconduct", note="演示：私密备注，不公开")
-    accounts = context.account_service()
-    password = "-".join(secrets.token_urlsafe(6) for _ in range(3))
-    user = accounts.by_username("admin")
-    if user is None:
-        accounts.create("admin", password, role="committee")
-    else:
-        accounts.set_password(user, password)
-    rows = session.execute(select(Badge).where(Badge.state != "pending")).scalars()
-    from verifier.badges.service import status_json
-
-    listed = []
-    checked = context.clock()()  # after issuing: "now" from the start would predate the new badges
-    for row in rows:
-        body = status_json(row, issuer=context.issuer(), now=checked)
-        listed.append((body["status"], body["verify_url"]))
-    listed.sort()
-    return {"username": "admin", "password": password, "admin_url": f"{public_url}/admin/",
-            "badges": listed, "first_id": format_badge_id(listed[0][1].rsplit("/", 1)[1]) if listed else None}
+    """Create the demo data once (idempotent) and (re)set the demo admin's password; return the report."""
+    return context.demo_loader().load(public_url=public_url)
 
 
 def report_text(report: dict[str, Any], *, public_url: str) -> str:

@@ -8,25 +8,18 @@ from pathlib import Path
 import click
 
 from verifier import context
-from verifier.cli.common import CliError, cli_actor, writing
+from verifier.cli.common import CliError, app_context, cli_actor
 
 
-def _importer():  # type: ignore[no-untyped-def]
+def _sign_workers() -> int:
     from flask import current_app
 
     from signer.batch import default_workers
-    from verifier.audit.service import AuditLog
-    from verifier.badges.bulk import BulkImporter
 
-    sess = context.session()
     # The command line signs large imports in worker processes; the web console signs in
     # process (a request worker should not start processes of its own).
     workers = current_app.config["IMPORT_SIGN_WORKERS"]
-    return BulkImporter(sess, issuer=context.issuer(), keyring=context.keyring(), clock=context.clock(),
-                        audit=AuditLog(sess, clock=context.clock()),
-                        status_ttl=int(current_app.config["STATUS_LIST_TTL"]),
-                        default_days=int(current_app.config["DEFAULT_VALID_DAYS"]),
-                        sign_workers=default_workers() if workers is None else int(workers))
+    return default_workers() if workers is None else int(workers)
 
 
 @click.command("import")
@@ -42,17 +35,16 @@ def badge_import(csv_file: Path, dry_run: bool) -> None:
     except UnicodeDecodeError as exc:
         raise CliError(f"{csv_file}: not UTF-8 text") from exc
     rows, parse_errors = parse_csv(text)
-    with writing():
-        importer = _importer()
+    with app_context():
+        importer = context.bulk_importer(sign_workers=_sign_workers())
         with click.progressbar(length=len(rows), label="importing", file=sys.stderr,
                                show_pos=True) as bar:
-            report = importer.run(rows, actor=cli_actor(), dry_run=dry_run, progress=bar.update,
-                                  parse_errors=parse_errors)
-        if not report.ok:
+            report = context.badge_actions().import_rows(importer, rows, actor=cli_actor(), dry_run=dry_run,
+                                                         progress=bar.update, parse_errors=parse_errors)
+        if not report.ok:  # said inside the app: the words are in the shell's language
             for error in report.errors:
                 line = row_words(error.line, error.field, row_message(error))
                 click.echo(f"liang: {csv_file.name}: {line}", err=True)
-            context.session().rollback()
             raise CliError(f"{len({e.line for e in report.errors})} row(s) rejected; nothing was imported")
     if dry_run:
         click.echo(f"{report.rows} row(s) checked, all good; nothing imported (dry run)")

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy import select
 
 from signer.clock import isoformat_z
-from signer.keys import COMPROMISED
 from verifier import context
-from verifier.audit.service import AuditLog
-from verifier.cli.common import app_context, cli_actor, writing
+from verifier.cli.common import app_context, cli_actor
 
 
 # -- keys and audit ---------------------------------------------------------------------------
@@ -21,12 +18,10 @@ def keys() -> None:
 @keys.command("list")
 def keys_list() -> None:
     """List signing keys and whether they are published."""
-    from verifier.keys.service import in_use_kids
-
     with app_context():
-        ring = context.keyring()
-        published = {r.kid for r in ring.published(in_use=in_use_kids(context.session(), now=context.clock()()))}
-        for r in ring.records:
+        actions = context.key_actions()
+        published = {r.kid for r in actions.published()}
+        for r in actions.records():
             click.echo(f"{r.kid}\t{r.status}\t{isoformat_z(r.created_at)}\t"
                        f"{'published' if r.kid in published else 'unpublished'}")
 
@@ -34,10 +29,8 @@ def keys_list() -> None:
 @keys.command("rotate")
 def keys_rotate() -> None:
     """Create a new signing key; the old one stays published while live badges use it."""
-    with writing():
-        record = context.key_service().rotate()
-        AuditLog(context.session(), clock=context.clock()).append(cli_actor(), "key_rotate", target=record.kid)
-        context.badge_service().status_lists.resign_all()
+    with app_context():
+        record = context.key_actions().rotate(actor=cli_actor())
     click.echo(f"new signing key {record.kid}")
 
 
@@ -45,20 +38,9 @@ def keys_rotate() -> None:
 @click.argument("kid")
 def keys_retire(kid: str) -> None:
     """Withdraw a compromised key at once and re-sign what it signed with a fresh key."""
-    from verifier.storage.models import Badge
-
-    with writing():
-        service = context.key_service()
-        service.retire_compromised(kid)
-        AuditLog(context.session(), clock=context.clock()).append(
-            cli_actor(), "key_retire", target=kid, after={"status": COMPROMISED})
-        badges = context.badge_service()
-        affected = list(context.session().execute(
-            select(Badge.id).where(Badge.kid == kid, Badge.state.in_(("active", "suspended")))).scalars())
-        for badge_id in affected:
-            badges.resign(badge_id, actor=cli_actor())
-        badges.status_lists.resign_all()
-    click.echo(f"withdrew key {kid}; re-signed {len(affected)} badge(s)")
+    with app_context():
+        affected = context.key_actions().retire(kid, actor=cli_actor())
+    click.echo(f"withdrew key {kid}; re-signed {affected} badge(s)")
 
 
 @click.group()
@@ -72,7 +54,7 @@ def audit_verify() -> None:
     from verifier.audit.consistency import check_consistency
 
     with app_context():
-        log = AuditLog(context.session(), clock=context.clock())
+        log = context.audit_log()
         problems = log.verify_chain()
         head = log.recent(page=1, per_page=1)
         disagreements = check_consistency(context.session())

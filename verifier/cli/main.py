@@ -12,9 +12,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from signer.errors import BadgeError
 from verifier import context
-from verifier.audit.service import AuditLog
 from verifier.cli import admin, badges, complaints, keys
-from verifier.cli.common import CliError, app_context, cli_actor, ensure_schema, writing
+from verifier.cli.common import CliError, app_context, cli_actor, ensure_schema
 from verifier.config import ConfigError
 
 
@@ -41,11 +40,7 @@ def _init() -> str | None:
         upgrade(context.database().engine)
         if app.config["PUBLIC_ONLY"]:
             return None
-        context.begin_write()
-        record = context.key_service().ensure_key()
-        if record is not None:
-            AuditLog(context.session(), clock=context.clock()).append(cli_actor(), "key_create", target=record.kid)
-        context.session().commit()
+        record = context.key_actions().ensure_key(actor=cli_actor())
         return record.kid if record else None
 
 
@@ -83,7 +78,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - compared, not bound
         os.environ["LIANG_PUBLIC_URL"] = f"http://{shown}:{port}"
     _init()
-    with writing() as app:
+    with app_context() as app:
         report = load_demo(public_url=app.config["PUBLIC_URL"])
         saved = Path(app.config["INSTANCE_DIR"]) / "demo.txt"
         text = report_text(report, public_url=app.config["PUBLIC_URL"])

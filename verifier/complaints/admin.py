@@ -31,9 +31,10 @@ from signer.errors import IllegalTransition, InvalidInput
 from verifier import context
 from verifier.accounts import guards
 from verifier.accounts.policy import branch_scope, decide, require
-from verifier.complaints.service import STATES, ComplaintNotFound, admin_json
+from verifier.complaints.actions import Allow
+from verifier.complaints.service import STATES, ComplaintService, admin_json
 from verifier.extensions import csrf
-from verifier.storage.models import Branch, Complaint, ComplaintEvidence
+from verifier.storage.models import Complaint
 from verifier.web.errors import ApiError
 
 _logger = logging.getLogger(__name__)
@@ -49,10 +50,17 @@ _PER_PAGE = 50
 _MAX_PAGE = 100_000
 
 
-def _service() -> Any:
-    from verifier.complaints.views import complaint_service
+def _service() -> ComplaintService:
+    return context.complaint_service()
 
-    return complaint_service()
+
+def _allow(principal: object) -> Allow:
+    """Return the policy check for ``principal`` (messages for machines: this module serves both)."""
+
+    def allow(action: str, *, branch_code: str | None) -> None:
+        require(principal, action, branch_code=branch_code)
+
+    return allow
 
 
 def may_see_personal_data(principal: object, complaint: Complaint) -> bool:
@@ -60,12 +68,9 @@ def may_see_personal_data(principal: object, complaint: Complaint) -> bool:
     return decide(principal, "complaint.write", branch_code=complaint.branch.code).allowed
 
 
-def _load(principal: object, number: str, *, write: bool = False) -> Complaint:
-    """Return the complaint if ``principal`` may read (or write) it; other branches get 403."""
-    service = _service()
-    complaint = service.by_tracking_number(number, for_update=write)
-    require(principal, "complaint.write" if write else "complaint.read", branch_code=complaint.branch.code)
-    return complaint
+def _load(principal: object, number: str) -> Complaint:
+    """Return the complaint if ``principal`` may read it; other branches get 403."""
+    return context.complaint_actions().get(number, allow=_allow(principal))
 
 
 def _page() -> int:
@@ -98,26 +103,14 @@ def _json(principal: object, complaint: Complaint) -> dict[str, Any]:
 
 
 def _change_state(principal: Any, number: str, data: Any) -> Complaint:
-    complaint = _load(principal, number, write=True)
-    status = data.get("status")
-    if not isinstance(status, str):
-        raise ApiError(400, "invalid_request", f"status must be one of {', '.join(STATES)}")
-    _service().change_state(complaint, status=status, reply=data.get("reply"), note=data.get("note"),
-                            actor=principal.actor())
-    context.session().commit()
-    return complaint
+    return context.complaint_actions().change_state(number, status=data.get("status"), reply=data.get("reply"),
+                                                    note=data.get("note"), actor=principal.actor(),
+                                                    allow=_allow(principal))
 
 
 def _suspend_badge(principal: Any, number: str) -> Complaint:
     """Suspend the complaint's badge while it is investigated; the audit links both ways."""
-    complaint = _load(principal, number, write=True)
-    badges = context.badge_service()
-    badge = badges.get(complaint.badge_id)
-    require(principal, "badge.suspend", branch_code=badge.branch.code)
-    badges.suspend(badge.id, actor=principal.actor(), note=f"complaint {complaint.tracking_number}")
-    _service().record_badge_suspension(complaint, actor=principal.actor())
-    context.session().commit()
-    return complaint
+    return context.complaint_actions().suspend_badge(number, actor=principal.actor(), allow=_allow(principal))
 
 
 # -- console ----------------------------------------------------------------------------------
@@ -135,9 +128,9 @@ def queue() -> Response:
     status, branch = _queue_filters(principal)
     page = _page()
     service = _service()
-    items, total = service.queue(branch_code=branch, status=status, page=page, per_page=_PER_PAGE)
-    branches = [] if branch_scope(principal) else list(
-        context.session().query(Branch).order_by(Branch.code))
+    items, total = context.complaint_actions().queue(branch_code=branch, status=status, page=page,
+                                                     per_page=_PER_PAGE)
+    branches = [] if branch_scope(principal) else context.org_actions().branches()
     from verifier.complaints.bursts import is_held
     from verifier.complaints.views import category_names, state_names
 
@@ -200,14 +193,11 @@ def change_status(number: str) -> Response:
     if not form.validate():
         return _detail_page(complaint, form, status=400)
     try:
-        context.begin_write()
         complaint = _change_state(principal, number, request.form)
-    except InvalidInput as exc:
-        context.session().rollback()
+    except InvalidInput as exc:  # the unit of work rolled back: nothing changed
         refuse(form, exc)
         return _detail_page(_load(principal, number), form, status=400)
     except IllegalTransition as exc:
-        context.session().rollback()
         form.form_errors.append(transition_message(exc))
         return _detail_page(_load(principal, number), form, status=409)
     return redirect(url_for("complaints_admin.detail", number=complaint.tracking_number), code=303)  # type: ignore[return-value]
@@ -218,7 +208,6 @@ def change_status(number: str) -> Response:
 def suspend_badge(number: str) -> Response:
     """One click: suspend the badge while the complaint is investigated."""
     principal = guards.principal()
-    context.begin_write()
     complaint = _suspend_badge(principal, number)
     return redirect(url_for("complaints_admin.detail", number=complaint.tracking_number), code=303)  # type: ignore[return-value]
 
@@ -231,9 +220,7 @@ def evidence(number: str, evidence_id: int) -> Response:
     complaint = _load(principal, number)
     if not may_see_personal_data(principal, complaint):
         raise ApiError(403, "forbidden", "evidence is personal data: only the handling branch and the committee")
-    item = context.session().get(ComplaintEvidence, evidence_id)
-    if item is None or item.complaint_id != complaint.id:
-        raise ComplaintNotFound("no such evidence")
+    item = context.complaint_actions().evidence(complaint, evidence_id)
     response = make_response(item.data)
     response.mimetype = item.content_type
     response.headers["Cache-Control"] = "private, no-store"
@@ -260,7 +247,8 @@ def api_list() -> Response:
         raise ApiError(400, "invalid_request", f"status must be one of {', '.join(STATES)} or open")
     status, branch = _queue_filters(principal)
     page = _page()
-    items, total = _service().queue(branch_code=branch, status=status, page=page, per_page=_PER_PAGE)
+    items, total = context.complaint_actions().queue(branch_code=branch, status=status, page=page,
+                                                     per_page=_PER_PAGE)
     return _api_json({"items": [_json(principal, c) for c in items], "page": page, "per_page": _PER_PAGE,
                       "total": total})
 
@@ -281,7 +269,6 @@ def api_status(number: str) -> Response:
 
     principal = guards.principal()
     data = json_body()
-    context.begin_write()
     complaint = _change_state(principal, number, data)
     return _api_json(_json(principal, complaint))
 
@@ -291,7 +278,6 @@ def api_status(number: str) -> Response:
 def api_suspend_badge(number: str) -> Response:
     """Suspend the complaint's badge while it is investigated → the complaint."""
     principal = guards.principal()
-    context.begin_write()
     complaint = _suspend_badge(principal, number)
     return _api_json(_json(principal, complaint))
 

@@ -5,7 +5,6 @@ The administrators' side is :mod:`verifier.complaints.admin` (not registered on 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,7 +16,7 @@ from itsdangerous import BadData, URLSafeSerializer
 from signer.errors import InvalidImage, InvalidInput, MalformedId
 from signer.ids import format_badge_id, parse_badge_id
 from verifier import context
-from verifier.audit.service import Actor, AuditLog
+from verifier.audit.service import Actor
 from verifier.complaints.service import (
     CATEGORIES,
     MAX_DESCRIPTION,
@@ -27,11 +26,12 @@ from verifier.complaints.service import (
     ComplaintNotFound,
     ComplaintService,
 )
-from verifier.extensions import client_key, csrf, limiter
+from verifier.extensions import client_key, csrf
 from verifier.i18n import with_lang
 from verifier.storage.models import Badge, Complaint
 from verifier.web.errors import ApiError
 from verifier.web.openapi import BADGE_ID_PATTERN, EVIDENCE_MEDIA_TYPES
+from verifier.web.writelimits import WriteLimit, write_limit
 
 _logger = logging.getLogger(__name__)
 
@@ -45,13 +45,8 @@ HONEYPOT = "website"
 
 # -- plumbing shared with the console ---------------------------------------------------------
 def complaint_service() -> ComplaintService:
-    """Return a complaint service on this request's session."""
-    sess = context.session()
-    secret = str(current_app.config["SECRET_KEY"]).encode("utf-8")
-    return ComplaintService(sess, clock=context.clock(), audit=AuditLog(sess, clock=context.clock()),
-                            client_key=hashlib.sha256(b"liang.complaint-client\n" + secret).digest(),
-                            timezone=current_app.config["TIMEZONE"],
-                            burst_threshold=int(current_app.config.get("COMPLAINT_BURST_THRESHOLD", 20)))
+    """Return a complaint service on this request's session (built by :func:`verifier.context.complaint_service`)."""
+    return context.complaint_service()
 
 
 def _serializer() -> URLSafeSerializer:
@@ -109,11 +104,11 @@ def _limit_message() -> str:
     return _("投诉提交过于频繁，请稍后再试。如情况紧急，可拨打 12315 或登录全国12315平台。")
 
 
-# Shared scopes: the form and the JSON twin draw from the same allowance.
-_per_client = limiter.shared_limit(_client_limit, scope="complaint-client", methods=["POST"],
-                                   error_message=_limit_message)
-_per_badge = limiter.shared_limit(_badge_limit, scope="complaint-badge", key_func=_badge_key, methods=["POST"],
-                                  error_message=_limit_message)
+# Shared scopes: the form and the JSON twin draw from the same allowance. Counted per badge
+# first, then per client (a refusal per badge leaves the client's allowance alone).
+_per_client = WriteLimit(_client_limit, scope="complaint-client", methods=frozenset({"POST"}), message=_limit_message)
+_per_badge = WriteLimit(_badge_limit, scope="complaint-badge", key=_badge_key, methods=frozenset({"POST"}),
+                        message=_limit_message)
 
 
 # -- cross-site writes -------------------------------------------------------------------------
@@ -159,7 +154,6 @@ def _refuse_cross_site() -> None:
         raise refusal
 
 
-@limiter.request_filter
 def _refused_writes_are_not_counted() -> bool:
     """Keep refused cross-site writes off the rate limits: a foreign page must not spend its
     visitors' complaint allowance (nor a badge's) by making them post."""
@@ -231,8 +225,7 @@ def _render_form(badge: Badge, *, values: dict[str, Any] | None = None, error: s
 
 
 @bp.route("/v/<raw_id>/complain", methods=["GET", "POST"])
-@_per_client
-@_per_badge
+@write_limit(_per_badge, _per_client, skip_when=_refused_writes_are_not_counted)
 def complain(raw_id: str) -> Response:
     """Show the complaint form (GET) or file a complaint (POST)."""
     badge = context.badge_service().get_public(raw_id)
@@ -249,11 +242,9 @@ def complain(raw_id: str) -> Response:
         if exc.status != 413:
             raise
         # A photo over 5 MB: the complaint comes back as typed (a file input cannot be refilled).
-        context.session().rollback()
         return _render_form(badge, values=values, field="evidence", status=413, error=_(
             "图片太大：每张证据图片不能超过 5 MB。您填写的内容已保留，请重新选择较小的图片，或不附图片提交。"))
     except (InvalidInput, InvalidImage) as exc:
-        context.session().rollback()
         field = exc.field if isinstance(exc, InvalidInput) else "evidence"
         message = _field_messages().get(field or "", exc.message)
         if isinstance(exc, InvalidImage):
@@ -267,9 +258,7 @@ def _file(badge: Any, form: Any) -> Any:
     """File (or merge) a complaint in its own transaction and count it once committed."""
     from verifier.web import metrics
 
-    context.begin_write()
-    filing = complaint_service().file(badge, form, client=context.client_address(), actor=_shopper())
-    context.session().commit()
+    filing = context.complaint_actions().file(badge, form, client=context.client_address(), actor=_shopper())
     if not filing.merged:
         metrics.count_complaint()
     return filing
@@ -277,8 +266,7 @@ def _file(badge: Any, form: Any) -> Any:
 
 @bp.post("/api/v1/badges/<raw_id>/complaints")
 @csrf.exempt
-@_per_client
-@_per_badge
+@write_limit(_per_badge, _per_client, skip_when=_refused_writes_are_not_counted)
 def complain_api(raw_id: str) -> Response:
     """File a complaint from a platform or mini-program (JSON, or multipart with evidence)."""
     _refuse_cross_site()
@@ -294,7 +282,7 @@ def complain_api(raw_id: str) -> Response:
 
 
 @bp.get("/c/<token>")
-@limiter.limit(lambda: str(current_app.config.get("VERIFY_RATE_LIMIT", "300 per minute")))
+@write_limit(WriteLimit(lambda: str(current_app.config.get("VERIFY_RATE_LIMIT", "300 per minute"))))
 def track(token: str) -> Response:
     """Show a complaint's state, timeline and public reply to whoever holds the link."""
     try:

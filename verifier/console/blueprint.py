@@ -30,16 +30,18 @@ _logger = logging.getLogger(__name__)
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 ACTIONS = ("suspend", "reinstate", "renew", "revoke")
+__all__ = ["ACTIONS", "PER_PAGE", "audit_log", "badge_for", "bp", "member_for", "org_service", "page_arg",
+           "require_confirmation", "visible_branches"]
 
 
 # -- helpers ----------------------------------------------------------------------------------
 def audit_log() -> AuditLog:
-    """Return the audit log on this request's session."""
-    return AuditLog(context.session(), clock=context.clock())
+    """Return the audit log on this request's session (the factory is :func:`verifier.context.audit_log`)."""
+    return context.audit_log()
 
 
 def org_service() -> OrgService:
-    """Return the organisation service on this request's session (each change its own transaction)."""
+    """Return the organisation service on this request's session (built by :mod:`verifier.context`)."""
     return context.org_service()
 
 
@@ -59,7 +61,7 @@ def require_confirmation() -> None:
 
 def visible_branches() -> list[Branch]:
     """Return the branches the signed-in administrator may see."""
-    return org_service().branches(scope=branch_scope(guards.principal()))
+    return context.org_actions().branches(scope=branch_scope(guards.principal()))
 
 
 def badge_for(action: str, raw_id: str) -> Badge:

@@ -21,7 +21,7 @@ from verifier.audit import views as audit_views
 from verifier.badges import views as badges_views
 from verifier.console import charts
 from verifier.console.blueprint import bp
-from verifier.console.dashboard import STATES, DashboardService
+from verifier.console.dashboard import STATES
 from verifier.organisation import views as organisation_views
 from verifier.verification.counts import VerificationCounter
 
@@ -71,8 +71,7 @@ def dashboard() -> str:
     counter = current_app.extensions.get("liang.verify_counter")
     if counter is not None and counter.flush(context.database().engine):
         context.session().rollback()  # end the read snapshot taken before the flush, so the new counts show
-    board = DashboardService(context.session(), now=context.clock()(),
-                             timezone=current_app.config["TIMEZONE"]).build(branch=scope)
+    board = context.dashboard_service().build(branch=scope)
     names = dict(board.branches)
     state_bars, state_h = charts.stacked_rows([(names[c], board.by_state[c]) for c in names])
     adoption_bars, adoption_h = charts.ratio_rows([(names[c], *board.adoption[c]) for c in names])

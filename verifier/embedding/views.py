@@ -22,7 +22,6 @@ from signer.qr import qr_png, qr_svg
 from verifier import context
 from verifier.badges.platforms import platform_name
 from verifier.badges.service import status_json
-from verifier.extensions import limiter
 from verifier.storage.publicread import PublicBadge
 from verifier.verification.views import conditional
 from verifier.web.cache import (
@@ -37,6 +36,7 @@ from verifier.web.cache import (
 from verifier.web.errors import ApiError
 from verifier.web.openapi import BADGE_ID_PATTERN
 from verifier.web.ratelimit import read_limit, unlimited
+from verifier.web.writelimits import WriteLimit, write_limit
 from widget.snippets import image_link_snippet, widget_snippet
 
 _logger = logging.getLogger(__name__)
@@ -234,7 +234,7 @@ def _upload_error(exc: InvalidImage | ApiError) -> tuple[str, int]:
 
 
 @bp.route("/verify", methods=["GET", "POST"])
-@limiter.limit(_upload_limit, methods=["POST"])
+@write_limit(WriteLimit(_upload_limit, methods=frozenset({"POST"})))
 def verify_picture() -> Response:
     """Let a shopper upload a photo, screenshot or badge image and show the answer (no JS needed)."""
     result: dict[str, Any] | None = None

@@ -30,9 +30,8 @@ def json_body() -> dict[str, Any]:
 
 
 def verification_service() -> VerificationService:
-    """Return a verification service for this request."""
-    return VerificationService(context.public_badge, issuer=context.issuer(), keyring=context.keyring(),
-                               now=context.clock()())
+    """Return a verification service for this request (built by :func:`verifier.context.verification_service`)."""
+    return context.verification_service()
 
 
 @bp.get("/badges/<raw_id>")

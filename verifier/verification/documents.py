@@ -12,15 +12,11 @@ import json
 from typing import Any
 
 from flask import Blueprint, Flask, Response, render_template, request
-from sqlalchemy import select
 
 from signer import dataintegrity
 from signer.credentials import OB_CONTEXT, VC_CONTEXT, achievement
 from signer.keys import KeyRecord
 from verifier import context
-from verifier.badges.linkeddata import LinkedDataService
-from verifier.keys.service import in_use_kids
-from verifier.storage.models import Branch
 from verifier.verification.views import etagged
 from verifier.web.errors import ApiError
 from verifier.web.ratelimit import read_limit, unlimited
@@ -52,8 +48,7 @@ def _wants_html() -> bool:
 def _published_key(kid: str) -> KeyRecord:
     if not 0 < len(kid) <= 64 or not set(kid) <= _KEY_ID_CHARS:
         raise ApiError(404, "not_found", "no such key")
-    ring = context.keyring()
-    for record in ring.published(in_use=in_use_kids(context.session(), now=context.clock()())):
+    for record in context.key_actions().published():
         if record.kid == kid:
             return record
     raise ApiError(404, "not_found", "no such key")
@@ -63,14 +58,7 @@ def _published_key(kid: str) -> KeyRecord:
 @read_limit("VERIFY_RATE_LIMIT", "300 per minute")
 def credential_json(raw_id: str) -> Response:
     """Serve the credential as JSON-LD with its Data Integrity proof (created on first use if missing)."""
-    session = context.session()
-    service = LinkedDataService(session, issuer=context.issuer(), keyring=context.keyring(), clock=context.clock())
-    text = service.for_badge(raw_id, create=False)
-    if text is None:  # signed before this form existed, or bulk-imported: create and keep it
-        session.rollback()
-        context.begin_write()
-        text = service.for_badge(raw_id, create=True)
-        session.commit()
+    text = context.badge_actions().linked_data(raw_id)
     response = Response(text, mimetype=dataintegrity.MEDIA_TYPE)
     return etagged(response, cache_control="no-cache, max-age=0, must-revalidate")
 
@@ -102,8 +90,7 @@ def product_context() -> Response:
 def issuer_profile() -> Response:
     """Serve the issuer's Profile, which lists the keys that may sign for it (a controller document)."""
     issuer = context.issuer()
-    ring = context.keyring()
-    published = ring.published(in_use=in_use_kids(context.session(), now=context.clock()()))
+    published = context.key_actions().published()
     document = {
         "@context": [VC_CONTEXT, OB_CONTEXT, issuer.context_url],
         **issuer.profile(),
@@ -133,7 +120,7 @@ def branch_profile(code: str) -> Response:
     """Serve a branch's Profile (the ``source`` of the badges it vouches for)."""
     if len(code) > 32:
         raise ApiError(404, "not_found", "no such branch")
-    branch = context.session().execute(select(Branch).where(Branch.code == code)).scalar_one_or_none()
+    branch = context.org_actions().branch(code)
     if branch is None:
         raise ApiError(404, "not_found", "no such branch")
     issuer = context.issuer()

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, make_response, render_template, request
 from flask_babel import get_locale
-from sqlalchemy import select
 
 from signer.lifecycle import REVOCATION_REASONS
 from verifier import context
@@ -18,7 +17,6 @@ from verifier.badges.platforms import PLATFORM_NAMES, platform_name  # noqa: F40
 from verifier.badges.service import status_json
 from verifier.i18n import with_lang
 from verifier.keys.service import in_use_kids
-from verifier.storage.models import StatusList
 from verifier.storage.publicread import PublicBadge
 from verifier.web.cache import RenderCache
 from verifier.web.errors import ApiError
@@ -117,12 +115,11 @@ def status_list(list_id: str) -> Response:
     cache: dict[str, tuple[int, bytes, str]] = current_app.extensions.setdefault("liang.status_cache", {})
     cached = cache.get(list_id)
     if cached is None or cached[0] != version:
-        row = context.session().execute(select(StatusList.version, StatusList.credential)
-                              .where(StatusList.id == list_id)).one_or_none()
-        if row is None or not row.credential:
+        signed = context.status_list(list_id)
+        if signed is None:
             raise ApiError(404, "not_found", "no such status list")
-        data = row.credential.encode("ascii")
-        cached = (row.version, data, hashlib.sha256(data).hexdigest()[:32])
+        data = signed[1].encode("ascii")
+        cached = (signed[0], data, hashlib.sha256(data).hexdigest()[:32])
         if len(cache) > 4096:  # bounded: lists are few, ids in requests are not
             cache.clear()
         cache[list_id] = cached

@@ -22,7 +22,7 @@ from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import NotFound
 
 from verifier.config import ConfigError
-from verifier.extensions import csrf, limiter
+from verifier.extensions import csrf
 from verifier.web import metrics
 
 PRIVATE = False
@@ -175,6 +175,15 @@ def metrics_endpoint() -> Response:
     return response
 
 
+def install_request_ids(app: Flask) -> None:
+    """Give every request its id and start time; call before any other before-request hook is registered.
+
+    Flask runs before-request hooks in the order they were registered, so a request refused by
+    another hook (an oversized body, a CSRF failure, a rate limit) still gets an id.
+    """
+    app.before_request(_before)
+
+
 def register(app: Flask) -> None:
     """Install logging, request ids, the access log and /metrics on ``app``."""
     fmt = str(app.config.get("LOG_FORMAT") or "json")
@@ -186,9 +195,7 @@ def register(app: Flask) -> None:
     if not app.testing:  # under pytest the capture owns stderr; tests use the formatters directly
         configure_logging(fmt)
     metrics.install_session_hooks()
-    # First, so that even a request refused by another hook gets an id.
-    app.before_request_funcs.setdefault(None, []).insert(0, _before)
     app.after_request(_after)
     app.teardown_request(_teardown)
-    view = limiter.exempt(csrf.exempt(metrics_endpoint))
+    view = csrf.exempt(metrics_endpoint)
     app.add_url_rule("/metrics", endpoint="ops.metrics_endpoint", view_func=view, methods=["GET"])

@@ -1,12 +1,13 @@
-"""Per-client rate limits for the verification read path, straight on the ``limits`` library.
+"""Per-client rate limits, owned: fixed windows on the ``limits`` library's public storage and strategy API.
 
-Flask-Limiter (which is built on ``limits``) keeps the write paths (login, complaints,
-applications, uploads). Its per-request bookkeeping, though, runs on every request and
-cost more than the whole badge look-up (profiled: about a quarter of a verification's
-time), so the endpoints a shopper's scan hits are limited here instead: one counter
-increment per request in the same storage (memory, or the shared Redis of a
-many-instance deployment), the same fixed-window strategy and key prefix, and the same
-429 answer with ``Retry-After``. Flask-Limiter skips these endpoints entirely.
+Every limit of the service is counted by these counters: the verification read path here
+(``read_limit``: one counter increment per request, in the same storage — memory, or the
+shared Redis of a many-instance deployment — answering 429 with ``Retry-After``), the write
+paths in ``web/writelimits.py``. Flask-Limiter used to count the write paths; its
+per-request hook ran on every request and cost more than the whole badge look-up
+(profiled: about a quarter of a verification's time). It offered no public way to stay off
+the read path that skipped that cost (its request filter still left about 20 µs a request),
+so it was dropped (docs/architecture.md, "Libraries").
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ import threading
 import time
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
-from flask import Flask, current_app, request
-from flask_limiter import Limiter
-from limits import RateLimitItem, parse
+from flask import Flask, current_app
+from limits import RateLimitItem, parse, parse_many
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
@@ -31,6 +31,7 @@ _logger = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: Set on every public view whose limit was decided here (``read_limit`` or ``unlimited``).
 _MARK = "_liang_read_limited"
 _EXTENSION = "liang.read_limits"
 
@@ -51,6 +52,11 @@ class MemoryWindows:
 
     def hit(self, item: RateLimitItem, *identifiers: str) -> tuple[bool, float]:
         """Count one hit; return (allowed, the time the window resets)."""
+        count, reset = self.count(item, *identifiers)
+        return count <= item.amount, reset
+
+    def count(self, item: RateLimitItem, *identifiers: str) -> tuple[int, float]:
+        """Count one hit; return (the hits in this window, the time the window resets)."""
         period = item.get_expiry()
         now = self._clock()
         window = int(now // period)
@@ -64,7 +70,7 @@ class MemoryWindows:
                     del self._counts[k]
             count = self._counts.get(key, 0) + 1
             self._counts[key] = count
-        return count <= item.amount, float((window + 1) * period)
+        return count, float((window + 1) * period)
 
     def __len__(self) -> int:
         with self._lock:
@@ -87,6 +93,7 @@ class ReadLimits:
             storage_from_string(storage_uri, **(options or {})))
         self._prefix = prefix
         self._parsed: dict[str, RateLimitItem] = {}
+        self._parsed_many: dict[str, tuple[RateLimitItem, ...]] = {}
         self._cooldown = cooldown
         self._clock = clock
         self._open_until = 0.0  # the breaker: limits skipped until this monotonic time
@@ -99,6 +106,30 @@ class ReadLimits:
         if found is None:
             found = self._parsed[text] = parse(text)
         return found
+
+    def items(self, text: str) -> tuple[RateLimitItem, ...]:
+        """Return the parsed limits of ``text`` ("20 per minute;200 per hour"), parsed once per distinct string."""
+        found = self._parsed_many.get(text)
+        if found is None:
+            found = self._parsed_many[text] = tuple(parse_many(text))
+        return found
+
+    def count(self, item: RateLimitItem, *identifiers: str) -> tuple[bool, int, float] | None:
+        """Count one request; return (allowed, remaining, window reset time), None while the storage is out."""
+        if self._memory is not None:
+            count, reset = self._memory.count(item, self._prefix, *identifiers)
+            return count <= item.amount, max(0, item.amount - count), reset
+        strategy = self._strategy
+        if strategy is None or self._clock() < self._open_until:
+            return None
+        try:
+            allowed = strategy.hit(item, self._prefix, *identifiers)
+            stats = strategy.get_window_stats(item, self._prefix, *identifiers)
+        except Exception:  # noqa: BLE001 - a storage outage must not take the service down
+            self._trip()
+            return None
+        self._closed()
+        return allowed, stats.remaining, stats.reset_time
 
     @property
     def open(self) -> bool:
@@ -145,10 +176,7 @@ class ReadLimits:
 
 
 def init_app(app: Flask) -> None:
-    """Create the app's counters (when rate limiting is on) and keep Flask-Limiter off our endpoints.
-
-    Call after ``limiter.init_app(app)``.
-    """
+    """Create the app's counters (when rate limiting is on)."""
     if app.config.get("RATELIMIT_ENABLED", True):
         prefix = str(app.config.get("RATELIMIT_KEY_PREFIX") or "liang")
         app.extensions[_EXTENSION] = ReadLimits(
@@ -157,32 +185,11 @@ def init_app(app: Flask) -> None:
             cooldown=float(app.config.get("RATELIMIT_BREAKER_SECONDS", 30)))
     else:
         app.extensions.pop(_EXTENSION, None)
-    hooks = app.before_request_funcs.setdefault(None, [])
-    for index, hook in enumerate(hooks):
-        if getattr(hook, "__func__", None) is Limiter._check_request_limit:
-            # The identity check proves this is Flask-Limiter's synchronous check, not any before-request hook.
-            hooks[index] = _skip_ours(cast("Callable[[], None]", hook))
 
 
-def _skip_ours(check: Callable[[], None]) -> Callable[[], None]:
-    """Wrap Flask-Limiter's per-request check so that it does not run for our endpoints.
-
-    (Flask-Limiter's request filters run only after its own bookkeeping, which was the cost
-    to avoid.)
-    """
-
-    @wraps(check)
-    def guarded() -> None:
-        if not _is_ours():
-            check()
-
-    return guarded
-
-
-def _is_ours() -> bool:
-    """Return whether this request's view is limited here (Flask-Limiter must leave it alone)."""
-    view = current_app.view_functions.get(request.endpoint or "")
-    return view is not None and getattr(view, _MARK, False)
+def counters() -> ReadLimits | None:
+    """Return this app's counters (None when rate limiting is off)."""
+    return current_app.extensions.get(_EXTENSION)  # type: ignore[no-any-return]
 
 
 def charge(config_key: str, default: str, *, scope: str) -> None:
@@ -222,6 +229,6 @@ def read_limit(config_key: str, default: str) -> Callable[[F], F]:
 
 
 def unlimited(view: F) -> F:
-    """Mark a public view that no rate limit applies to (Flask-Limiter skips it too)."""
+    """Mark a public view that no rate limit applies to, on purpose (the mark says it was decided)."""
     setattr(view, _MARK, True)
     return view

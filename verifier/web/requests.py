@@ -23,21 +23,25 @@ _LIMITS = {"complaints.complain": COMPLAINT_FORM_MAX_BYTES}
 class LiangRequest(Request):
     """Flask's request with a larger body limit on the endpoints named in ``_LIMITS``, a small one on the admin API."""
 
+    #: A limit set on this request by code (``request.max_content_length = n``): it wins over ours.
+    _explicit_limit: int | None = None
+
     @property
     def max_content_length(self) -> int | None:  # type: ignore[override]
         """Return the body limit of this request's endpoint (the app's limit elsewhere)."""
-        if self._max_content_length is None:
-            if self.path.startswith(ADMIN_API_PREFIX):
-                return ADMIN_API_MAX_BYTES
-            if self.method == "POST":
-                limit = _LIMITS.get(self.endpoint or "")
-                if limit is not None:
-                    return limit
+        if self._explicit_limit is not None:
+            return self._explicit_limit
+        if self.path.startswith(ADMIN_API_PREFIX):
+            return ADMIN_API_MAX_BYTES
+        if self.method == "POST":
+            limit = _LIMITS.get(self.endpoint or "")
+            if limit is not None:
+                return limit
         return super().max_content_length
 
     @max_content_length.setter
     def max_content_length(self, value: int | None) -> None:
-        self._max_content_length = value
+        self._explicit_limit = value
 
 
 def refuse_oversized_body() -> None:

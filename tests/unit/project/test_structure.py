@@ -126,16 +126,7 @@ def test_graph_sees_the_real_edges():
     assert "signer.errors" in graph["verifier.web.errors"]
 
 
-#: Over the limit on purpose for now, and only these: the images and interop branches rewrite
-#: them in parallel, so they are split when those land. Strict: once split, this entry must go.
-_SPLIT_AFTER_MERGE = {"signer.credentials", "signer.images", "verifier.verification.client"}
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="split after the images/interop merges"))
-    if n in _SPLIT_AFTER_MERGE else n
-    for n in sorted(n for n, p in _modules().items() if "migrations" not in p.parts)
-])
+@pytest.mark.parametrize("name", sorted(n for n, p in _modules().items() if "migrations" not in p.parts))
 def test_module_is_at_most_400_lines(name):
     path = _modules()[name]
     lines = len(path.read_text(encoding="utf-8").splitlines())

@@ -270,14 +270,14 @@ def test_encoded_and_signed_credential_is_the_one_sign_jws_makes(issuer, key):
 
 
 def test_encoder_falls_back_to_the_reference_when_its_template_disagrees(monkeypatch, caplog):
-    from signer import credentials
+    from signer.credentials import encoder
 
-    original = credentials.build_credential
+    original = encoder.build_credential
 
     def lowercasing(claims, **kwargs):  # a change the template cannot follow: it depends on the value
         return original(replace(claims, shop_url=claims.shop_url.lower()), **kwargs)
 
-    monkeypatch.setattr(credentials, "build_credential", lowercasing)
+    monkeypatch.setattr(encoder, "build_credential", lowercasing)
     encoder = CredentialEncoder(ISSUER)
     assert "disagrees with build_credential" in caplog.text
     claims = _claims(shop_url="https://X.example/A")

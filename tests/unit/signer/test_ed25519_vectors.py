@@ -1,6 +1,6 @@
 """Ed25519 known-answer tests through the primitive our JWS verification really runs.
 
-``signer.keys.verify_signature`` is what ``signer.credentials.verify_jws``
+``signer.keys.verify_signature`` is what ``signer.credentials.verify.verify_jws``
 calls for every credential and status list, so checking it against the RFC
 8032 / SUPERCOP vectors (shipped by ``cryptography-vectors``) and Wycheproof
 tests the code path production uses.
@@ -88,7 +88,7 @@ def test_public_key_of_wrong_length_is_refused(public):
 def test_verify_jws_uses_verify_signature(monkeypatch):
     # guard: if verify_jws stopped calling the primitive, these vectors would test dead code
     calls = []
-    monkeypatch.setattr(credentials, "verify_signature", lambda *a: calls.append(a))
+    monkeypatch.setattr(credentials.verify, "verify_signature", lambda *a: calls.append(a))
     private = Ed25519PrivateKey.generate()
     issuer = credentials.Issuer(public_url="https://example.test")
     token = credentials.sign_jws({"a": 1}, kid_url=issuer.kid_url("k1"), private_key=private)

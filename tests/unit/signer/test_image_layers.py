@@ -11,7 +11,6 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from signer import images
 from signer.baking import extract_png, extract_svg
 from signer.errors import InvalidRenderRequest
 from signer.images import (
@@ -21,9 +20,13 @@ from signer.images import (
     compose_svg,
     draw_static_png,
     draw_static_svg,
+    fonts,
+    layout,
+    png,
     render_badge_png,
     render_badge_svg,
     static_layer_key,
+    svg,
 )
 from tests.unit.signer.test_images import FACE, JWS
 
@@ -174,11 +177,11 @@ def test_concurrent_first_renders_on_a_fresh_font() -> None:
     # Issue 14 item 13: fresh workers answered 500 on their first concurrent renders (KeyError
     # in fontTools' lazily decompiled hmtx of one shared TTFont). Forget every cached font and
     # drawing, then render from many threads at once.
-    for value in vars(images).values():
-        if callable(getattr(value, "cache_clear", None)):
-            value.cache_clear()
-    if hasattr(images, "_local"):
-        images._local = threading.local()
+    for module in (fonts, layout, png, svg):
+        for value in vars(module).values():
+            if callable(getattr(value, "cache_clear", None)):
+                value.cache_clear()
+    fonts._local = threading.local()
     threads = 16
     barrier = threading.Barrier(threads)
     errors: list[BaseException] = []

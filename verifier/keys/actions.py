@@ -1,0 +1,67 @@
+"""What the CLI and the public documents do with signing keys, each write one unit of work.
+
+Rotating or withdrawing a key changes what badges and status lists are signed with, so the
+key change, the audit record and the re-signing commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from signer.clock import Clock
+from signer.keys import COMPROMISED, KeyRecord
+from verifier.audit.service import Actor, AuditLog
+from verifier.badges.service import BadgeService
+from verifier.keys.service import KeyService, in_use_kids
+from verifier.storage.models import Badge
+from verifier.storage.unit import UnitOfWork
+
+
+class KeyActions:
+    """List, create, rotate and withdraw signing keys."""
+
+    def __init__(self, uow: UnitOfWork, *, keys: KeyService, badges: BadgeService, audit: AuditLog,
+                 clock: Clock) -> None:
+        self._uow = uow
+        self._session = uow.session
+        self._keys = keys
+        self._badges = badges
+        self._audit = audit
+        self._clock = clock
+
+    def records(self) -> list[KeyRecord]:
+        """Return every key record, oldest first."""
+        return list(self._keys.keyring().records)
+
+    def published(self) -> list[KeyRecord]:
+        """Return the keys published now: active ones, and retired ones a live badge still uses."""
+        ring = self._keys.keyring()
+        return list(ring.published(in_use=in_use_kids(self._session, now=self._clock())))
+
+    def ensure_key(self, *, actor: Actor) -> KeyRecord | None:
+        """Create a first signing key if there is no active one (audited); return it, or None if present."""
+        with self._uow.write():
+            record = self._keys.ensure_key()
+            if record is not None:
+                self._audit.append(actor, "key_create", target=record.kid)
+            return record
+
+    def rotate(self, *, actor: Actor) -> KeyRecord:
+        """Create a new signing key; the old one stays published while live badges use it."""
+        with self._uow.write():
+            record = self._keys.rotate()
+            self._audit.append(actor, "key_rotate", target=record.kid)
+            self._badges.status_lists.resign_all()
+            return record
+
+    def retire(self, kid: str, *, actor: Actor) -> int:
+        """Withdraw a compromised key at once, re-sign what it signed; return how many badges were re-signed."""
+        with self._uow.write():
+            self._keys.retire_compromised(kid)
+            self._audit.append(actor, "key_retire", target=kid, after={"status": COMPROMISED})
+            affected = list(self._session.execute(
+                select(Badge.id).where(Badge.kid == kid, Badge.state.in_(("active", "suspended")))).scalars())
+            for badge_id in affected:
+                self._badges.resign(badge_id, actor=actor)
+            self._badges.status_lists.resign_all()
+            return len(affected)
