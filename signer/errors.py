@@ -43,10 +43,12 @@ class IllegalTransition(BadgeError):
 
     code = "illegal_transition"
 
-    def __init__(self, message: str, *, state: str, action: str) -> None:
+    def __init__(self, message: str, *, state: str, action: str, subject: str = "badge") -> None:
         super().__init__(message)
         self.state = state
         self.action = action
+        #: What refused to move: ``badge`` or ``complaint`` (whose action is the state asked for).
+        self.subject = subject
 
 
 class InvalidCredential(BadgeError):
@@ -101,16 +103,25 @@ class InvalidInput(BadgeError):
     code = "invalid_request"
 
     def __init__(self, message: str, *, field: str | None = None, kind: str = "invalid",
-                 limit: int | None = None) -> None:
+                 limit: int | None = None, params: dict[str, str | int] | None = None) -> None:
         super().__init__(message)
         self.field = field
         #: What is wrong, for a message in the user's language: ``required``, ``too_long`` (``limit``
-        #: characters, or ``limit`` items for a list), ``foreign_host``, or ``invalid``.
+        #: characters, or ``limit`` items for a list), ``foreign_host``, ``choice``, ``unknown``
+        #: (no such branch, group, member: ``params["value"]``), ``not_host``, ``not_text`` or ``invalid``.
         self.kind = kind
         self.limit = limit
+        #: The values the message names (``value``, ``choices``, ...), never translated.
+        self.params: dict[str, str | int] = dict(params or {})
 
 
 class Conflict(BadgeError):
     """A request that clashes with what is stored (e.g. a shop that already has a badge)."""
 
     code = "conflict"
+
+    def __init__(self, message: str, *, reason: str = "conflict", params: dict[str, str | int] | None = None) -> None:
+        super().__init__(message)
+        #: ``shop_has_badge``, ``exists`` (``params["value"]``), ``last_committee`` or ``conflict``.
+        self.reason = reason
+        self.params: dict[str, str | int] = dict(params or {})

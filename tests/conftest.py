@@ -236,6 +236,10 @@ def cli_env(app: Flask, app_config: dict[str, Any], monkeypatch: pytest.MonkeyPa
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
+    # The CLI speaks the shell's language: English unless a test asks for another.
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
     return env
 
 

@@ -19,6 +19,7 @@ from verifier.audit.service import Actor, AuditLog
 from verifier.badges.actions import BadgeActions
 from verifier.badges.bulk import BulkImporter
 from verifier.badges.linkeddata import LinkedDataService
+from verifier.badges.operations import BadgeOperations
 from verifier.badges.service import BadgeService
 from verifier.badges.statuslists import signed_list
 from verifier.complaints.actions import ComplaintActions
@@ -165,8 +166,8 @@ def audit_log() -> AuditLog:
 
 
 def org_service() -> OrgService:
-    """Return the organisation service on this request's session."""
-    return OrgService(session(), clock=clock(), audit=audit_log())
+    """Return the organisation service on this request's session; its console changes are units of work."""
+    return OrgService(session(), clock=clock(), audit=audit_log(), uow=unit_of_work())
 
 
 def complaint_service() -> ComplaintService:
@@ -190,6 +191,11 @@ def badge_actions() -> BadgeActions:
     """Return what the console, admin API, applicants and CLI do to badges."""
     linked = LinkedDataService(session(), issuer=issuer(), keyring=_LazyKeyring(), clock=clock())  # type: ignore[arg-type]
     return BadgeActions(unit_of_work(), badges=badge_service(), linked=linked)
+
+
+def badge_operations() -> BadgeOperations:
+    """Return the console's badge operations (one unit of work each) on this request's session."""
+    return BadgeOperations(unit_of_work(), service=badge_service(), clock=clock(), importer=bulk_importer)
 
 
 def bulk_importer(*, sign_workers: int = 0) -> BulkImporter:

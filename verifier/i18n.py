@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import Flask, g, request
@@ -41,6 +42,19 @@ def select_locale() -> str:
                 break
     g.liang_locale = chosen or DEFAULT_LOCALE
     return str(g.liang_locale)
+
+
+def cli_locale() -> str:
+    """Return the command line's locale from LC_ALL, LC_MESSAGES or LANG (``zh_CN.UTF-8`` → zh_Hans).
+
+    A shell without a Chinese or English locale (``C``, ``POSIX``, unset) gets English, as the rest
+    of the command line speaks.
+    """
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value:
+            return _map(value.split(".")[0].split("@")[0]) or "en"
+    return "en"
 
 
 def html_lang() -> str:

@@ -24,6 +24,8 @@ PARAM_VALUES: dict[str, str] = {
     "token": "not-a-real-tracking-token",  # signed complaint link (complaints feature)
     "kid": "unknown-key-id",
     "code": "B01",
+    "branch_code": "B01",  # admin console: /admin/branches/<branch_code>/edit
+    "group_code": "T-ONE",  # admin console: /admin/groups/<group_code>/edit
     "username": "walker",
     "action": "suspend",  # admin console: /admin/badges/<badge_id>/act/<action>
     "decision": "approve",  # admin console: /admin/applications/<badge_id>/<decision>

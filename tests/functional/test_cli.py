@@ -40,13 +40,30 @@ def test_lifecycle_verbs(run_cli, client, branch):
     assert client.get(f"/api/v1/badges/{badge_id}").get_json()["revocation"]["reason"] == "shop_closed"
 
 
-def test_illegal_transition_exits_1_with_one_line(run_cli, branch):
+@pytest.mark.parametrize(("lang", "line"), [
+    ("C.UTF-8", 'liang: This badge is now "Revoked": it cannot be changed by "Reinstate".'),
+    ("en_US.UTF-8", 'liang: This badge is now "Revoked": it cannot be changed by "Reinstate".'),
+    ("zh_CN.UTF-8", "liang: 这枚徽章当前为“已撤销”，不能恢复。"),
+    ("zh_TW.UTF-8", "liang: 這枚徽章當前為“已撤銷”，不能恢復。"),
+])
+def test_illegal_transition_exits_1_with_one_line(run_cli, branch, monkeypatch, lang, line):
     badge_id = _issue(run_cli)["id"]
     run_cli("badge", "revoke", badge_id, "--reason", "misconduct")
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", lang)
     result = run_cli("badge", "reinstate", badge_id)
     assert result.exit_code == 1
-    assert result.stderr.strip() == "liang: cannot reinstate a badge that is revoked"
+    assert result.stderr == line + "\n"  # the console's and the API's words, one line
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_missing_holder_is_one_line_in_the_shells_language(run_cli, branch, monkeypatch):
+    monkeypatch.setenv("LC_ALL", "zh_CN.UTF-8")
+    result = run_cli("badge", "issue", "--holder", " ", "--shop-name", "店", "--shop-url", "https://x.taobao.com",
+                     "--platform", "taobao", "--branch", "B01")
+    assert result.exit_code == 1
+    assert result.stderr == "liang: 请填写经营者姓名。\n"
 
 
 @pytest.mark.parametrize("args,code,needle", [

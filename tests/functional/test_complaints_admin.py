@@ -293,3 +293,30 @@ def test_public_only_node_has_no_admin_complaint_routes(app_config, tmp_path):
     assert "/api/v1/badges/{badge_id}/complaints" in paths
     assert "/api/v1/admin/complaints" not in paths
     public.extensions["liang.db"].dispose()
+
+
+def _console_status(client, setup, **form):
+    login(client, setup["b01"])
+    url = f"/admin/complaints/{setup['tracking_number']}"
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(url).get_data(as_text=True)).group(1)
+    return client.post(f"{url}/status", data={**form, "csrf_token": token})
+
+
+def test_console_reply_too_long_is_said_beside_it_and_kept(client, setup, app):
+    reply = "答" * 2001
+    response = _console_status(client, setup, status="in_progress", reply=reply, note="内部")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and 'href="/admin/badges"' in page
+    assert '<span class="errors field-error" id="reply-error" role="alert">公开答复不能超过 2000 个字符。</span>' in page
+    assert re.search(rf">\s*{reply}</textarea>", page) and re.search(r">\s*内部</textarea>", page)
+    assert _api(client, setup["b01"], f"/{setup['tracking_number']}").get_json()["status"] == "received"
+
+
+def test_console_same_state_without_words_says_why_and_changes_nothing(client, setup, app):
+    response = _console_status(client, setup, status="received")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409 and 'href="/admin/badges"' in page
+    assert "这件投诉已是“已受理”：请填写答复或备注后再保存。" in page
+    with app.app_context():
+        events = context.session().execute(select(Complaint)).scalars().one().events
+        assert len(events) == 1

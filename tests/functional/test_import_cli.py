@@ -73,12 +73,12 @@ def test_imported_badges_verify_and_keep_their_hosts(app, branches, run_cli, tmp
 
 
 @pytest.mark.parametrize(("rows", "message"), [
-    ([_row(1), _row(2, url="https://s1.taobao.com/")], "line 3 (shop_url): duplicate of line 2"),
-    ([_row(1, branch="NOPE")], "line 2 (branch): no branch with code 'NOPE'"),
+    ([_row(1), _row(2, url="https://s1.taobao.com/")], "line 3 (shop_url): Same shop URL as line 2."),
+    ([_row(1, branch="NOPE")], 'line 2 (branch): Branch "NOPE" does not exist.'),
     (["甲,店,https://x.example,ebay,B01,365,\n"], "line 2 (platform)"),
     (["甲,店,https://x.example,taobao,B01,forever,\n"], "line 2 (valid_days)"),
     (["甲,店,https://x.example,taobao,B01,0,\n"], "line 2 (valid_days)"),
-    (["甲,店,https://x.example,taobao\n"], "line 2: expected 7 fields, found 4"),
+    (["甲,店,https://x.example,taobao\n"], "line 2: Expected 7 fields, found 4."),
     (["甲,店,https://x.example,taobao,B01,365,bad_host!\n"], "line 2 (hosts)"),
 ])
 def test_each_rejected_row_is_named(app, branches, run_cli, tmp_path, rows, message):
@@ -93,14 +93,14 @@ def test_missing_column_is_refused(app, branches, run_cli, tmp_path):
     path.write_text("holder,shop_name\n甲,店\n", encoding="utf-8")
     result = run_cli("badge", "import", str(path))
     assert result.exit_code == 1
-    assert "line 1: missing column(s) shop_url, platform, branch, valid_days" in result.stderr
+    assert "line 1: Missing columns: shop_url, platform, branch, valid_days." in result.stderr
 
 
 def test_shop_with_live_badge_is_refused(app, branches, run_cli, tmp_path, issue_badge):
     issue_badge(branch="B01", shop_url="https://s5.taobao.com/")
     result = run_cli("badge", "import", _write(tmp_path, [_row(4), _row(5)]))
     assert result.exit_code == 1
-    assert "line 3 (shop_url): this shop already has a badge" in result.stderr
+    assert "line 3 (shop_url): This shop already has a badge; renew that badge instead." in result.stderr
     assert _count(app) == 1
 
 
@@ -124,7 +124,7 @@ def test_export_round_trip(app, branches, run_cli, tmp_path):
     assert sorted(b["id"] for b in jsonl) == sorted(r["id"] for r in exported)
     # The exported rows import again into a fresh branch-free copy only as duplicates: nothing twice.
     again = run_cli("badge", "import", _write(tmp_path, back, "again.csv"))
-    assert again.exit_code == 1 and again.stderr.count("this shop already has a badge") == 50
+    assert again.exit_code == 1 and again.stderr.count("This shop already has a badge") == 50
 
 
 @pytest.mark.parametrize("workers,how", [("1", "in worker processes"), ("0", "in process")])
@@ -144,3 +144,17 @@ def test_liang_import_sign_workers_choose_where_a_large_import_signs(app, branch
         keyring = context.keyring()
         for token in context.session().execute(select(Badge.credential).limit(50)).scalars():
             assert verify_credential(token, issuer=context.issuer(), resolve_key=keyring.public_key).kid
+
+
+def test_every_problem_of_a_row_is_named_not_the_first(app, branches, run_cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    result = run_cli("badge", "import", _write(tmp_path, [_row(1), ",店,ftp://x,ebay,NOPE,forever,\n"]))
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert "liang: in.csv: 第 3 行（holder）：请填写经营者姓名。" in lines
+    assert "liang: in.csv: 第 3 行（shop_url）：店铺网址须为带域名的 http:// 或 https:// 网址。" in lines
+    assert any(line.startswith("liang: in.csv: 第 3 行（platform）：平台须为以下之一：taobao") for line in lines)
+    assert "liang: in.csv: 第 3 行（valid_days）：有效天数须为 1 到 3650 之间的整数。" in lines
+    assert "liang: in.csv: 第 3 行（branch）：没有“NOPE”这个支部。" in lines
+    assert lines[-1] == "liang: 1 row(s) rejected; nothing was imported"
+    assert _count(app) == 0

@@ -61,7 +61,8 @@ def world(app, make_branch, make_user, make_token, issue_badge, login):  # noqa:
     consoles = {role: login(name) for role, name in USERS.items()}
     consoles["anonymous"] = app.test_client()
     params = {"badge_id": badge_id, "member_id": member_id, "group_id": group_id, "token_id": token_id,
-              "action": "suspend", "decision": "approve", "number": number, "evidence_id": evidence_id}
+              "action": "suspend", "decision": "approve", "number": number, "evidence_id": evidence_id,
+              "branch_code": "B01", "group_code": "T-ONE"}
     return {"tokens": tokens, "consoles": consoles, "params": params, "member_id": member_id,
             "badge_id": badge_id}
 

@@ -157,23 +157,23 @@ class LoginService:
         """
         user = self._session.get(User, user_id)
         if user is None:
-            raise InvalidInput("no such user", field="user")
+            raise InvalidInput("no such user", field="user", kind="no_user")
         now = self._clock()
         held = user.locked_until is not None and user.locked_until > now
         if held or self._accounts.check_password(user.username, password) is None:
             if not held:
                 self._fail(user, client=actor.client)  # guessing the password here counts as at login
-            raise InvalidInput("the password is wrong", field="password")
+            raise InvalidInput("the password is wrong", field="password", kind="wrong_password")
         old_step = None
         if user.totp_secret:
             old_step = self._fresh_step(user, current_code)
             if old_step is None:
                 raise InvalidInput("enter the current code from the app already bound to this account",
-                                   field="current_code")
+                                   field="current_code", kind="totp_current")
         new_step = totp_step(secret, code, at=now.timestamp()) if secret else None
         if new_step is None:
             raise InvalidInput("the code does not match; check the time on your phone and try again",
-                               field="code")
+                               field="code", kind="totp_mismatch")
         replaced = bool(user.totp_secret)
         user.totp_secret = secret
         user.totp_last_step = max(new_step, old_step or new_step)

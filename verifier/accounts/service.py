@@ -60,10 +60,11 @@ def check_password_strength(password: str, *, username: str = "") -> None:
     from verifier.accounts.passwords import is_common
 
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"the password must have at least {MIN_PASSWORD} characters", field="password")
+        raise InvalidInput(f"the password must have at least {MIN_PASSWORD} characters", field="password",
+                           kind="password_short", params={"n": MIN_PASSWORD})
     if is_common(password) or (username and username.lower() in password.lower()):
         raise InvalidInput("this password is too common or contains the user name; choose another",
-                           field="password")
+                           field="password", kind="password_common")
 
 
 class AccountService:
@@ -80,21 +81,24 @@ class AccountService:
         """Create an administrator account."""
         username = (username or "").strip()
         if not username or len(username) > 64 or not all(c.isalnum() or c in "._-" for c in username):
-            raise InvalidInput("user names use letters, digits, '.', '_' or '-' (at most 64)", field="username")
+            raise InvalidInput("user names use letters, digits, '.', '_' or '-' (at most 64)", field="username",
+                               kind="username")
         if role not in ROLES:
-            raise InvalidInput(f"role must be one of {', '.join(ROLES)}", field="role")
+            raise InvalidInput(f"role must be one of {', '.join(ROLES)}", field="role", kind="choice",
+                               params={"choices": ", ".join(ROLES)})
         branch = None
         if role == "branch":
             if not branch_code:
-                raise InvalidInput("a branch administrator needs --branch CODE", field="branch")
+                raise InvalidInput("a branch administrator needs --branch CODE", field="branch", kind="branch_needed")
             branch = self._session.execute(select(Branch).where(Branch.code == branch_code)).scalar_one_or_none()
             if branch is None:
-                raise InvalidInput(f"no branch with code {branch_code!r}", field="branch")
+                raise InvalidInput(f"no branch with code {branch_code!r}", field="branch", kind="unknown",
+                                   params={"value": branch_code})
         elif branch_code:
-            raise InvalidInput("only branch administrators belong to a branch", field="branch")
+            raise InvalidInput("only branch administrators belong to a branch", field="branch", kind="no_branch")
         check_password_strength(password, username=username)
         if self._session.execute(select(User).where(User.username == username)).scalar_one_or_none():
-            raise Conflict(f"user {username!r} already exists")
+            raise Conflict(f"user {username!r} already exists", reason="exists", params={"value": username})
         user = User(username=username, password_hash=hash_password(password, cost=self._password_cost), role=role, branch=branch,
                     session_nonce=secrets.token_hex(16), failed_logins=0, active=1, created_at=self._clock())
         self._session.add(user)
@@ -112,7 +116,8 @@ class AccountService:
         """End an account: its sessions and API tokens stop at once; return the tokens revoked."""
         if user.role == "committee" and user.active and self._active_committee() <= 1:
             # a disabled last committee account would leave nobody to enable anyone (but the CLI)
-            raise Conflict("this is the last active committee account: enable or create another first")
+            raise Conflict("this is the last active committee account: enable or create another first",
+                           reason="last_committee")
         user.active = 0
         user.session_nonce = secrets.token_hex(16)
         return self.revoke_tokens(user)
@@ -145,7 +150,7 @@ class AccountService:
         """Return the user with this name or raise InvalidInput."""
         user = self.by_username(username) if isinstance(username, str) and len(username) <= 64 else None
         if user is None:
-            raise InvalidInput(f"no user {username!r}", field="username")
+            raise InvalidInput(f"no user {username!r}", field="username", kind="unknown", params={"value": username})
         return user
 
     def by_username(self, username: str) -> User | None:
@@ -164,7 +169,7 @@ class AccountService:
         """Create an API token for ``username`` and return it (shown once, stored hashed)."""
         user = self.by_username(username)
         if user is None:
-            raise InvalidInput(f"no user {username!r}", field="username")
+            raise InvalidInput(f"no user {username!r}", field="username", kind="unknown", params={"value": username})
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         self._session.add(ApiToken(user=user, token_hash=hash_token(token), label=label, created_at=self._clock()))
         self._session.flush()

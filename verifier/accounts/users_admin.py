@@ -8,9 +8,11 @@ from typing import Any
 from flask import Blueprint, Flask, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from signer.errors import InvalidInput
 from verifier import context
 from verifier.accounts import guards
 from verifier.accounts.policy import branch_scope
+from verifier.errorwords import describe
 from verifier.web.errors import ApiError
 
 _logger = logging.getLogger(__name__)
@@ -29,9 +31,13 @@ def register(app: Flask) -> None:
 @guards.console("user.read")
 def users() -> Response:
     """List administrator accounts (a branch administrator sees their branch's only)."""
+    return _users_page()
+
+
+def _users_page(status: int = 200) -> Response:
     rows, live = context.account_actions().users(branch_code=branch_scope(guards.principal()))
     response = Response(render_template("admin/users.html", users=rows, live_tokens=live,
-                                        operations=OPERATIONS))
+                                        operations=OPERATIONS), status=status)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -40,19 +46,23 @@ def users() -> Response:
 @guards.console("user.write")
 def change_user() -> Any:
     """Disable, enable, reset the password of, or revoke the API tokens of one account (audited)."""
-    if request.form.get("confirm") != "yes":
-        raise ApiError(400, "invalid_request", _("请勾选确认框后再提交。"))
-    op = request.form.get("op", "")
-    if op not in OPERATIONS:
-        raise ApiError(400, "invalid_request", _("未知的操作。"))
+    from verifier.console.forms import UserForm
+
+    form = UserForm(request.form)
+    if not form.validate():  # the list again, the reason above it (a password is never shown again)
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        return _users_page(400)
+    op = form.op.data
     actions = context.account_actions()
-    name = (request.form.get("username") or "")[:64]
+    name = form.username.data.strip()
     if not actions.exists(name):
         raise ApiError(404, "not_found", _("没有这个用户。"))
-    if op == "reset_password" and request.form.get("password", "") != request.form.get("password2", ""):
-        raise ApiError(400, "invalid_request", _("两次输入的密码不一致。"))
     who = guards.principal()
-    user, _after = actions.change_user(op, name, actor=who.actor(), password=request.form.get("password", ""))
+    try:
+        user, _after = actions.change_user(op, name, actor=who.actor(), password=form.password.data or "")
+    except InvalidInput as exc:  # a password too short or too common: nothing changed
+        flash(describe(exc), "error")
+        return _users_page(400)
     message = {
         "disable": _("已停用该账户，其会话和令牌已全部失效。"),
         "enable": _("已启用该账户。"),

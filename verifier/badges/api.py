@@ -85,10 +85,11 @@ def issue() -> Response:
         raise ApiError(400, "invalid_request", "confirm_foreign_hosts must be true or false")
     member = data.get("member")
     if member is not None and (isinstance(member, bool) or not isinstance(member, int)):
-        raise InvalidInput("member must be a member id (a whole number)", field="member")
+        raise InvalidInput("member must be a member id (a whole number)", field="member", kind="member_id")
     member_ref = data.get("member_ref")
     if member_ref is not None and not isinstance(member_ref, str):
-        raise InvalidInput("member_ref must be text (the committee's member number)", field="member_ref")
+        raise InvalidInput("member_ref must be text (the committee's member number)", field="member_ref",
+                           kind="not_text")
     badge = context.badge_actions().issue(
         IssueRequest(data.get("holder"), data.get("shop_name"), data.get("shop_url"),  # type: ignore[arg-type]
                      data.get("platform"), branch, _days(data.get("valid_days")),  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from signer.ids import format_badge_id
 from verifier import context
 from verifier.badges.service import PLATFORMS, IssueRequest
+from verifier.organisation.service import MAX_CONTACT
 from verifier.storage.models import Branch
 from verifier.web.errors import ApiError
 from verifier.web.writelimits import WriteLimit, write_limit
@@ -52,7 +53,7 @@ def apply() -> Any:
         return render_template("apply/form.html", branches=_branch_choices(), platforms=PLATFORMS, form={})
     form = request.form
     contact = (form.get("contact") or "").strip()
-    if not contact or len(contact) > 200:
+    if not contact or len(contact) > MAX_CONTACT:
         raise ApiError(400, "invalid_request", _("请填写联系方式（最多 200 字）。"))
     badge = context.badge_actions().apply(
         IssueRequest(form.get("holder", ""), form.get("shop_name", ""), form.get("shop_url", ""),

@@ -35,7 +35,7 @@ from signer.lifecycle import Action, State
 from signer.statuslist import PURPOSES
 from verifier.audit.service import Actor, AuditLog
 from verifier.badges.linkeddata import linked_data_credential
-from verifier.badges.rules import IssueRequest, validate_issue, validate_shop_url
+from verifier.badges.rules import IssueRequest, check_issue, validate_shop_url
 from verifier.badges.shops import foreign_hosts, url_key
 from verifier.badges.statuslists import SlotAllocator, StatusListService, list_url
 from verifier.organisation.members import Chooser
@@ -107,14 +107,18 @@ class Issuance:
         refused: list[Refusal] = []
         valid: list[tuple[int, IssueRequest, str]] = []
         for line, raw in rows:
-            try:
-                req, _ = validate_issue(raw, default_days=self._default_days)
-                if req.branch not in branches:
-                    raise InvalidInput(f"no branch with code {req.branch!r}", field="branch")
-                if branch_scope is not None and req.branch != branch_scope:
-                    raise InvalidInput(f"you may only import into branch {branch_scope}", field="branch")
-            except InvalidInput as exc:
-                refused.append(Refusal(line, exc))
+            # Every problem of the request, not the first: the person fixes the line once.
+            req, problems = check_issue(raw, default_days=self._default_days)
+            code = raw.branch.strip() if isinstance(raw.branch, str) else ""
+            if code and not any(p.field == "branch" for p in problems):
+                if code not in branches:
+                    problems.append(InvalidInput(f"no branch with code {code!r}", field="branch", kind="unknown",
+                                                 params={"value": code}))
+                elif branch_scope is not None and code != branch_scope:
+                    problems.append(InvalidInput(f"you may only import into branch {branch_scope}", field="branch",
+                                                 kind="scope", params={"branch": branch_scope}))
+            if problems or req is None:
+                refused.extend(Refusal(line, exc) for exc in problems)
                 continue
             valid.append((line, req, url_key(req.shop_url)))
         taken = self._shops_with_badges({(req.platform, key) for _, req, key in valid})
@@ -125,9 +129,10 @@ class Issuance:
             shop = (req.platform, key)
             try:
                 if shop in seen:
-                    raise Conflict(f"duplicate of line {seen[shop]} (same shop URL)")
+                    raise Conflict(f"duplicate of line {seen[shop]} (same shop URL)", reason="duplicate",
+                                   params={"line": seen[shop]})
                 if shop in taken:
-                    raise Conflict("this shop already has a badge; renew it instead")
+                    raise Conflict("this shop already has a badge; renew it instead", reason="shop_has_badge")
                 member, record_ref = chooser.choose(req, branches[req.branch])
             except (InvalidInput, Conflict) as exc:
                 refused.append(Refusal(line, exc))
@@ -151,7 +156,7 @@ class Issuance:
         able to block the branch from issuing; approval checks again.
         """
         if (platform, key) in self._shops_with_badges({(platform, key)}, besides=besides):
-            raise Conflict("this shop already has a badge; renew it instead")
+            raise Conflict("this shop already has a badge; renew it instead", reason="shop_has_badge")
 
     def _shops_with_badges(self, shops: set[tuple[str, str]], *,
                            besides: str | None = None) -> set[tuple[str, str]]:

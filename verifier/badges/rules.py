@@ -45,10 +45,10 @@ def clean_text(value: Any, field: str, *, required: bool = True, limit: int = MA
     if value is None and not required:
         return ""
     if not isinstance(value, str):
-        raise InvalidInput(f"{field} must be text", field=field)
+        raise InvalidInput(f"{field} must be text", field=field, kind="not_text")
     value = value.strip()
     if "\x00" in value:
-        raise InvalidInput(f"{field} must not contain NUL characters", field=field)
+        raise InvalidInput(f"{field} must not contain NUL characters", field=field, kind="not_text")
     if required and not value:
         raise InvalidInput(f"{field} is required", field=field, kind="required")
     if len(value) > limit:
@@ -63,7 +63,8 @@ def clean_member_ref(value: Any) -> str | None:
         return None
     ref = clean_text(value, "member_ref", required=False, limit=MAX_MEMBER_REF)
     if ref and not ref.isprintable():
-        raise InvalidInput("member_ref must be printable text without control characters", field="member_ref")
+        raise InvalidInput("member_ref must be printable text without control characters", field="member_ref",
+                           kind="not_text")
     return ref or None
 
 
@@ -82,32 +83,62 @@ def validate_shop_url(raw: Any) -> tuple[str, str]:
 
 
 def validate_issue(req: IssueRequest, *, default_days: int) -> tuple[IssueRequest, list[str]]:
-    """Return the cleaned request and bound hosts, or raise InvalidInput."""
-    holder = clean_text(req.holder, "holder")
-    shop_name = clean_text(req.shop_name, "shop_name")
-    shop_url, url_host = validate_shop_url(req.shop_url)
-    if req.platform not in PLATFORMS:
-        raise InvalidInput(f"platform must be one of {', '.join(PLATFORMS)}", field="platform")
-    branch = clean_text(req.branch, "branch", limit=MAX_BRANCH_CODE)
-    days = default_days if req.valid_days is None else req.valid_days
-    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_VALID_DAYS:
-        raise InvalidInput(f"valid_days must be a whole number from 1 to {MAX_VALID_DAYS}", field="valid_days")
+    """Return the cleaned request and bound hosts, or raise InvalidInput (the first problem)."""
+    cleaned, problems = check_issue(req, default_days=default_days)
+    if problems or cleaned is None:
+        raise problems[0]
+    return cleaned, list(cleaned.hosts or ())
+
+
+def _hosts(req: IssueRequest, url_host: str | None) -> list[str]:
     if req.hosts is None or len(req.hosts) == 0:
-        hosts = [url_host]
-    else:
-        if len(req.hosts) > MAX_HOSTS:
-            raise InvalidInput(f"hosts must be at most {MAX_HOSTS} host names", field="hosts", kind="too_long",
-                               limit=MAX_HOSTS)
-        if not all(isinstance(h, str) for h in req.hosts):
-            raise InvalidInput(f"hosts must be at most {MAX_HOSTS} host names", field="hosts")
-        hosts = list(dict.fromkeys(normalise_host(h) for h in req.hosts))
-    strangers = foreign_hosts(hosts, url_host)
+        if url_host is None:
+            return []
+        return [url_host]
+    if len(req.hosts) > MAX_HOSTS:
+        raise InvalidInput(f"hosts must be at most {MAX_HOSTS} host names", field="hosts", kind="too_long",
+                           limit=MAX_HOSTS)
+    if not all(isinstance(h, str) for h in req.hosts):
+        raise InvalidInput(f"hosts must be at most {MAX_HOSTS} host names", field="hosts")
+    hosts = list(dict.fromkeys(normalise_host(h) for h in req.hosts))
+    strangers = foreign_hosts(hosts, url_host) if url_host is not None else []
     if strangers and req.confirm_foreign_hosts is not True:
         raise InvalidInput(f"{', '.join(strangers)} is not the shop URL's host ({url_host}) or a subdomain of it; "
-                           "confirm foreign hosts explicitly to bind them", field="hosts", kind="foreign_host")
+                           "confirm foreign hosts explicitly to bind them", field="hosts", kind="foreign_host",
+                           params={"value": " ".join(strangers), "host": url_host or ""})
+    return hosts
+
+
+def check_issue(req: IssueRequest, *, default_days: int) -> tuple[IssueRequest | None, list[InvalidInput]]:
+    """Return (the cleaned request, None if refused) and every problem of every field, in form order."""
+    problems: list[InvalidInput] = []
+
+    def check(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except InvalidInput as exc:
+            problems.append(exc)
+            return None
+
+    holder = check(clean_text, req.holder, "holder")
+    shop_name = check(clean_text, req.shop_name, "shop_name")
+    url = check(validate_shop_url, req.shop_url)
+    shop_url, url_host = url if url is not None else (None, None)
+    if req.platform not in PLATFORMS:
+        problems.append(InvalidInput(f"platform must be one of {', '.join(PLATFORMS)}", field="platform",
+                                     kind="choice", params={"choices": ", ".join(PLATFORMS)}))
+    branch = check(clean_text, req.branch, "branch", limit=MAX_BRANCH_CODE)
+    days = default_days if req.valid_days is None else req.valid_days
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_VALID_DAYS:
+        problems.append(InvalidInput(f"valid_days must be a whole number from 1 to {MAX_VALID_DAYS}",
+                                     field="valid_days"))
+    hosts = check(_hosts, req, url_host) if shop_url is not None else None
     if req.member is not None and (isinstance(req.member, bool) or not isinstance(req.member, int)
                                    or not 1 <= req.member <= MAX_MEMBER_ID):
-        raise InvalidInput("member must be a member id (a whole number)", field="member")
-    cleaned = IssueRequest(holder, shop_name, shop_url, req.platform, branch, days, tuple(hosts),
-                           req.confirm_foreign_hosts is True, req.member, clean_member_ref(req.member_ref))
-    return cleaned, hosts
+        problems.append(InvalidInput("member must be a member id (a whole number)", field="member",
+                                     kind="member_id"))
+    member_ref = check(clean_member_ref, req.member_ref)
+    if problems:
+        return None, problems
+    return IssueRequest(holder, shop_name, shop_url or "", req.platform, branch, days, tuple(hosts or ()),
+                        req.confirm_foreign_hosts is True, req.member, member_ref), []

@@ -101,7 +101,7 @@ class BadgeService:
             return cached
         branch = self._session.execute(select(Branch).where(Branch.code == code)).scalar_one_or_none()
         if branch is None:
-            raise InvalidInput(f"no branch with code {code!r}", field="branch")
+            raise InvalidInput(f"no branch with code {code!r}", field="branch", kind="unknown", params={"value": code})
         self._branches[code] = branch
         return branch
 
@@ -197,7 +197,8 @@ class BadgeService:
     def revoke(self, raw_id: str, *, actor: Actor, reason: str, note: str | None = None) -> Badge:
         """Revoke a badge for good: the timestamp is set once and never changes."""
         if reason not in lifecycle.REVOCATION_REASONS:
-            raise InvalidInput(f"reason must be one of {', '.join(lifecycle.REVOCATION_REASONS)}", field="reason")
+            raise InvalidInput(f"reason must be one of {', '.join(lifecycle.REVOCATION_REASONS)}", field="reason",
+                               kind="choice", params={"choices": ", ".join(lifecycle.REVOCATION_REASONS)})
         badge = self.get(raw_id, for_update=True)
         before = badge_snapshot(badge)
         badge.state = lifecycle.transition(badge.state, Action.REVOKE).value

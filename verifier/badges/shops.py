@@ -29,9 +29,10 @@ def normalise_host(raw: str, *, field: str = "hosts") -> str:
         try:
             ascii_host = host.encode("idna").decode("ascii")
         except UnicodeError as exc:
-            raise InvalidInput(f"{raw[:80]!r} is not a host name", field=field) from exc
+            raise InvalidInput(f"{raw[:80]!r} is not a host name", field=field, kind="not_host",
+                               params={"value": raw[:80]}) from exc
     if len(ascii_host) > 253 or not _HOST.fullmatch(ascii_host):
-        raise InvalidInput(f"{raw[:80]!r} is not a host name", field=field)
+        raise InvalidInput(f"{raw[:80]!r} is not a host name", field=field, kind="not_host", params={"value": raw[:80]})
     return ascii_host
 
 

@@ -14,9 +14,13 @@ from typing import Any, TypeVar
 
 import click
 from flask import Flask
+from flask_babel import force_locale
 
+from signer.errors import Conflict, IllegalTransition, InvalidInput
 from verifier import context
 from verifier.audit.service import Actor
+from verifier.errorwords import describe
+from verifier.i18n import cli_locale
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,7 +32,7 @@ class CliError(click.ClickException):
 
     def show(self, file: Any = None) -> None:
         """Print ``liang: <message>`` to stderr."""
-        click.echo(f"liang: {self.format_message()}", err=True)
+        click.echo(f"liang: {words(self.format_message())}", err=True)
 
 
 def make_app(**overrides: Any) -> Flask:
@@ -41,10 +45,18 @@ def make_app(**overrides: Any) -> Flask:
 
 @contextmanager
 def app_context(**overrides: Any) -> Iterator[Flask]:
-    """Yield an app inside its app context."""
+    """Yield an app inside its app context; a domain refusal becomes one line in the shell's language."""
     app = make_app(**overrides)
-    with app.app_context():
-        yield app
+    with app.app_context(), force_locale(cli_locale()):
+        try:
+            yield app
+        except (InvalidInput, IllegalTransition, Conflict) as exc:
+            raise CliError(describe(exc)) from exc
+
+
+def words(text: Any) -> str:
+    """Return ``text`` on one line (a message never breaks the one-line error)."""
+    return " ".join(str(text).split())
 
 
 def cli_actor() -> Actor:

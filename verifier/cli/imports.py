@@ -28,6 +28,7 @@ def _sign_workers() -> int:
 def badge_import(csv_file: Path, dry_run: bool) -> None:
     """Issue badges from a CSV file: holder,shop_name,shop_url,platform,branch,valid_days[,hosts]."""
     from verifier.badges.bulk import parse_csv
+    from verifier.errorwords import row_message, row_words
 
     try:
         text = csv_file.read_text(encoding="utf-8-sig")
@@ -40,10 +41,11 @@ def badge_import(csv_file: Path, dry_run: bool) -> None:
                                show_pos=True) as bar:
             report = context.badge_actions().import_rows(importer, rows, actor=cli_actor(), dry_run=dry_run,
                                                          progress=bar.update, parse_errors=parse_errors)
-    if not report.ok:
-        for error in report.errors:
-            click.echo(f"liang: {csv_file.name}: {error}", err=True)
-        raise CliError(f"{len(report.errors)} row(s) rejected; nothing was imported")
+        if not report.ok:  # said inside the app: the words are in the shell's language
+            for error in report.errors:
+                line = row_words(error.line, error.field, row_message(error))
+                click.echo(f"liang: {csv_file.name}: {line}", err=True)
+            raise CliError(f"{len({e.line for e in report.errors})} row(s) rejected; nothing was imported")
     if dry_run:
         click.echo(f"{report.rows} row(s) checked, all good; nothing imported (dry run)")
     else:

@@ -27,6 +27,7 @@ from flask import (
     url_for,
 )
 
+from signer.errors import IllegalTransition, InvalidInput
 from verifier import context
 from verifier.accounts import guards
 from verifier.accounts.policy import branch_scope, decide, require
@@ -144,31 +145,61 @@ def queue() -> Response:
 @guards.console("complaint.read")
 def detail(number: str) -> Response:
     """Show one complaint; contact and evidence only to those who handle it."""
+    return _detail_page(_load(guards.principal(), number))
+
+
+def _detail_page(complaint: Complaint, form: Any = None, *, status: int = 200) -> Response:
     principal = guards.principal()
-    complaint = _load(principal, number)
     from verifier.complaints.bursts import is_held
     from verifier.complaints.service import TRANSITIONS
     from verifier.complaints.views import category_names, state_names, tracking_url
+    from verifier.console.forms import ComplaintForm
 
+    next_states = sorted(TRANSITIONS[complaint.state] | {complaint.state}, key=STATES.index)
+    if form is None:
+        form = ComplaintForm(None, states=[(s, state_names().get(s, s)) for s in next_states],
+                             data={"status": complaint.state})
     html = render_template(
         "admin/complaints/detail.html", complaint=complaint, age=_service().age(complaint),
         personal=may_see_personal_data(principal, complaint),
         can_write=decide(principal, "complaint.write", branch_code=complaint.branch.code).allowed,
         can_suspend=(decide(principal, "badge.suspend", branch_code=complaint.badge.branch.code).allowed
                      and complaint.badge.state == "active"),
-        next_states=sorted(TRANSITIONS[complaint.state] | {complaint.state}, key=STATES.index),
-        states=state_names(), categories=category_names(), tracking_url=tracking_url(complaint),
-        held=is_held(complaint),
+        next_states=next_states, states=state_names(), categories=category_names(),
+        tracking_url=tracking_url(complaint), held=is_held(complaint), form=form,
     )
-    return _page_response(html)
+    response = _page_response(html)
+    response.status_code = status
+    return response
 
 
 @console.post("/<number>/status")
 @guards.console("complaint.write")
 def change_status(number: str) -> Response:
-    """Change a complaint's state with a public reply and a private note (audited)."""
+    """Change a complaint's state with a public reply and a private note (audited).
+
+    A refused value comes back beside its field with the typed reply and note kept; a change the
+    complaint's state does not allow (changed meanwhile) comes back with the reason above the form.
+    """
+    from verifier.complaints.service import TRANSITIONS
+    from verifier.complaints.views import state_names
+    from verifier.console.forms import ComplaintForm, refuse
+    from verifier.errorwords import transition_message
+
     principal = guards.principal()
-    complaint = _change_state(principal, number, request.form)
+    complaint = _load(principal, number)
+    states = sorted(TRANSITIONS[complaint.state] | {complaint.state}, key=STATES.index)
+    form = ComplaintForm(request.form, states=[(s, state_names().get(s, s)) for s in states])
+    if not form.validate():
+        return _detail_page(complaint, form, status=400)
+    try:
+        complaint = _change_state(principal, number, request.form)
+    except InvalidInput as exc:  # the unit of work rolled back: nothing changed
+        refuse(form, exc)
+        return _detail_page(_load(principal, number), form, status=400)
+    except IllegalTransition as exc:
+        form.form_errors.append(transition_message(exc))
+        return _detail_page(_load(principal, number), form, status=409)
     return redirect(url_for("complaints_admin.detail", number=complaint.tracking_number), code=303)  # type: ignore[return-value]
 
 

@@ -124,18 +124,19 @@ def working_days_between(start: date, end: date) -> int:
 
 def _clean(value: Any, fieldname: str, *, limit: int, required: bool = False, label: str = "") -> str | None:
     if value is None and required:
-        raise InvalidInput(f"{label or fieldname} is required", field=fieldname)
+        raise InvalidInput(f"{label or fieldname} is required", field=fieldname, kind="required")
     if value is None or (isinstance(value, str) and not value.strip() and not required):
         return None
     if not isinstance(value, str):
-        raise InvalidInput(f"{fieldname} must be text", field=fieldname)
+        raise InvalidInput(f"{fieldname} must be text", field=fieldname, kind="not_text")
     value = value.replace("\r\n", "\n").strip()
     if "\x00" in value:
-        raise InvalidInput(f"{fieldname} must not contain NUL characters", field=fieldname)
+        raise InvalidInput(f"{fieldname} must not contain NUL characters", field=fieldname, kind="not_text")
     if required and not value:
-        raise InvalidInput(f"{label or fieldname} is required", field=fieldname)
+        raise InvalidInput(f"{label or fieldname} is required", field=fieldname, kind="required")
     if len(value) > limit:
-        raise InvalidInput(f"{label or fieldname} is longer than {limit} characters", field=fieldname)
+        raise InvalidInput(f"{label or fieldname} is longer than {limit} characters", field=fieldname, kind="too_long",
+                           limit=limit)
     return value
 
 
@@ -286,10 +287,12 @@ class ComplaintService:
         before = complaint.state
         if status == before:
             if reply is None and note is None:
-                raise IllegalTransition(f"the complaint is already {before}", state=before, action=status)
+                raise IllegalTransition(f"the complaint is already {before}", state=before, action=status,
+                                        subject="complaint")
         elif status not in TRANSITIONS[before] or (
                 complaint.personal_data_purged_at is not None and status in OPEN_STATES):
-            raise IllegalTransition(f"a complaint cannot go from {before} to {status}", state=before, action=status)
+            raise IllegalTransition(f"a complaint cannot go from {before} to {status}", state=before, action=status,
+                                    subject="complaint")
         now = self._clock()
         complaint.state = status
         if status in CLOSED_STATES and before not in CLOSED_STATES:

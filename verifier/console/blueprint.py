@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 from typing import Any
+from urllib.parse import unquote
 
 from flask import Blueprint, g, request
 from flask_babel import gettext as _
@@ -15,10 +17,10 @@ from verifier import context
 from verifier.accounts import guards
 from verifier.accounts.policy import branch_scope, decide
 from verifier.audit.service import AuditLog
+from verifier.badges.shops import display_url
 from verifier.console.forms import LIMITS
-from verifier.console.pending import badge_for, member_for
 from verifier.organisation.service import OrgService
-from verifier.storage.models import Branch
+from verifier.storage.models import Badge, Branch, Member
 from verifier.verification.views import PLATFORM_NAMES
 from verifier.web.errors import ApiError
 
@@ -62,6 +64,22 @@ def visible_branches() -> list[Branch]:
     return context.org_actions().branches(scope=branch_scope(guards.principal()))
 
 
+def badge_for(action: str, raw_id: str) -> Badge:
+    """Return a badge once the policy allows ``action`` on its branch (a change re-reads it, locked)."""
+    badge = context.badge_service().get(raw_id)
+    guards.allow(action, branch_code=badge.branch.code)
+    return badge
+
+
+def member_for(action: str, member_id: int) -> Member:
+    """Return a member once the policy allows ``action`` on their branch (404 if unknown)."""
+    member = org_service().member(member_id)
+    if member is None:
+        raise ApiError(404, "not_found", _("没有找到这位党员。"))
+    guards.allow(action, branch_code=member.branch.code)
+    return member
+
+
 def _me() -> Any:
     """Return the signed-in administrator for templates (also on other features' console pages)."""
     who = g.get("liang_principal")
@@ -79,3 +97,30 @@ def _console_globals() -> dict[str, Any]:
     # App-wide so that other features' console pages extending admin/base.html get the nav too.
     return {"platform_names": PLATFORM_NAMES, "reason_codes": REVOCATION_REASONS, "can": _can,
             "fmt_id": format_badge_id, "limits": LIMITS, "me": _me() if request.path.startswith("/admin") else None}
+
+
+def reason_names() -> dict[str, str]:
+    """Return the revocation reasons' names in the user's language."""
+    return {"membership_ended": _("党员身份终止"), "misconduct": _("违规经营"), "shop_closed": _("店铺已关闭"),
+            "holder_request": _("本人申请撤销"), "issued_in_error": _("误发"), "key_compromise": _("签名密钥泄露"),
+            "superseded": _("已被新徽章取代")}
+
+
+@bp.app_template_filter("shop_url")
+def shop_url(url: str) -> str:
+    """Return a shop URL as a person reads it: the host in punycode (as the verify page and the bound
+    hosts show it, so a homograph reads as one), percent-escapes of the path and query decoded where
+    they spell printable UTF-8 text. Autoescaping escapes the result; an ``href`` keeps the stored URL.
+    """
+    shown = display_url(url)
+    scheme, sep, rest = shown.partition("://")
+    host, slash, tail = rest.partition("/")
+    if not sep or not tail or "%" not in tail:
+        return shown
+    try:
+        decoded = unquote(tail, errors="strict")
+    except UnicodeDecodeError:
+        return shown
+    if not decoded.isprintable() or any(c.isspace() or unicodedata.category(c) == "Cf" for c in decoded):
+        return shown  # spaces, controls and bidi marks stay escaped: they could disguise the URL
+    return f"{scheme}{sep}{host}{slash}{decoded}"

@@ -65,7 +65,8 @@ class Chooser:
         if req.member is not None:
             found = self._ids.get(req.member)
             if found is None or found[1] != branch.id:
-                raise InvalidInput(f"no member {req.member} in branch {branch.code}", field="member")
+                raise InvalidInput(f"no member {req.member} in branch {branch.code}", field="member",
+                                   kind="unknown_member", params={"value": req.member})
             name, branch_id, own = found
             _same_person(name, req.holder, "member")
             if ref is None or own == ref:
@@ -89,7 +90,7 @@ class Chooser:
             return known[0], False
         if self._new.setdefault(ref, (req.holder, branch.code)) != (req.holder, branch.code):
             raise InvalidInput("member_ref is given to another holder or branch earlier in the file",
-                               field="member_ref")
+                               field="member_ref", kind="ref_reused")
         return None, False
 
 

@@ -28,6 +28,7 @@ from signer.errors import (
 from verifier.accounts.logins import LoginRefused
 from verifier.accounts.service import AuthError
 from verifier.complaints.service import ComplaintNotFound
+from verifier.errorwords import describe
 from verifier.verification.client import ClientError
 
 _logger = logging.getLogger(__name__)
@@ -164,6 +165,9 @@ def register_error_handlers(app: Flask) -> None:
         message = exc.message if status != 404 else _friendly("not_found", exc.message)
         if isinstance(exc, MalformedId):
             message = _friendly("malformed_id", exc.message)
+        if isinstance(exc, (InvalidInput, IllegalTransition, Conflict)):
+            # The words the console and the CLI use, in the request's language; ``code`` stays stable.
+            message = describe(exc)
         return error_response(status, exc.code, message, **extra)
 
     @app.errorhandler(ApiError)

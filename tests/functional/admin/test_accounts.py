@@ -241,7 +241,7 @@ def test_a_totp_code_works_once(client, login, make_user, clock, app):
 def test_totp_enrolment_needs_the_password(client, login, make_user, app, clock):
     make_user("boss", "committee")
     _, response = _enrol(login("boss"), clock, password="not-the-password")
-    assert response.status_code == 400 and "password is wrong" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "密码不正确。" in response.get_data(as_text=True)
     assert _user(app, "boss").totp_secret is None
 
 
@@ -253,9 +253,9 @@ def test_a_session_alone_cannot_replace_the_totp_secret(client, login, make_user
     console = login("boss", totp=pyotp.TOTP(first).at(clock()))
     clock.advance(seconds=30)
     _, response = _enrol(console, clock)  # password, but not the old code
-    assert response.status_code == 400 and "current code" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "请输入此账户已绑定的验证器应用当前显示的动态验证码。" in response.get_data(as_text=True)
     _, response = _enrol(console, clock, password="", current_code=pyotp.TOTP(first).at(clock()))
-    assert response.status_code == 400 and "password is wrong" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "密码不正确。" in response.get_data(as_text=True)
     assert _user(app, "boss").totp_secret == first
     second, response = _enrol(console, clock, current_code=pyotp.TOTP(first).at(clock()))
     assert response.status_code == 302 and _user(app, "boss").totp_secret == second != first

@@ -173,7 +173,7 @@ def test_an_application_for_a_shop_with_a_live_badge_is_refused(org, client, iss
     issue_badge(holder="别人", branch="B01", shop_url=FORM["shop_url"])
     response = _apply(client)
     assert response.status_code == 409
-    assert "already has a badge" in response.get_data(as_text=True)
+    assert "这家店铺已有徽章，请为原徽章续期。" in response.get_data(as_text=True)
 
 
 def test_approval_is_refused_once_the_shop_has_another_live_badge(org, client, login, issue_badge):
@@ -182,4 +182,6 @@ def test_approval_is_refused_once_the_shop_has_another_live_badge(org, client, l
     console = login("sec1")
     page = console.get("/admin/applications").get_data(as_text=True)
     url = [u.split('"')[0] for u in page.split('action="')[1:] if u.split('"')[0].endswith("/approve")][0]
-    assert post_form(console, url, {"confirm": "yes"}).status_code == 409
+    refused = post_form(console, url, {"confirm": "yes"})
+    assert refused.status_code == 303 and refused.headers["Location"].endswith("/admin/applications")
+    assert "这家店铺已有徽章，请为原徽章续期。" in console.get("/admin/applications").get_data(as_text=True)

@@ -213,8 +213,9 @@ def test_console_import_lists_rejected_rows(org, login, app):
     preview = console.post("/admin/import", data={"file": (io.BytesIO(bad.encode()), "a.csv"),
                                                   "csrf_token": csrf_from(page)}, content_type="multipart/form-data")
     text = preview.get_data(as_text=True)
-    assert "<td>3</td><td>shop_url</td>" in text
-    assert "<td>4</td><td>branch</td>" in text  # branch administrators import into their own branch only
+    assert "<td>3</td><td><code>shop_url</code></td><td>店铺网址须为带域名的 http:// 或 https:// 网址。</td>" in text
+    # branch administrators import into their own branch only
+    assert "<td>4</td><td><code>branch</code></td><td>您只能导入到本支部（B01）。</td>" in text
     assert 'name="token"' not in text
 
 

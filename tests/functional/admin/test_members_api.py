@@ -53,15 +53,15 @@ def test_member_ref_finds_or_creates(client, tokens):
 
 
 @pytest.mark.parametrize("extra,field,message", [
-    ({"member": True}, "member", "member must be a member id"),
-    ({"member": "1"}, "member", "member must be a member id"),
-    ({"member": 1.5}, "member", "member must be a member id"),
-    ({"member": 999_999}, "member", "no member 999999 in branch B01"),
-    ({"member": 10**30}, "member", "member must be a member id"),
-    ({"member_ref": 12}, "member_ref", "member_ref must be text"),
-    ({"member_ref": ["WS-1"]}, "member_ref", "member_ref must be text"),
-    ({"member_ref": "W" * 65}, "member_ref", "longer than 64"),
-    ({"member_ref": "WS-1\u0007"}, "member_ref", "printable"),
+    ({"member": True}, "member", "党员须以其 id（一个正整数）指定。"),
+    ({"member": "1"}, "member", "党员须以其 id（一个正整数）指定。"),
+    ({"member": 1.5}, "member", "党员须以其 id（一个正整数）指定。"),
+    ({"member": 999_999}, "member", "没有 id 为 999999 的党员。"),
+    ({"member": 10**30}, "member", "党员须以其 id（一个正整数）指定。"),
+    ({"member_ref": 12}, "member_ref", "党员编号须为文字，且不能包含控制字符。"),
+    ({"member_ref": ["WS-1"]}, "member_ref", "党员编号须为文字，且不能包含控制字符。"),
+    ({"member_ref": "W" * 65}, "member_ref", "党员编号不能超过 64 个字符。"),
+    ({"member_ref": "WS-1\u0007"}, "member_ref", "党员编号须为文字，且不能包含控制字符。"),
 ])
 def test_bad_member_choices_are_400_and_nothing_changes(client, tokens, extra, field, message):
     _issue(client, tokens["sec1"], member_ref="WS-1")
@@ -69,7 +69,7 @@ def test_bad_member_choices_are_400_and_nothing_changes(client, tokens, extra, f
     response = _issue(client, tokens["sec1"], **extra)
     assert response.status_code == 400
     error = response.get_json()["error"]
-    assert error["code"] == "invalid_request" and error["field"] == field and message in error["message"]
+    assert error["code"] == "invalid_request" and error["field"] == field and error["message"] == message
     after = (_members(client, tokens["boss"]), client.get("/api/v1/admin/badges", headers=tokens["boss"]).get_json())
     assert [b["id"] for b in after[1]["items"]] == [b["id"] for b in before[1]["items"]]
     assert after[0] == before[0]

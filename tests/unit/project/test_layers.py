@@ -23,14 +23,7 @@ SQL_MODULES = ("sqlalchemy", "sqlalchemy.orm", "sqlalchemy.sql", "sqlalchemy.sql
 #: The factories and the storage layer: where sessions and transactions are made.
 NOT_EDGE = ("verifier/context.py", "verifier/storage/")
 #: Edge modules that still open transactions, each with the change that removes it.
-ALLOWED = {
-    # being moved by the console-forms change
-    "verifier/badges/views.py",
-    # being moved by the console-forms change
-    "verifier/organisation/views.py",
-    # being moved by the console-forms change (badge_for/member_for of the two modules above)
-    "verifier/console/pending.py",
-}
+ALLOWED: dict[str, str] = {}
 
 
 def _type_checking_only(node: ast.If) -> bool:

@@ -18,8 +18,9 @@ def test_bom_blank_lines_and_optional_hosts():
 
 def test_quoted_newline_keeps_line_numbers_physical():
     rows, errors = parse_csv(HEAD + '"甲\n乙",店,https://a.example,taobao,B01,30,\n丙,店,bad,taobao,B01,x,\n')
-    assert [line for line, _ in rows] == [2]
-    assert errors == [RowError(4, "valid_days", "valid_days must be a whole number")]
+    assert [line for line, _ in rows] == [2, 4]
+    assert errors == []
+    assert rows[1][1].valid_days == 0  # not a number: refused by validation, with the row's other problems
 
 
 def test_hosts_column_is_optional():
@@ -28,7 +29,7 @@ def test_hosts_column_is_optional():
 
 
 def test_empty_file():
-    assert parse_csv("") == ([], [RowError(1, None, "the file is empty")])
+    assert parse_csv("") == ([], [RowError(1, None, "the file is empty", "empty_file")])
 
 
 def test_unknown_column_is_named():
