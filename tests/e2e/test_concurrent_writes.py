@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 import requests
@@ -290,8 +290,15 @@ def test_two_approvals_of_one_application_one_wins_the_other_gets_409(cluster: C
             session, token = _console(cluster.url(i), user)
             calls.append((session, cluster.url(i) + url,
                           {"data": {"confirm": "yes", "csrf_token": token}, "allow_redirects": False}))
-        codes = sorted(r.status_code for r in _race(calls))
-        assert codes == [302, 409], codes
+        responses = _race(calls)
+        # The winner is redirected with "approved"; the loser, whose approval found the badge
+        # already decided, is sent back to the applications with the refusal as an error flash
+        # (issue 13: a flash for an illegal transition, not a bare error page) and changed nothing.
+        assert sorted(r.status_code for r in responses) == [302, 303], [r.status_code for r in responses]
+        (loser, (lost_session, _, _)), = [(r, c) for r, c in zip(responses, calls, strict=True) if r.status_code == 303]
+        shown = lost_session.get(urljoin(loser.url, loser.headers["Location"]), timeout=30).text
+        assert 'class="flash errors" role="alert"' in shown, shown[:2000]
+        assert "已批准，徽章已签发" not in shown
         assert requests.get(f"{cluster.url(0)}/api/v1/badges/{badge}", timeout=30).json()["status"] == "valid"
     _check_record_agrees(cluster)
 
