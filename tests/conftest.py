@@ -139,7 +139,10 @@ class _SharedApp:
     extensions: dict[str, Any]
 
 
-#: How many distinct configurations keep an app per worker (the rest build one per test).
+#: How many distinct configurations keep an app per worker. When one more is needed, the app
+#: used least recently is dropped: a run of tests with one-off configurations (every end-to-end
+#: test has its own live-server port, hence its own PUBLIC_URL) must not take every place and
+#: leave the common configurations building an app per test for the rest of the worker's run.
 _MAX_SHARED_APPS = 6
 
 
@@ -181,8 +184,18 @@ def _reuse(shared: _SharedApp, clock: Any) -> Flask:
     return app
 
 
+def _drop(shared: _SharedApp) -> None:
+    """Let go of a shared app: write its pending verification counts (before the wipe), close its pool."""
+    extensions = shared.extensions
+    counter = extensions.get("liang.verify_counter")
+    if counter is not None:
+        counter.flush(extensions["liang.db"].engine)
+    extensions["liang.db"].dispose()
+
+
 @pytest.fixture(scope="session")
 def _shared_apps() -> Iterator[dict[str, _SharedApp]]:
+    """Return this worker's shared apps by configuration key, least recently used first."""
     apps: dict[str, _SharedApp] = {}
     yield apps
     for shared in apps.values():
@@ -201,15 +214,18 @@ def app(app_config: dict[str, Any], _shared_apps: dict[str, _SharedApp], request
     and so do tests marked ``fresh_app`` (they change the app itself, e.g. add a route).
     """
     key = None if request.node.get_closest_marker("fresh_app") else _share_key(app_config)
-    shared = _shared_apps.get(key) if key is not None else None
-    fresh = shared is None
+    shared = _shared_apps.pop(key, None) if key is not None else None
+    fresh = key is None
     if shared is not None:
         application = _reuse(shared, app_config["CLOCK"])
     else:
         application = create_app(app_config)
-        if key is not None and len(_shared_apps) < _MAX_SHARED_APPS:
-            _shared_apps[key] = _SharedApp(application, dict(application.config), dict(application.extensions))
-            fresh = False
+        if key is not None:
+            shared = _SharedApp(application, dict(application.config), dict(application.extensions))
+            if len(_shared_apps) >= _MAX_SHARED_APPS:  # drop the least recently used
+                _drop(_shared_apps.pop(next(iter(_shared_apps))))
+    if key is not None and shared is not None:
+        _shared_apps[key] = shared  # (re)inserted last: the most recently used
     with application.app_context():
         # One write transaction: empty every table, then store the signing key.
         session = context.begin_write()
