@@ -139,8 +139,11 @@ class _SharedApp:
     extensions: dict[str, Any]
 
 
-#: How many distinct configurations keep an app per worker (the rest build one per test).
-_MAX_SHARED_APPS = 6
+#: How many distinct configurations keep an app per worker. When one more is needed, the app
+#: used least recently is dropped: a run of tests with one-off configurations (every end-to-end
+#: test has its own live-server port, hence its own PUBLIC_URL) must not take every place and
+#: leave the common configurations building an app per test for the rest of the worker's run.
+_MAX_SHARED_APPS = 8
 
 
 def _share_key(config: dict[str, Any]) -> str | None:
@@ -178,8 +181,32 @@ def _reuse(shared: _SharedApp, clock: Any) -> Flask:
     return app
 
 
+def _drop(shared: _SharedApp) -> None:
+    """Let go of a shared app: write its pending verification counts (before the wipe), close its pool."""
+    extensions = shared.extensions
+    counter = extensions.get("liang.verify_counter")
+    if counter is not None:
+        counter.flush(extensions["liang.db"].engine)
+    extensions["liang.db"].dispose()
+
+
+def _keep(apps: dict[str, _SharedApp], key: str, clock: Any, build: Callable[[], Flask]) -> Flask:
+    """Return the app kept under ``key``, reset (``_reuse``); else build and keep one, dropping the least recently used."""
+    shared = apps.pop(key, None)
+    if shared is None:
+        application = build()
+        shared = _SharedApp(application, dict(application.config), dict(application.extensions))
+        if len(apps) >= _MAX_SHARED_APPS:
+            _drop(apps.pop(next(iter(apps))))
+    else:
+        application = _reuse(shared, clock)
+    apps[key] = shared  # (re)inserted last: the most recently used
+    return application
+
+
 @pytest.fixture(scope="session")
 def _shared_apps() -> Iterator[dict[str, _SharedApp]]:
+    """Return this worker's shared apps by configuration key, least recently used first."""
     apps: dict[str, _SharedApp] = {}
     yield apps
     for shared in apps.values():
@@ -198,15 +225,11 @@ def app(app_config: dict[str, Any], _shared_apps: dict[str, _SharedApp], request
     and so do tests marked ``fresh_app`` (they change the app itself, e.g. add a route).
     """
     key = None if request.node.get_closest_marker("fresh_app") else _share_key(app_config)
-    shared = _shared_apps.get(key) if key is not None else None
-    fresh = shared is None
-    if shared is not None:
-        application = _reuse(shared, app_config["CLOCK"])
-    else:
+    fresh = key is None
+    if key is None:
         application = create_app(app_config)
-        if key is not None and len(_shared_apps) < _MAX_SHARED_APPS:
-            _shared_apps[key] = _SharedApp(application, dict(application.config), dict(application.extensions))
-            fresh = False
+    else:
+        application = _keep(_shared_apps, key, app_config["CLOCK"], lambda: create_app(app_config))
     with application.app_context():
         # One write transaction: empty every table, then store the signing key.
         session = context.begin_write()
@@ -253,13 +276,26 @@ class CliResult:
 
 
 @pytest.fixture
-def run_cli(cli_env: dict[str, str], clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
+def run_cli(cli_env: dict[str, str], clock: FrozenClock, monkeypatch: pytest.MonkeyPatch,
+            _shared_apps: dict[str, _SharedApp]) -> Callable[..., CliResult]:
     """Run ``liang`` in-process (sharing the test clock) and return its exit code and output."""
     from verifier.cli import common as cli_module
     from verifier.cli.main import main
 
     real_make_app = cli_module.make_app
-    monkeypatch.setattr(cli_module, "make_app", lambda **kw: real_make_app(**{"CLOCK": clock, **kw}))
+
+    def make_app(**overrides: Any) -> Flask:
+        # The app a command builds depends only on LIANG_* and its overrides: keep it among the
+        # worker's shared apps (reset as the ``app`` fixture resets its own) instead of building
+        # one per command. Rate-limited or Redis-backed configurations are built afresh, as there.
+        overrides = {"CLOCK": clock, "RATELIMIT_ENABLED": False, **overrides}
+        environ = sorted((k, v) for k, v in os.environ.items() if k.startswith("LIANG_"))
+        plain = _share_key(overrides)
+        if plain is None or os.environ.get("LIANG_REDIS_URL"):
+            return real_make_app(**overrides)
+        return _keep(_shared_apps, f"cli {environ!r} {plain}", clock, lambda: real_make_app(**overrides))
+
+    monkeypatch.setattr(cli_module, "make_app", make_app)
 
     def run(*args: str, input: str | None = None) -> CliResult:  # noqa: A002 - mirrors CliRunner
         runner = CliRunner()
