@@ -73,6 +73,8 @@ def test_missing_holder_is_one_line_in_the_shells_language(run_cli, branch, monk
     (("badge", "issue", "--holder", "x"), 2, "Missing option"),
     (("branch", "add", "B01", "重复"), 1, "already exists"),
     (("keys", "retire", "nokey"), 1, "no key with id"),
+    # A thumbprint may start with "-": it is a key id, not an unknown option.
+    (("keys", "retire", "-Xb9kZ2dLq"), 1, "no key with id"),
     (("frobnicate",), 2, "No such command"),
 ])
 def test_errors_are_one_line(run_cli, branch, args, code, needle):

@@ -34,10 +34,14 @@ def keys_rotate() -> None:
     click.echo(f"new signing key {record.kid}")
 
 
-@keys.command("retire")
+@keys.command("retire", context_settings={"ignore_unknown_options": True})
 @click.argument("kid")
 def keys_retire(kid: str) -> None:
-    """Withdraw a compromised key at once and re-sign what it signed with a fresh key."""
+    """Withdraw a compromised key at once and re-sign what it signed with a fresh key.
+
+    A key id is a base64url thumbprint and may start with "-": it is taken as the key id, not
+    read as an option (``--`` before it works too).
+    """
     with app_context():
         affected = context.key_actions().retire(kid, actor=cli_actor())
     click.echo(f"withdrew key {kid}; re-signed {affected} badge(s)")
