@@ -15,6 +15,7 @@ from signer.lifecycle import State, allowed_actions
 from verifier import context
 from verifier.accounts import guards
 from verifier.accounts.policy import branch_scope
+from verifier.audit.describe import action_name, actor_words, what
 from verifier.badges.service import IssueRequest, status_json
 from verifier.console.blueprint import (
     ACTIONS,
@@ -112,7 +113,8 @@ def badge_new() -> Any:
 def badge(badge_id: str) -> str:
     """A badge with its history (audit events) and the actions its state allows."""
     row = badge_for("badge.read", badge_id)
-    history = context.badge_operations().history(format_badge_id(row.id))
+    history = [{"at": e.at, "action": action_name(e.action), "who": actor_words(e), "client": e.client,
+                "what": what(e)} for e in context.badge_operations().history(format_badge_id(row.id))]
     allowed = [a.value for a in allowed_actions(row.state) if a.value in ACTIONS]
     return render_template("admin/badge.html", badge=row, body=status_json(row, issuer=context.issuer(),
                                                                            now=context.clock()()),

@@ -52,8 +52,12 @@ def test_lifecycle_actions_follow_public_page(org, login, client, issue_badge):
         assert response.status_code == 302, (action, response.get_data(as_text=True)[:300])
         assert _state(client, badge_id) == expected
     history = console.get(f"/admin/badges/{badge_id}").get_data(as_text=True)
-    for action in ("issue", "suspend", "reinstate", "renew", "revoke"):
-        assert f"<td>{action}</td>" in history
+    # The history says what happened in words, as the audit log does, never the raw action code.
+    for words in ("签发徽章", "暂停徽章", "恢复徽章", "续期徽章", "撤销徽章"):
+        assert f"<td>{words}</td>" in history
+    for code in ("issue", "suspend", "reinstate", "renew", "revoke"):
+        assert f"<td>{code}</td>" not in history
+    assert f"暂停了徽章 {badge_id}" in history
     assert "私密备注" not in client.get(f"/v/{badge_id}").get_data(as_text=True)
 
 
