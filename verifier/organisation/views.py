@@ -162,8 +162,13 @@ def member(member_id: int) -> str:
 
 
 # -- edits ----------------------------------------------------------------------------------------
-def _edit_page(form: Any, *, title: str, action: str, back: str, status: int = 200) -> Response:
-    return _page("admin/org_edit.html", status, form=form, title=title, action=action, back=back)
+def _edit(form: Any, change: Any, *, title: str, action: str, back: str) -> Any:
+    """Save a valid posted edit form through ``change`` and go ``back``; else the form, refusals beside their fields."""
+    if request.method == "POST" and form.validate() and _save(form, change) is not None:
+        flash(_("已保存。"))
+        return redirect(back)
+    return _page("admin/org_edit.html", 400 if form.errors else 200, form=form, title=title, action=action,
+                 back=back)
 
 
 @bp.route("/branches/<branch_code>/edit", methods=["GET", "POST"])
@@ -177,12 +182,9 @@ def branch_edit(branch_code: str) -> Any:
     if branch is None:
         raise ApiError(404, "not_found", _("没有这个支部。"))
     form = _posted(BranchEditForm, data={"name": branch.name})
-    if request.method == "POST" and form.validate() and _save(form, lambda: org_service().edit_branch(
-            code, form.name.data, actor=guards.principal().actor())) is not None:
-        flash(_("已保存。"))
-        return redirect(url_for("admin.branches"))
-    return _edit_page(form, title=_("修改支部 %(code)s", code=code), action=url_for("admin.branch_edit", branch_code=code),
-                      back=url_for("admin.branches"), status=400 if form.errors else 200)
+    return _edit(form, lambda: org_service().edit_branch(code, form.name.data, actor=guards.principal().actor()),
+                 title=_("修改支部 %(code)s", code=code), action=url_for("admin.branch_edit", branch_code=code),
+                 back=url_for("admin.branches"))
 
 
 @bp.route("/groups/<group_code>/edit", methods=["GET", "POST"])
@@ -196,12 +198,10 @@ def group_edit(group_code: str) -> Any:
     if group is None:
         raise ApiError(404, "not_found", _("没有这个党小组。"))
     form = _posted(GroupEditForm, data={"name": group.name, "kind": group.kind})
-    if request.method == "POST" and form.validate() and _save(form, lambda: org_service().edit_group(
-            code, form.name.data, form.kind.data, actor=guards.principal().actor())) is not None:
-        flash(_("已保存。"))
-        return redirect(url_for("admin.groups"))
-    return _edit_page(form, title=_("修改党小组 %(code)s", code=code), action=url_for("admin.group_edit", group_code=code),
-                      back=url_for("admin.groups"), status=400 if form.errors else 200)
+    return _edit(form, lambda: org_service().edit_group(code, form.name.data, form.kind.data,
+                                                        actor=guards.principal().actor()),
+                 title=_("修改党小组 %(code)s", code=code), action=url_for("admin.group_edit", group_code=code),
+                 back=url_for("admin.groups"))
 
 
 @bp.route("/members/<int:member_id>/edit", methods=["GET", "POST"])
@@ -215,10 +215,8 @@ def member_edit(member_id: int) -> Any:
     def allow(member: Member) -> None:
         guards.allow("member.write", branch_code=member.branch.code)
 
-    if request.method == "POST" and form.validate() and _save(form, lambda: org_service().edit_member(
-            member_id, name=form.name.data, contact=form.contact.data, groups=tuple(form.groups.data or ()),
-            actor=guards.principal().actor(), allow=allow)) is not None:
-        flash(_("已保存。"))
-        return redirect(url_for("admin.member", member_id=member_id))
-    return _edit_page(form, title=_("修改党员信息"), action=url_for("admin.member_edit", member_id=member_id),
-                      back=url_for("admin.member", member_id=member_id), status=400 if form.errors else 200)
+    return _edit(form, lambda: org_service().edit_member(
+        member_id, name=form.name.data, contact=form.contact.data, groups=tuple(form.groups.data or ()),
+        actor=guards.principal().actor(), allow=allow),
+        title=_("修改党员信息"), action=url_for("admin.member_edit", member_id=member_id),
+        back=url_for("admin.member", member_id=member_id))

@@ -44,6 +44,19 @@ def make_token(app: Flask) -> Callable[[str], str]:
     return make
 
 
+@pytest.fixture
+def role_tokens(make_user: Callable[..., str], make_token: Callable[[str], str],
+                make_branch: Callable[..., str]) -> dict[str, str]:
+    """Two branches and one account per role (committee, each branch, auditor); their bearer tokens by user name."""
+    make_branch("B01", "第一支部")
+    make_branch("B02", "第二支部")
+    make_user("boss", "committee")
+    make_user("sec1", "branch", "B01")
+    make_user("sec2", "branch", "B02")
+    make_user("eye", "auditor")
+    return {name: make_token(name) for name in ("boss", "sec1", "sec2", "eye")}
+
+
 def csrf_from(page: str) -> str:
     """Return the CSRF token embedded in a page."""
     match = re.search(r'name="csrf_token" value="([^"]+)"', page)

@@ -9,14 +9,8 @@ BODY = {"holder": "李四", "shop_name": "李四小店", "shop_url": "https://li
 
 
 @pytest.fixture
-def tokens(make_user, make_token, make_branch):
-    make_branch("B01", "第一支部")
-    make_branch("B02", "第二支部")
-    make_user("boss", "committee")
-    make_user("sec1", "branch", "B01")
-    make_user("sec2", "branch", "B02")
-    make_user("eye", "auditor")
-    return {name: make_token(name) for name in ("boss", "sec1", "sec2", "eye")}
+def tokens(role_tokens):
+    return role_tokens
 
 
 def bearer(token):

@@ -9,14 +9,8 @@ _n = iter(range(10_000))
 
 
 @pytest.fixture
-def tokens(make_user, make_token, make_branch):
-    make_branch("B01", "第一支部")
-    make_branch("B02", "第二支部")
-    make_user("boss", "committee")
-    make_user("sec1", "branch", "B01")
-    make_user("sec2", "branch", "B02")
-    make_user("eye", "auditor")
-    return {name: {"Authorization": f"Bearer {make_token(name)}"} for name in ("boss", "sec1", "sec2", "eye")}
+def tokens(role_tokens):
+    return {name: {"Authorization": f"Bearer {token}"} for name, token in role_tokens.items()}
 
 
 def _issue(client, headers, **extra):
