@@ -52,11 +52,16 @@ _Chunk = tuple[bytes, bytes]  # (type, data)
 def bake_png(png: bytes, credential: str) -> bytes:
     """Return ``png`` carrying ``credential`` in exactly one openbadgecredential iTXt chunk."""
     chunks = [c for c in _read_chunks(png) if not _is_credential_chunk(c)]
-    body = PNG_KEYWORD + b"\x00" + b"\x00\x00" + b"\x00" + b"\x00" + credential.encode("utf-8")
+    body = _credential_body(credential)
     # iTXt may sit anywhere between IHDR and IEND; just before IEND leaves the
     # image data untouched and in place.
     chunks.insert(len(chunks) - 1, (b"iTXt", body))
-    return PNG_SIGNATURE + b"".join(_write_chunk(kind, data) for kind, data in chunks)
+    return PNG_SIGNATURE + b"".join(write_chunk(kind, data) for kind, data in chunks)
+
+
+def credential_chunk(credential: str) -> bytes:
+    """Return the serialised openbadgecredential iTXt chunk for ``credential`` (for a PNG writer)."""
+    return write_chunk(b"iTXt", _credential_body(credential))
 
 
 def extract_png(data: bytes) -> str | None:
@@ -100,7 +105,13 @@ def _read_chunks(data: bytes) -> list[_Chunk]:
             return chunks
 
 
-def _write_chunk(kind: bytes, body: bytes) -> bytes:
+def _credential_body(credential: str) -> bytes:
+    # Keyword, NUL, compression flag and method 0 (uncompressed), empty language and
+    # translated keyword, then the text.
+    return PNG_KEYWORD + b"\x00" + b"\x00\x00" + b"\x00" + b"\x00" + credential.encode("utf-8")
+
+
+def write_chunk(kind: bytes, body: bytes) -> bytes:
     """Serialise one PNG chunk with its length and CRC."""
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
