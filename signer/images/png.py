@@ -6,7 +6,9 @@ import functools
 import json
 import math
 import struct
+import threading
 import zlib
+from collections import OrderedDict
 from typing import Any
 
 from PIL import Image, ImageChops, ImageDraw
@@ -84,14 +86,26 @@ def draw_static_png(face: BadgeFace, *, size: str) -> bytes:
     offset = (qr_box - total * module) // 2
     header["qr"] = [round(qr.x * scale) + offset, round(qr.y * scale) + offset, module, total]
     pixels += modules.tobytes()
-    return json.dumps(header).encode("ascii") + b"\n" + zlib_ng.compress(bytes(pixels), 1)
+    layer = json.dumps(header).encode("ascii") + b"\n" + zlib_ng.compress(bytes(pixels), 1)
+    # The first image of a badge is composed from these very masks: keep them with the bytes
+    # rather than inflate what was just deflated.
+    parsed: _Masks = [((box[0], box[1]), masks[role].crop(box)) if (box := header[name]) else ((0, 0), None)
+                      for role, name in ((INK, "ink"), (MUTED, "muted"))]
+    parsed.append(((header["qr"][0], header["qr"][1]),
+                   modules.resize((total * module, total * module), Image.Resampling.NEAREST)))
+    _OPENED.put(layer, size, (parsed, float(strike)))
+    return layer
 
 
 def compose_png(face: BadgeFace, *, size: str, credential: str, static: bytes) -> bytes:
     """Put the live state and date on a badge's static PNG layer; return the baked, palette PNG."""
     dims = dims_of(size)
     theme = theme_of(face.status)
-    masks, strike = _open_static_png(static, size)
+    opened = _OPENED.get(static, size)
+    if opened is None:
+        opened = _open_static_png(static, size)
+        _OPENED.put(static, size, opened)
+    masks, strike = opened
     scale = dims[0] / DESIGN_WIDTH
     canvas = _frame_png(face.status, size).copy()
     for colour, (box, mask) in zip((_rgb(theme.ink), _rgb(theme.muted), (0, 0, 0)), masks, strict=True):
@@ -290,6 +304,39 @@ def _dilate(image: Image.Image, radius: int) -> Image.Image:
 
 
 _Masks = list[tuple[tuple[int, int], Image.Image | None]]
+
+
+class _Opened:
+    """The masks of the layers composed most recently, found by the identity of their bytes.
+
+    A kept layer is immutable bytes, and the layer store hands out the same object while it
+    holds it: so the object, not its content, is the key (no hashing of kilobytes), and the
+    entry keeps the object alive so that its identity is never reused for another.
+    """
+
+    def __init__(self, entries: int) -> None:
+        self._entries = entries
+        self._items: OrderedDict[int, tuple[bytes, str, tuple[_Masks, float]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, layer: bytes, size: str) -> tuple[_Masks, float] | None:
+        with self._lock:
+            found = self._items.get(id(layer))
+            if found is None or found[0] is not layer or found[1] != size:
+                return None
+            self._items.move_to_end(id(layer))
+            return found[2]
+
+    def put(self, layer: bytes, size: str, opened: tuple[_Masks, float]) -> None:
+        with self._lock:
+            self._items[id(layer)] = (layer, size, opened)
+            self._items.move_to_end(id(layer))
+            while len(self._items) > self._entries:
+                self._items.popitem(last=False)
+
+
+# Opened masks are a few hundred kilobytes at most (size l): 64 bound them at a few megabytes.
+_OPENED = _Opened(64)
 _MAX_LAYER_PIXELS = 4 * 800 * 500  # far above any real layer: refuse to inflate a bomb
 
 

@@ -142,3 +142,16 @@ def test_a_database_that_cannot_keep_layers_still_answers(app, client, issue_bad
     assert len(calls) == 1
     with app.app_context():
         assert context.session().execute(select(func.count()).select_from(BadgeImageLayer)).scalar_one() == 0
+
+
+def test_two_drawings_of_one_badge_in_one_batch_keep_only_the_newer(app, client, issue_badge):
+    # Layers are written in batches: a shop renamed between two requests leaves two drawings
+    # of the same badge and kind waiting in one batch (the writer gathers for half a second;
+    # flush() below writes whatever is left); only the newer one may be kept.
+    store = app.extensions["liang.layer_store"]
+    badge_id = issue_badge(shop_name="旧名字小店")
+    with app.app_context():
+        canonical = parse_badge_id(badge_id)
+    store.get_or_draw("older", lambda: b"old layer", badge_id=canonical, kind="png-m")
+    store.get_or_draw("newer", lambda: b"new layer", badge_id=canonical, kind="png-m")
+    assert _layers(app, badge_id) == [("png-m", "newer")]

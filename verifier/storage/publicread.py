@@ -26,7 +26,7 @@ from signer.errors import BadgeNotFound
 from signer.ids import format_badge_id, parse_badge_id
 from signer.lifecycle import State
 from verifier.storage.engine import make_engine
-from verifier.storage.models import Badge, Branch, Member, Shop, StatusList
+from verifier.storage.models import Badge, BadgeImageLayer, Branch, Member, Shop, StatusList
 from verifier.storage.publicdoc import PublicDocument, document_text, when
 
 if TYPE_CHECKING:
@@ -104,6 +104,7 @@ class PublicReader:
         self._badge_sql = self._compile(_badge_query())
         self._document_sql = self._compile(_document_query())
         self._list_sql = self._compile(select(StatusList.version).where(StatusList.id == bindparam("key")))
+        self._layer_sql = self._compile(select(BadgeImageLayer.data).where(BadgeImageLayer.key == bindparam("key")))
         # The schema, not just the server: a database without our tables is not healthy.
         self._health_sql = "SELECT version_num FROM alembic_version"
         self._positional = bool(self._engine.dialect.positional)
@@ -146,6 +147,11 @@ class PublicReader:
         """Return the current version of a status list, or None if there is no such list."""
         row = self._one(self._list_sql, list_id)
         return None if row is None else int(row[0])
+
+    def image_layer(self, key: str) -> bytes | None:
+        """Return the kept badge image layer under ``key``, or None when none is kept."""
+        row = self._one(self._layer_sql, key)
+        return None if row is None else bytes(row[0])
 
     def ping(self) -> None:
         """Raise OperationalError unless the database answers and holds our schema."""

@@ -42,15 +42,19 @@ def etagged_body(body: bytes, *, mimetype: str, cache_control: str) -> Response:
     The same headers as :func:`etagged`, handed to the response as it is made: setting them one by
     one afterwards (the ``vary`` set object above all) cost more than the hash.
     """
+    response = Response(body, mimetype=mimetype, headers=[
+        ("ETag", f'"{strong_etag(body)}"'), ("Cache-Control", cache_control), ("Vary", "Accept-Language")])
+    return conditional(response)
+
+
+def strong_etag(body: bytes) -> str:
+    """Return the strong ETag (unquoted) of ``body``: the first 32 hex digits of its SHA-256."""
     digest = hashlib.sha256()
     for start in range(0, len(body), _GIL_CHUNK):
         # In pieces below hashlib's 2 KiB threshold the hash keeps the GIL: releasing and
         # re-taking it under four serving threads cost more than hashing a few KiB.
         digest.update(body[start:start + _GIL_CHUNK])
-    tag = digest.hexdigest()[:32]
-    response = Response(body, mimetype=mimetype, headers=[
-        ("ETag", f'"{tag}"'), ("Cache-Control", cache_control), ("Vary", "Accept-Language")])
-    return conditional(response)
+    return digest.hexdigest()[:32]
 
 
 def conditional(response: Response) -> Response:

@@ -149,6 +149,26 @@ def test_layer_of_another_size_is_refused() -> None:
     assert info.value.reason == "bad_layer"
 
 
+@pytest.mark.parametrize("size", sorted(SIZES))
+@pytest.mark.parametrize("status", ["valid", "revoked"])
+def test_first_image_from_the_drawn_masks_equals_one_from_the_kept_bytes(size: str, status: str) -> None:
+    # The first image of a badge reuses the masks just drawn; a worker that reads the same
+    # layer back from the database (a new bytes object) must compose exactly the same image.
+    face = dataclasses.replace(FACE, status=status)
+    drawn = draw_static_png(face, size=size)
+    first = compose_png(face, size=size, credential=JWS, static=drawn)
+    kept = bytes(bytearray(drawn))
+    assert kept is not drawn
+    assert compose_png(face, size=size, credential=JWS, static=kept) == first
+
+
+def test_a_layer_parsed_for_one_size_is_refused_for_another() -> None:
+    static = draw_static_png(FACE, size="s")
+    compose_png(FACE, size="s", credential=JWS, static=static)  # opened and remembered as size s
+    with pytest.raises(InvalidRenderRequest, match="static layer is damaged"):
+        compose_png(FACE, size="m", credential=JWS, static=static)
+
+
 @pytest.mark.parametrize("static", [b"", b"{}\n", b'{"v": "3"}\nxx', b"\xff\xfe", b"[1]"])
 def test_damaged_layer_is_a_domain_error(static: bytes) -> None:
     with pytest.raises(InvalidRenderRequest, match="static layer is damaged"):
