@@ -16,7 +16,8 @@ load drifting on a shared machine moves both sides of a ratio together. It print
 Markdown table with requests/s, p50/p99 and the ratios, and writes bench/RESULTS.md.
 Rate-limit counters go to Redis when ``LIANG_BENCH_REDIS_URL`` is set (as in a many-instance
 deployment), else to the in-process memory storage.
-Only 127.0.0.1 is ever contacted.
+With two cores or more, both servers run on one core and wrk on another (``--no-pin`` leaves
+placement to the kernel; see ``PIN`` for why). Only 127.0.0.1 is ever contacted.
 """
 
 from __future__ import annotations
@@ -230,6 +231,21 @@ def seed(env: dict[str, str], size: int) -> tuple[list[str], list[str], str]:
 #: The server process behind each base URL, for CPU accounting.
 SERVERS: dict[str, subprocess.Popen[bytes]] = {}
 
+#: CPU placement: the servers on one core, wrk on another (``--no-pin``: wherever the kernel puts them).
+#: Unpinned, a one-worker gthread server on two cores switches between two steady states of about
+#: 270 and 600-700 µs of CPU per bare request (its threads on one core, or handing the GIL across
+#: cores), a few seconds each: a ratio of two back-to-back runs then measured the placement as much
+#: as the code.
+PIN: dict[str, set[int]] = {}
+
+
+def pin(role: str) -> Any:
+    """Return a ``preexec_fn`` putting a child (and every thread it starts) on ``role``'s cores, or None."""
+    cores = PIN.get(role)
+    if not cores:
+        return None
+    return lambda: os.sched_setaffinity(0, cores)
+
 
 def cpu_seconds(url: str) -> float:
     """Return the CPU seconds used so far by the server at ``url`` (its master and workers); 0 if unknown."""
@@ -257,6 +273,7 @@ def start(cmd: list[str], env: dict[str, str], url: str, health: str) -> tuple[s
     """Start a server process; return it and the seconds until ``health`` answered 200."""
     started = time.monotonic()
     process = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               preexec_fn=pin("server"),  # noqa: PLW1509 - the benchmark starts no threads
                                cwd=ROOT)
     while time.monotonic() - started < 60:
         if process.poll() is not None:
@@ -297,7 +314,7 @@ def wrk(base: str, paths: list[str], *, duration: int, connections: int, threads
                       "request = function()\n  return wrk.format(\"GET\", paths[math.random(#paths)])\nend\n")
     result = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency",
                              "-s", str(script), base], capture_output=True, text=True, timeout=duration + 60,
-                            check=True)
+                            check=True, preexec_fn=pin("wrk"))  # noqa: PLW1509 - no threads here
     cpu = cpu_seconds(base) - cpu_before
     out = result.stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
@@ -490,7 +507,12 @@ def main() -> None:
     parser.add_argument("--no-sqlite", action="store_true", help="measure only on --database-url")
     parser.add_argument("--only", default="api,page,png_cold,png,status",
                         help="comma-separated endpoints to measure (of api,page,png_cold,png,status)")
+    parser.add_argument("--no-pin", action="store_true",
+                        help="do not put the servers on one core and wrk on another (see PIN)")
     args = parser.parse_args()
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if not args.no_pin and len(cores) >= 2:
+        PIN.update(server={cores[-1]}, wrk={cores[0]})
     if shutil.which("wrk") is None:
         raise SystemExit("bench: wrk is not installed (apt-get install -y wrk)")
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -520,6 +542,8 @@ def main() -> None:
         f"- load: wrk, {args.threads} thread(s), {args.connections} connections, {args.rounds} rounds × "
         f"({args.duration} s bare + {args.duration} s endpoint) per endpoint, "
         f"random badge per request over {SAMPLE:,} ids; both apps: gunicorn gthread, {args.workers} workers × 4 threads",
+        "- placement: " + (f"both servers on core {sorted(PIN['server'])[0]}, wrk on core {sorted(PIN['wrk'])[0]} "
+                           "(the database server is not pinned)" if PIN else "not pinned"),
         f"- rate-limit storage: {'Redis' if os.environ.get('LIANG_BENCH_REDIS_URL') else 'memory'} "
         "(limiter on, limit out of reach)",
         "", "Command: `.venv/bin/python bench/run.py " + " ".join(sys.argv[1:]) + "`", "",
