@@ -3,6 +3,7 @@ imported badge is whole (credential, slots, audit event) whichever way it was si
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import random
@@ -17,7 +18,7 @@ from signer.statuslist import IndexDraws
 from tests.conftest import COMMITTEE
 from verifier import context
 from verifier.audit.service import AuditLog
-from verifier.badges import issuance, statuslists
+from verifier.badges import bulk, issuance, statuslists
 from verifier.badges.bulk import BulkImporter
 from verifier.badges.service import IssueRequest
 from verifier.storage.models import AuditEvent, AuditHead, Badge, Member, Shop, StatusList, StatusSlot
@@ -169,3 +170,36 @@ def test_an_import_refuses_a_member_ref_that_names_someone_else_and_imports_noth
     assert match in report.errors[0].message and not report.issued
     with app.app_context():
         assert context.session().execute(select(func.count()).select_from(Member)).scalar_one() == 1
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_an_import_pauses_the_cyclic_collector_and_leaves_it_as_it_found_it(app, branches, monkeypatch, enabled):
+    seen = []
+    real_issue = issuance.Issuance.issue
+
+    def issue(self, *args, **kwargs):
+        seen.append(gc.isenabled())
+        return real_issue(self, *args, **kwargs)
+
+    monkeypatch.setattr(issuance.Issuance, "issue", issue)
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        _import(app, _rows(3), workers=0)
+        assert seen == [False]
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def test_overlapping_imports_resume_the_collector_when_the_last_one_ends():
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        with bulk._collector_paused():
+            with bulk._collector_paused():
+                assert not gc.isenabled()
+            assert not gc.isenabled()
+        assert gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
