@@ -69,14 +69,26 @@ def repeatable(monkeypatch):
     def reset() -> None:
         ids = (f"{n:012d}" for n in itertools.count(1))
         monkeypatch.setattr(issuance, "new_badge_id", lambda: next(ids))
+        monkeypatch.setattr(issuance, "new_badge_ids", lambda n: [next(ids) for _ in range(n)])
         counter = itertools.count(1)
         monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=next(counter)))
+        monkeypatch.setattr(issuance, "_credential_ids",
+                            lambda n: [f"urn:uuid:{uuid.UUID(int=next(counter))}" for _ in range(n)])
         seeded = random.Random(7)  # noqa: S311 - repeatable test data
         monkeypatch.setattr(statuslists, "IndexDraws", lambda: IndexDraws(read=seeded.randbytes))
         lists = itertools.count(1)
         monkeypatch.setattr("verifier.badges.statuslists.secrets.token_hex", lambda n: f"{next(lists):0{2 * n}x}")
 
     return reset
+
+
+def test_credential_ids_are_uuid4_urns_and_fresh():
+    drawn = issuance._credential_ids(300)
+    assert len(set(drawn)) == 300
+    for cid in drawn:
+        assert cid.startswith("urn:uuid:")
+        parsed = uuid.UUID(cid.removeprefix("urn:uuid:"))
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122 and str(parsed) == cid[9:]
 
 
 def test_workers_sign_byte_for_byte_what_signing_in_process_signs(app, branches, repeatable, caplog):
