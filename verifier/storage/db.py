@@ -150,7 +150,7 @@ def insert_many(session: Session, table: Table, columns: Sequence[str], rows: It
         count = 0
         driver = conn.connection.driver_connection
         with _driver_errors(dialect, statement), driver.cursor() as cursor:  # type: ignore[union-attr]
-            restore = _compress_fast(conn, cursor)
+            restore = _compress_fast(cursor)
             # The rows are written to the server from a thread of psycopg's: this thread goes on
             # making the next rows (signing, encoding) instead of waiting while the server stores.
             with cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
@@ -177,29 +177,22 @@ def insert_many(session: Session, table: Table, columns: Sequence[str], rows: It
     return len(dicts)
 
 
-_LZ4 = "liang_toast_lz4"  # Connection.info key: whether this PostgreSQL server can compress with lz4
-
-
-def _compress_fast(conn: Any, cursor: Any) -> str | None:
+def _compress_fast(cursor: Any) -> str | None:
     """Have PostgreSQL compress the values this COPY stores with lz4, if it can; return the setting to restore.
 
     A badge row holds two texts of about 3 kB (the credential and its public document) that
     PostgreSQL compresses on the way in. With its default, pglz, that was half of the server's
     time for an import (the badges' COPY of 20,000 rows: 2.6 s; with lz4 1.4 s, in as many
-    bytes). Only how the
-    server stores the values changes (a read decompresses either); the setting is local to the
-    transaction and put back after the COPY.
+    bytes). Only how the server stores the values changes (a read decompresses either); the
+    setting is local to the transaction and put back after the COPY.
     """
-    if _LZ4 not in conn.info:  # asked once per pooled connection: lz4 is a build option (PostgreSQL 14+)
-        cursor.execute("SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")
-        found = cursor.fetchone()
-        conn.info[_LZ4] = bool(found and found[0])
-    if not conn.info[_LZ4]:
-        return None
-    cursor.execute("SELECT current_setting('default_toast_compression'), "
-                   "set_config('default_toast_compression', 'lz4', true)")
+    # lz4 is a build option (PostgreSQL 14 and later): pg_settings lists it when there is one.
+    cursor.execute("SELECT setting, 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")
     row = cursor.fetchone()
-    return None if row is None or row[0] == "lz4" else str(row[0])
+    if row is None or not row[1] or row[0] == "lz4":
+        return None
+    cursor.execute("SELECT set_config('default_toast_compression', 'lz4', true)")
+    return str(row[0])
 
 
 @contextmanager
