@@ -32,6 +32,17 @@ def new_badge_id() -> str:
     return _from_number(secrets.randbits(_BITS))
 
 
+def new_badge_ids(count: int) -> list[str]:
+    """Return ``count`` fresh random badge ids, each drawn as :func:`new_badge_id` draws one.
+
+    One read of the system's randomness for the lot instead of one per id (a bulk import
+    draws thousands); ids within the list may repeat as any two draws may: callers check.
+    """
+    raw = secrets.token_bytes(8 * count)
+    shift = 64 - _BITS  # the top 60 of 64 random bits, as secrets.randbits(60) keeps them
+    return [_from_number(int.from_bytes(raw[i:i + 8], "big") >> shift) for i in range(0, 8 * count, 8)]
+
+
 def parse_badge_id(raw: str) -> str:
     """Return the canonical form of ``raw``: upper case, no separators, confusables fixed."""
     if not isinstance(raw, str) or len(raw) > _MAX_RAW:

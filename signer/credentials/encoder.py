@@ -32,16 +32,30 @@ def _whole(name: str) -> str:
     return f"\x01{name}\x01"
 
 
-def _format_template(value: Any) -> str:
-    """Return ``str.format`` text for a JSON value with placeholders in it."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    out, last = [], 0
-    for match in _PLACEHOLDER.finditer(text):
-        out.append(text[last:match.start()].replace("{", "{{").replace("}", "}}"))
-        out.append("{" + (match.group(1) or match.group(2)) + "}")
-        last = match.end()
-    out.append(text[last:].replace("{", "{{").replace("}", "}}"))
-    return "".join(out)
+class _Template:
+    """JSON text with placeholders, split once into its literal parts and the names between them."""
+
+    def __init__(self, value: Any) -> None:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        self._literals: list[str] = []
+        self._names: list[str] = []
+        last = 0
+        for match in _PLACEHOLDER.finditer(text):
+            self._literals.append(text[last:match.start()])
+            self._names.append(match.group(1) or match.group(2))
+            last = match.end()
+        self._tail = text[last:]
+
+    def fill(self, values: dict[str, str]) -> str:
+        """Return the text with each placeholder replaced by its value (text spliced in as it is)."""
+        # A join over the parts split once: str.format parsed the whole template again for every credential.
+        out: list[str] = []
+        append = out.append
+        for literal, name in zip(self._literals, self._names, strict=True):
+            append(literal)
+            append(values[name])
+        append(self._tail)
+        return "".join(out)
 
 
 @lru_cache(maxsize=4096)
@@ -73,7 +87,7 @@ class CredentialEncoder:
         payload = build_credential(sample, issuer=issuer, credential_id=_inner("credential_id"))
         payload.update(validFrom=_inner("valid_from"), validUntil=_inner("valid_until"), nbf=_whole("nbf"),
                        exp=_whole("exp"))
-        self._credential = _format_template(payload).format
+        self._credential = _Template(payload).fill
         self._fast = True
         self._fast = self._agrees()
 
@@ -103,12 +117,12 @@ class CredentialEncoder:
         valid_from, nbf = _time_parts(claims.valid_from)
         valid_until, exp = _time_parts(claims.valid_until)
         revocation, suspension = entries["revocation"], entries["suspension"]
-        return self._credential(
-            badge_id=_text(claims.badge_id),
-            shop_name=_text(claims.shop_name), shop_url=_text(claims.shop_url), platform=_text(claims.platform),
-            hosts=",".join(map(_escape, claims.hosts)), branch_code=_text(claims.branch_code),
-            branch_name=_text(claims.branch_name), credential_id=_text(credential_id), valid_from=valid_from,
-            valid_until=valid_until, nbf=nbf, exp=exp,
-            revocation_list=_text(revocation.list_url), revocation_index=int(revocation.index),
-            suspension_list=_text(suspension.list_url), suspension_index=int(suspension.index),
-        ).encode("utf-8")
+        return self._credential({
+            "badge_id": _text(claims.badge_id),
+            "shop_name": _text(claims.shop_name), "shop_url": _text(claims.shop_url), "platform": _text(claims.platform),
+            "hosts": ",".join(map(_escape, claims.hosts)), "branch_code": _text(claims.branch_code),
+            "branch_name": _text(claims.branch_name), "credential_id": _text(credential_id), "valid_from": valid_from,
+            "valid_until": valid_until, "nbf": nbf, "exp": exp,
+            "revocation_list": _text(revocation.list_url), "revocation_index": str(int(revocation.index)),
+            "suspension_list": _text(suspension.list_url), "suspension_index": str(int(suspension.index)),
+        }).encode("utf-8")

@@ -9,9 +9,11 @@ progress bar and signing a large file in worker processes (:mod:`signer.batch`).
 
 from __future__ import annotations
 
+import gc
 import logging
-from collections.abc import Callable, Iterable
-from contextlib import ExitStack
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -54,6 +56,7 @@ class BulkImporter:
         early = list(parse_errors)
         report = ImportReport(rows=len(rows) + len(early), dry_run=dry_run)
         with ExitStack() as stack:
+            stack.enter_context(_collector_paused())
             signer = None
             if (not dry_run and self._sign_workers and len(rows) >= MIN_PARALLEL and not early
                     and self._keyring.can_sign):
@@ -72,6 +75,35 @@ class BulkImporter:
         _logger.info("imported %d badges (signed %s)", len(report.issued),
                      "in worker processes" if signer.parallel else "in process")
         return report
+
+
+_pause_lock = threading.Lock()
+_pauses = 0  # imports running with the cyclic collector paused (threads of a web worker may overlap)
+_resume = False  # whether the collector was on when the first of them paused it
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while an import runs, then restore it.
+
+    An import keeps every row's objects alive until it ends, so each full collection it
+    triggers walks all of them again and frees nothing: measured at a fifth of a 20,000-row
+    import's time. Reference counting still frees everything else at once; cycles made
+    meanwhile wait for the collector's next run.
+    """
+    global _pauses, _resume
+    with _pause_lock:
+        if _pauses == 0:
+            _resume = gc.isenabled()
+            gc.disable()
+        _pauses += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pauses -= 1
+            if _pauses == 0 and _resume:
+                gc.enable()
 
 
 def as_dict(report: ImportReport) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from signer.errors import InvalidInput
@@ -112,33 +112,47 @@ def _hosts(req: IssueRequest, url_host: str | None) -> list[str]:
 def check_issue(req: IssueRequest, *, default_days: int) -> tuple[IssueRequest | None, list[InvalidInput]]:
     """Return (the cleaned request, None if refused) and every problem of every field, in form order."""
     problems: list[InvalidInput] = []
-
-    def check(fn: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except InvalidInput as exc:
-            problems.append(exc)
-            return None
-
-    holder = check(clean_text, req.holder, "holder")
-    shop_name = check(clean_text, req.shop_name, "shop_name")
-    url = check(validate_shop_url, req.shop_url)
-    shop_url, url_host = url if url is not None else (None, None)
+    # Each field checked in its own try (not through a helper taking the check as an argument):
+    # an import checks every field of thousands of rows.
+    holder = shop_name = branch = shop_url = url_host = hosts = member_ref = None
+    try:
+        holder = clean_text(req.holder, "holder")
+    except InvalidInput as exc:
+        problems.append(exc)
+    try:
+        shop_name = clean_text(req.shop_name, "shop_name")
+    except InvalidInput as exc:
+        problems.append(exc)
+    try:
+        shop_url, url_host = validate_shop_url(req.shop_url)
+    except InvalidInput as exc:
+        problems.append(exc)
     if req.platform not in PLATFORMS:
         problems.append(InvalidInput(f"platform must be one of {', '.join(PLATFORMS)}", field="platform",
                                      kind="choice", params={"choices": ", ".join(PLATFORMS)}))
-    branch = check(clean_text, req.branch, "branch", limit=MAX_BRANCH_CODE)
+    try:
+        branch = clean_text(req.branch, "branch", limit=MAX_BRANCH_CODE)
+    except InvalidInput as exc:
+        problems.append(exc)
     days = default_days if req.valid_days is None else req.valid_days
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_VALID_DAYS:
         problems.append(InvalidInput(f"valid_days must be a whole number from 1 to {MAX_VALID_DAYS}",
                                      field="valid_days"))
-    hosts = check(_hosts, req, url_host) if shop_url is not None else None
+    if shop_url is not None:
+        try:
+            hosts = _hosts(req, url_host)
+        except InvalidInput as exc:
+            problems.append(exc)
     if req.member is not None and (isinstance(req.member, bool) or not isinstance(req.member, int)
                                    or not 1 <= req.member <= MAX_MEMBER_ID):
         problems.append(InvalidInput("member must be a member id (a whole number)", field="member",
                                      kind="member_id"))
-    member_ref = check(clean_member_ref, req.member_ref)
+    try:
+        member_ref = clean_member_ref(req.member_ref)
+    except InvalidInput as exc:
+        problems.append(exc)
     if problems:
         return None, problems
-    return IssueRequest(holder, shop_name, shop_url or "", req.platform, branch, days, tuple(hosts or ()),
-                        req.confirm_foreign_hosts is True, req.member, member_ref), []
+    # No problems: every field above was cleaned (the checks that failed left theirs None).
+    return IssueRequest(cast(str, holder), cast(str, shop_name), shop_url or "", req.platform, cast(str, branch),
+                        days, tuple(hosts or ()), req.confirm_foreign_hosts is True, req.member, member_ref), []

@@ -143,15 +143,22 @@ def insert_many(session: Session, table: Table, columns: Sequence[str], rows: It
                 cursor.executemany(statement, few)
         return len(few)
     if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        from psycopg.copy import QueuedLibpqWriter  # only with PostgreSQL
+
         statement = f"COPY {target} FROM STDIN"
         bound: Iterable[Sequence[Any]] = _bound_rows(table, columns, rows, dialect)
         count = 0
         driver = conn.connection.driver_connection
         with _driver_errors(dialect, statement), driver.cursor() as cursor:  # type: ignore[union-attr]
-            with cursor.copy(statement) as copy:
+            restore = _compress_fast(cursor)
+            # The rows are written to the server from a thread of psycopg's: this thread goes on
+            # making the next rows (signing, encoding) instead of waiting while the server stores.
+            with cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
                 for row in bound:
                     copy.write_row(row)
                     count += 1
+            if restore is not None:
+                cursor.execute("SELECT set_config('default_toast_compression', %s, true)", (restore,))
         return count
     if dialect.name == "sqlite":
         bound = list(_bound_rows(table, columns, rows, dialect))
@@ -168,6 +175,24 @@ def insert_many(session: Session, table: Table, columns: Sequence[str], rows: It
     if dicts:
         conn.execute(insert(table), dicts)
     return len(dicts)
+
+
+def _compress_fast(cursor: Any) -> str | None:
+    """Have PostgreSQL compress the values this COPY stores with lz4, if it can; return the setting to restore.
+
+    A badge row holds two texts of about 3 kB (the credential and its public document) that
+    PostgreSQL compresses on the way in. With its default, pglz, that was half of the server's
+    time for an import (the badges' COPY of 20,000 rows: 2.6 s; with lz4 1.4 s, in as many
+    bytes). Only how the server stores the values changes (a read decompresses either); the
+    setting is local to the transaction and put back after the COPY.
+    """
+    # lz4 is a build option (PostgreSQL 14 and later): pg_settings lists it when there is one.
+    cursor.execute("SELECT setting, 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'")
+    row = cursor.fetchone()
+    if row is None or not row[1] or row[0] == "lz4":
+        return None
+    cursor.execute("SELECT set_config('default_toast_compression', 'lz4', true)")
+    return str(row[0])
 
 
 @contextmanager

@@ -61,3 +61,20 @@ def test_parse_rejects_malformed(raw, message):
     with pytest.raises(MalformedId, match=message) as info:
         parse_badge_id(raw)
     assert info.value.code == "malformed_id"
+
+
+def test_ids_drawn_in_bulk_are_canonical_and_fresh():
+    drawn = ids.new_badge_ids(500)
+    assert len(set(drawn)) == 500
+    assert all(parse_badge_id(i) == i for i in drawn)
+    assert ids.new_badge_ids(0) == []
+
+
+@pytest.mark.parametrize("raw", [bytes(8), b"\xff" * 8, bytes([0x9A, 1, 2, 3, 4, 5, 6, 0xF7])])
+def test_an_id_drawn_in_bulk_is_the_id_drawn_alone_from_the_same_random_bytes(monkeypatch, raw):
+    import random
+
+    monkeypatch.setattr(random, "_urandom", lambda n: raw[:n])  # what secrets.randbits reads
+    alone = new_badge_id()
+    monkeypatch.setattr(secrets, "token_bytes", lambda n: raw * (n // 8))
+    assert ids.new_badge_ids(2) == [alone, alone]

@@ -3,6 +3,7 @@ imported badge is whole (credential, slots, audit event) whichever way it was si
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import random
@@ -17,7 +18,7 @@ from signer.statuslist import IndexDraws
 from tests.conftest import COMMITTEE
 from verifier import context
 from verifier.audit.service import AuditLog
-from verifier.badges import issuance, statuslists
+from verifier.badges import bulk, issuance, statuslists
 from verifier.badges.bulk import BulkImporter
 from verifier.badges.service import IssueRequest
 from verifier.storage.models import AuditEvent, AuditHead, Badge, Member, Shop, StatusList, StatusSlot
@@ -68,14 +69,26 @@ def repeatable(monkeypatch):
     def reset() -> None:
         ids = (f"{n:012d}" for n in itertools.count(1))
         monkeypatch.setattr(issuance, "new_badge_id", lambda: next(ids))
+        monkeypatch.setattr(issuance, "new_badge_ids", lambda n: [next(ids) for _ in range(n)])
         counter = itertools.count(1)
         monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=next(counter)))
+        monkeypatch.setattr(issuance, "_credential_ids",
+                            lambda n: [f"urn:uuid:{uuid.UUID(int=next(counter))}" for _ in range(n)])
         seeded = random.Random(7)  # noqa: S311 - repeatable test data
         monkeypatch.setattr(statuslists, "IndexDraws", lambda: IndexDraws(read=seeded.randbytes))
         lists = itertools.count(1)
         monkeypatch.setattr("verifier.badges.statuslists.secrets.token_hex", lambda n: f"{next(lists):0{2 * n}x}")
 
     return reset
+
+
+def test_credential_ids_are_uuid4_urns_and_fresh():
+    drawn = issuance._credential_ids(300)
+    assert len(set(drawn)) == 300
+    for cid in drawn:
+        assert cid.startswith("urn:uuid:")
+        parsed = uuid.UUID(cid.removeprefix("urn:uuid:"))
+        assert parsed.version == 4 and parsed.variant == uuid.RFC_4122 and str(parsed) == cid[9:]
 
 
 def test_workers_sign_byte_for_byte_what_signing_in_process_signs(app, branches, repeatable, caplog):
@@ -169,3 +182,36 @@ def test_an_import_refuses_a_member_ref_that_names_someone_else_and_imports_noth
     assert match in report.errors[0].message and not report.issued
     with app.app_context():
         assert context.session().execute(select(func.count()).select_from(Member)).scalar_one() == 1
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_an_import_pauses_the_cyclic_collector_and_leaves_it_as_it_found_it(app, branches, monkeypatch, enabled):
+    seen = []
+    real_issue = issuance.Issuance.issue
+
+    def issue(self, *args, **kwargs):
+        seen.append(gc.isenabled())
+        return real_issue(self, *args, **kwargs)
+
+    monkeypatch.setattr(issuance.Issuance, "issue", issue)
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        _import(app, _rows(3), workers=0)
+        assert seen == [False]
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def test_overlapping_imports_resume_the_collector_when_the_last_one_ends():
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        with bulk._collector_paused():
+            with bulk._collector_paused():
+                assert not gc.isenabled()
+            assert not gc.isenabled()
+        assert gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()

@@ -155,3 +155,40 @@ def test_a_generator_that_fails_midway_leaves_nothing_after_rollback(app, branch
             insert_many(session, Member.__table__, ("id", "name", "branch_id", "created_at"), rows(ids))
         session.rollback()
         assert session.execute(select(func.count()).select_from(Member)).scalar_one() == 0
+
+
+def test_a_refused_row_among_many_raises_sqlalchemys_integrity_error(app, branch_id):
+    # Many rows: on PostgreSQL a COPY, written from psycopg's writer thread.
+    with app.app_context():
+        session = context.begin_write()
+        ids = reserve_ids(session, Member.__table__, 40)
+        rows = [(i, f"m{i}", branch_id if n != 25 else branch_id + 999, WHEN) for n, i in enumerate(ids)]
+        with pytest.raises(IntegrityError):
+            insert_many(session, Member.__table__, ("id", "name", "branch_id", "created_at"), rows)
+        session.rollback()
+        assert session.execute(select(func.count()).select_from(Member)).scalar_one() == 0
+
+
+def test_long_texts_go_to_postgresql_compressed_with_lz4_and_the_setting_is_put_back(app, branch_id):
+    with app.app_context():
+        session = context.begin_write()
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("PostgreSQL only: SQLite does not compress")
+        if not session.execute(text("SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                                    "WHERE name = 'default_toast_compression'")).scalar():
+            pytest.skip("this PostgreSQL was built without lz4")
+        before = session.execute(text("SHOW default_toast_compression")).scalar_one()
+        member_id = reserve_ids(session, Member.__table__, 1)[0]
+        insert_many(session, Member.__table__, ("id", "name", "branch_id", "created_at"),
+                    [(member_id, "王五", branch_id, WHEN)])
+        hosts = [f"s{n}.example.com" for n in range(400)]  # compressible, and past PostgreSQL's 2 kB toast threshold
+        ids = reserve_ids(session, Shop.__table__, 40)
+        insert_many(session, Shop.__table__, ("id", "member_id", "platform", "name", "url", "url_key", "hosts",
+                                              "created_at"),
+                    [(i, member_id, "jd", "店", f"https://a{i}.example/", f"https://a{i}.example", hosts, WHEN)
+                     for i in ids])
+        assert session.execute(text("SHOW default_toast_compression")).scalar_one() == before
+        stored = session.execute(text("SELECT DISTINCT pg_column_compression(hosts) FROM shops")).scalars().all()
+        assert stored == ["lz4"]
+        assert [list(h) for h in session.execute(select(Shop.hosts)).scalars()] == [hosts] * 40
+        session.rollback()
