@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import struct
 import threading
 import zlib
 from collections import OrderedDict
@@ -14,7 +13,6 @@ from typing import Any
 from PIL import Image, ImageChops, ImageDraw
 from zlib_ng import zlib_ng
 
-from signer.baking import PNG_SIGNATURE, credential_chunk, write_chunk
 from signer.errors import InvalidRenderRequest
 from signer.images.fonts import pil_font
 from signer.images.layout import (
@@ -44,11 +42,9 @@ from signer.images.layout import (
     revoked_items,
     theme_of,
 )
+from signer.images.pngfile import write_palette_png
 from signer.qr import qr_mask
 
-# zlib-ng level for the per-request PNG: palette data compresses well at low effort; level 2
-# costs half of level 4 for a file within 15 % of its size (m: 0.34 ms, 12.8 KB).
-_PNG_LEVEL = 2
 # Palette layout: opaque colours first, then eight levels of transparency for the card's
 # rounded corners at fixed indices, the same for every state.
 _CORNER_BASE = 248
@@ -123,35 +119,7 @@ def compose_png(face: BadgeFace, *, size: str, credential: str, static: bytes) -
     indexed.putpalette(_palette(face.status))
     for at, corner, corner_mask in _corners(size):
         indexed.paste(corner, at, corner_mask)
-    return _encode(indexed, face.status, credential)
-
-
-def _encode(indexed: Image.Image, status: str, credential: str) -> bytes:
-    """Write a palette image as PNG with the credential chunk: rows unfiltered, deflated by zlib-ng.
-
-    Written here rather than by Pillow's encoder: the deflate is most of a composition's cost,
-    and zlib-ng gives the same stream format two to three times faster at the same size.
-    """
-    width, height = indexed.size
-    # Filter type 0 (none) before each row, as a zero column on the left: palette indices do
-    # not predict their neighbours.
-    framed = Image.new("P", (width + 1, height), 0)
-    framed.paste(indexed, (1, 0))  # same mode: the indices are copied as they are
-    rows = framed.tobytes()
-    head = _png_head(status, width, height)
-    return b"".join((head, write_chunk(b"IDAT", zlib_ng.compress(rows, _PNG_LEVEL)), credential_chunk(credential),
-                     _IEND))
-
-
-_IEND = write_chunk(b"IEND", b"")
-
-
-@functools.lru_cache(maxsize=32)
-def _png_head(status: str, width: int, height: int) -> bytes:
-    """Return the signature, header, palette and transparency chunks of a state's images at one size."""
-    header = struct.pack(">IIBBBBB", width, height, 8, 3, 0, 0, 0)  # 8-bit palette, no interlace
-    return PNG_SIGNATURE + write_chunk(b"IHDR", header) + write_chunk(b"PLTE", bytes(_palette(status))) + \
-        write_chunk(b"tRNS", _ALPHA)
+    return write_palette_png(indexed, palette=_palette(face.status), alpha=_ALPHA, credential=credential)
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:
