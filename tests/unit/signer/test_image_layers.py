@@ -236,3 +236,18 @@ def test_a_damaged_kept_layer_is_drawn_again() -> None:
     assert png == render_badge_png(FACE, size="s", credential=JWS)
     svg = render_badge_svg(FACE, credential=JWS, layers=Broken())
     assert svg == render_badge_svg(FACE, credential=JWS)
+
+
+@pytest.mark.parametrize("radius", [1, 2, 3])
+def test_bold_dilation_gives_the_rank_filters_pixels(radius: int) -> None:
+    # The synthetic bold is a row pass and a column pass of maxima: on a box with a margin of
+    # zeros (as the text's box is cropped) it must give exactly MaxFilter's pixels.
+    from PIL import ImageDraw, ImageFilter
+
+    for width, height, text, px in ((300, 60, "义乌小商品老张家", 34), (40, 30, "店", 20), (120, 50, "7K3M-9QX2", 28)):
+        image = Image.new("L", (width, height), 0)
+        ImageDraw.Draw(image).text((radius + 2, radius + 2), text, font=fonts.pil_font(px), fill=255)
+        inner = image.crop((radius, radius, width - radius, height - radius))
+        boxed = Image.new("L", (width, height), 0)
+        boxed.paste(inner, (radius, radius))
+        assert png._dilate(boxed, radius).tobytes() == boxed.filter(ImageFilter.MaxFilter(2 * radius + 1)).tobytes()
