@@ -155,3 +155,46 @@ def test_two_drawings_of_one_badge_in_one_batch_keep_only_the_newer(app, client,
     store.get_or_draw("older", lambda: b"old layer", badge_id=canonical, kind="png-m")
     store.get_or_draw("newer", lambda: b"new layer", badge_id=canonical, kind="png-m")
     assert _layers(app, badge_id) == [("png-m", "newer")]
+
+
+def test_two_instances_writing_one_badges_layers_at_once_leave_one_per_kind(app, app_config, issue_badge, tmp_path):
+    # Two instances drew the same badges' layers differently (before and after a rename) and
+    # write them in the same moment: each badge must end with one layer of the kind, never two.
+    import threading
+
+    badges = [issue_badge(shop_name=f"店{n}") for n in range(6)]
+    with app.app_context():
+        canonical = [parse_badge_id(b) for b in badges]
+    other = create_app({**app_config, "INSTANCE_DIR": str(tmp_path / "other-instance")})
+    try:
+        stores = {"a": app.extensions["liang.layer_store"], "b": other.extensions["liang.layer_store"]}
+        for round_ in range(4):
+            for name, store in stores.items():
+                for badge in canonical:
+                    key = f"{name}-{round_}-{badge}"
+                    store.get_or_draw(key, lambda key=key: key.encode(), badge_id=badge, kind="png-m")
+            start = threading.Barrier(2)
+            errors: list[BaseException] = []
+
+            def write(store: Any, start: threading.Barrier = start, errors: list[BaseException] = errors) -> None:
+                start.wait()
+                try:
+                    store.flush()
+                except BaseException as exc:  # noqa: BLE001 - reported below
+                    errors.append(exc)
+
+            threads = [threading.Thread(target=write, args=(store,)) for store in stores.values()]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=60)
+            assert not errors
+            # Neither store gave up writing (a failed write backs off for a minute).
+            assert all(store._no_writes_until == 0.0 for store in stores.values())  # noqa: SLF001
+            for badge_id in badges:
+                kept = _layers(app, badge_id)
+                assert len(kept) == 1, kept
+                assert kept[0][1] in {f"a-{round_}-{parse_badge_id(badge_id)}", f"b-{round_}-{parse_badge_id(badge_id)}"}
+    finally:
+        other.extensions["liang.layer_store"].flush()
+        other.extensions["liang.db"].dispose()

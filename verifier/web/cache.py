@@ -22,10 +22,11 @@ from collections.abc import Callable, Hashable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, select
+from sqlalchemy import Table, bindparam, delete, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from verifier.storage.engine import IMMEDIATE
 from verifier.storage.models import BadgeImageLayer
 
 _logger = logging.getLogger(__name__)
@@ -253,7 +254,13 @@ def _write_layers(engine: Engine, rows: list[dict[str, Any]]) -> None:
         keep = sqlite_insert(table).on_conflict_do_nothing(index_elements=["key"])
     older = delete(table).where(table.c.badge_id == bindparam("b_badge_id"), table.c.kind == bindparam("b_kind"),
                                 table.c.key != bindparam("b_key"))
-    with engine.begin() as conn:
+    # Two instances may write layers of one badge at once (drawn before and after a rename): each
+    # must see the other's row to replace it. SQLite: the writer's lock from BEGIN IMMEDIATE;
+    # PostgreSQL: a lock per badge for the transaction, taken in one order by every writer.
+    with engine.connect().execution_options(**{IMMEDIATE: True}) as conn, conn.begin():
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:badge))"),
+                         [{"badge": f"liang-image-layers:{b}"} for b in sorted({row["badge_id"] for row in rows})])
         # One statement for the batch (executemany), not one compiled per row.
         conn.execute(older, [{"b_badge_id": row["badge_id"], "b_kind": row["kind"], "b_key": row["key"]}
                              for row in rows])
