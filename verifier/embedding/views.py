@@ -262,10 +262,9 @@ def register(app: Flask) -> None:
     )
     # Static layers live in the database, so every worker and instance draws each one once.
     app.extensions["liang.layer_store"] = LayerStore(
-        lambda: app.extensions["liang.db"].engine, clock=lambda: app.config["CLOCK"](),
-        max_entries=int(app.config.get("LAYER_CACHE_ENTRIES", LAYER_ENTRIES)),
+        lambda: app.extensions["liang.db"].engine, lambda key: app.extensions["liang.db"].reader.image_layer(key),
+        clock=lambda: app.config["CLOCK"](), max_entries=int(app.config.get("LAYER_CACHE_ENTRIES", LAYER_ENTRIES)),
         max_bytes=int(app.config.get("LAYER_CACHE_BYTES", LAYER_BYTES)),
-        load=lambda key: app.extensions["liang.db"].reader.image_layer(key),
     )
     app.register_blueprint(bp)
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Hashable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, select, text
+from sqlalchemy import Table, bindparam, delete, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -121,13 +121,12 @@ class LayerStore:
     later miss, never an answer; the store then stops trying for ``WRITE_BACKOFF`` seconds.
     """
 
-    def __init__(self, engine: Callable[[], Engine], *, clock: Callable[[], datetime],
-                 max_entries: int = LAYER_ENTRIES, max_bytes: int = LAYER_BYTES,
-                 load: Callable[[str], bytes | None] | None = None) -> None:
-        self._engine = engine
-        # How a layer is read: by default a pooled connection of ``engine``; a served app passes
-        # the public reader's (per-thread connection, statement compiled once: a tenth of the cost).
-        self._read = load or self._read_pooled
+    def __init__(self, engine: Callable[[], Engine], load: Callable[[str], bytes | None], *,
+                 clock: Callable[[], datetime], max_entries: int = LAYER_ENTRIES,
+                 max_bytes: int = LAYER_BYTES) -> None:
+        self._engine = engine  # writes
+        # Reads: the public reader's (per-thread connection, statement compiled once).
+        self._read = load
         self._clock = clock
         self._memory = RenderCache(max_entries=max_entries, max_bytes=max_bytes)
         self._lock = threading.Lock()
@@ -202,11 +201,6 @@ class LayerStore:
         except SQLAlchemyError:
             _logger.warning("could not read a badge image layer; drawing it", exc_info=True)
             return None
-
-    def _read_pooled(self, key: str) -> bytes | None:
-        with self._engine().connect() as conn:
-            data = conn.execute(select(BadgeImageLayer.data).where(BadgeImageLayer.key == key)).scalar()
-        return None if data is None else bytes(data)
 
     def _keep_soon(self, key: str, data: bytes, *, badge_id: str, kind: str) -> None:
         with self._lock:
