@@ -29,6 +29,7 @@ from verifier.app import create_app
 from verifier.audit.service import SYSTEM, AuditLog
 from verifier.badges.bulk import BulkImporter, parse_csv
 from verifier.organisation.service import OrgService
+from verifier.storage.engine import server_on_this_machine
 from verifier.storage.migrate import upgrade
 
 
@@ -99,9 +100,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="bulk import throughput")
     parser.add_argument("rows", nargs="?", type=int, default=20_000)
     parser.add_argument("postgresql_url", nargs="?", default=None)
-    parser.add_argument("--workers", type=int, default=default_workers(),
-                        help="signing worker processes (0: sign in process)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="signing worker processes (0: sign in process; default: as `liang badge import`)")
     args = parser.parse_args()
+    if args.workers is None:  # the CLI's own choice: a database server here keeps a core
+        on_this_machine = bool(args.postgresql_url) and server_on_this_machine(args.postgresql_url)
+        args.workers = default_workers(reserved=1 if on_this_machine else 0)
     tmp = Path(tempfile.mkdtemp(prefix="liang-bench-"))
     before = _load()
     with database(tmp, args.postgresql_url) as url:

@@ -54,18 +54,20 @@ Job = tuple[BadgeClaims, str]  # the claims and the credential id (``jti``) to s
 _FRAME = struct.Struct(">I")  # every message: a 4-byte length, then a pickle
 
 
-def default_workers() -> int:
+def default_workers(reserved: int = 0) -> int:
     """Return how many signing processes suit this machine now: its idle cores but the importer's own.
 
     A worker only pays off on a core nobody else needs: on a busy machine it takes CPU time
     from the importing process (which writes the rows), and its start-up is pure cost.
+    ``reserved`` is how many more cores the caller knows another process will need while it
+    runs (a database server on this machine, busy storing what the importer sends).
     """
     cores = os.cpu_count() or 1
     try:
         busy = os.getloadavg()[0]
     except (AttributeError, OSError):  # no load average on this platform: assume an idle machine
         busy = 0.0
-    return max(0, min(cores - 1, math.floor(cores - busy + 0.5) - 1))
+    return max(0, min(cores - 1 - reserved, math.floor(cores - busy + 0.5) - 1 - reserved))
 
 
 class WorkerFailed(Exception):

@@ -45,3 +45,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         conn.info[IMMEDIATE] = immediate
 
     return engine
+
+
+def server_on_this_machine(url: str) -> bool:
+    """Say whether ``url`` names a database server on this machine (a loopback address or a socket).
+
+    SQLite has no server: it runs in the caller's process, so it is not one.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return False
+    host = parsed.host or parsed.query.get("host") or ""
+    if isinstance(host, tuple):  # ?host=a&host=b: several candidates, the first is tried first
+        host = host[0] if host else ""
+    host = host.strip("[]").lower()
+    return (not host or host.startswith("/") or host == "localhost" or host == "::1"
+            or host.startswith("127."))

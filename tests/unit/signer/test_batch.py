@@ -190,6 +190,18 @@ def test_default_workers_are_the_idle_cores_but_the_importers_own(monkeypatch, c
     assert default_workers() == workers
 
 
+@pytest.mark.parametrize("cores,load,workers", [
+    (2, 0.0, 0),  # importer and database server: nothing left for a signer
+    (4, 0.0, 2),
+    (8, 3.2, 3),
+    (1, 0.0, 0),
+])
+def test_default_workers_leave_the_reserved_cores(monkeypatch, cores, load, workers):
+    monkeypatch.setattr("os.cpu_count", lambda: cores)
+    monkeypatch.setattr("os.getloadavg", lambda: (load, load, load))
+    assert default_workers(reserved=1) == workers
+
+
 def test_default_workers_without_a_load_average(monkeypatch):
     def unavailable():
         raise OSError("no load average")
