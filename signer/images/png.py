@@ -5,9 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import threading
-import zlib
-from collections import OrderedDict
 from typing import Any
 
 from PIL import Image, ImageChops, ImageDraw
@@ -42,7 +39,8 @@ from signer.images.layout import (
     revoked_items,
     theme_of,
 )
-from signer.images.pngfile import write_palette_png
+from signer.images.pngfile import write_framed_png, write_palette_png
+from signer.images.pnglayer import OPENED, Masks, open_static_png
 from signer.qr import qr_mask
 
 # Palette layout: opaque colours first, then eight levels of transparency for the card's
@@ -85,26 +83,45 @@ def draw_static_png(face: BadgeFace, *, size: str) -> bytes:
     layer = json.dumps(header).encode("ascii") + b"\n" + zlib_ng.compress(bytes(pixels), 1)
     # The first image of a badge is composed from these very masks: keep them with the bytes
     # rather than inflate what was just deflated.
-    parsed: _Masks = [((box[0], box[1]), masks[role].crop(box)) if (box := header[name]) else ((0, 0), None)
+    parsed: Masks = [((box[0], box[1]), masks[role].crop(box)) if (box := header[name]) else ((0, 0), None)
                       for role, name in ((INK, "ink"), (MUTED, "muted"))]
     parsed.append(((header["qr"][0], header["qr"][1]),
                    modules.resize((total * module, total * module), Image.Resampling.NEAREST)))
-    _OPENED.put(layer, size, (parsed, float(strike)))
+    OPENED.put(layer, size, (parsed, float(strike)))
     return layer
 
 
 def compose_png(face: BadgeFace, *, size: str, credential: str, static: bytes) -> bytes:
     """Put the live state and date on a badge's static PNG layer; return the baked, palette PNG."""
-    dims = dims_of(size)
-    theme = theme_of(face.status)
-    opened = _OPENED.get(static, size)
+    opened = OPENED.get(static, size)
     if opened is None:
-        opened = _open_static_png(static, size)
-        _OPENED.put(static, size, opened)
+        opened = open_static_png(static, size)
+        OPENED.put(static, size, opened)
     masks, strike = opened
-    scale = dims[0] / DESIGN_WIDTH
+    if face.status == "revoked":  # the band and the strike cross the text: blended in colour
+        return _compose_rgb(face, size, masks, strike, credential)
+    # Every mask lies on one colour of the frame (text on the card's body, the QR code in its
+    # white box) and no two overlap: a pixel's palette index is a function of its coverage
+    # alone, and a table maps it. The same pixels as blending in colour, then quantising
+    # (tests compare the two), at a third of the cost.
+    theme = theme_of(face.status)
+    body, ink, muted = _rgb(theme.body), _rgb(theme.ink), _rgb(theme.muted)
+    canvas = _frame_indices(face.status, size).copy()
+    date_at, date = _date_mask(date_text(face.checked_on), size)
+    for (at, mask), background, colour in zip((*masks, (date_at, date)), (body, body, _WHITE, body),
+                                              (ink, muted, _BLACK, muted), strict=True):
+        if mask is not None:  # +1: the canvas starts with PNG's filter-type column
+            canvas.paste(mask.point(_coverage_table(face.status, background, colour)), (at[0] + 1, at[1]),
+                         mask.point(_COVERED))
+    return write_framed_png(canvas, palette=_palette(face.status), alpha=_ALPHA, credential=credential)
+
+
+def _compose_rgb(face: BadgeFace, size: str, masks: Masks, strike: float, credential: str) -> bytes:
+    """Compose in colour, then quantise to the state's palette (the revoked overlay needs it)."""
+    theme = theme_of(face.status)
+    scale = dims_of(size)[0] / DESIGN_WIDTH
     canvas = _frame_png(face.status, size).copy()
-    for colour, (box, mask) in zip((_rgb(theme.ink), _rgb(theme.muted), (0, 0, 0)), masks, strict=True):
+    for colour, (box, mask) in zip((_rgb(theme.ink), _rgb(theme.muted), _BLACK), masks, strict=True):
         if mask is not None:
             canvas.paste(colour, box, mask)
     date_at, date = _date_mask(date_text(face.checked_on), size)
@@ -120,6 +137,30 @@ def compose_png(face: BadgeFace, *, size: str, credential: str, static: bytes) -
     for at, corner, corner_mask in _corners(size):
         indexed.paste(corner, at, corner_mask)
     return write_palette_png(indexed, palette=_palette(face.status), alpha=_ALPHA, credential=credential)
+
+
+_WHITE, _BLACK = (255, 255, 255), (0, 0, 0)
+_COVERED = [0] + [255] * 255  # a mask's pixels with any coverage
+
+
+@functools.lru_cache(maxsize=16)
+def _frame_indices(status: str, size: str) -> Image.Image:
+    """Return the frame of a state at one size as palette indices ("L"), corners in, after a zero column."""
+    indexed = _frame_png(status, size).quantize(palette=_palette_image(status), dither=Image.Dither.NONE)
+    for at, corner, corner_mask in _corners(size):
+        indexed.paste(corner, at, corner_mask)
+    width, height = indexed.size
+    framed = Image.new("L", (width + 1, height), 0)  # the zero column: filter type 0 before each row
+    framed.paste(Image.frombytes("L", indexed.size, indexed.tobytes()), (1, 0))
+    return framed
+
+
+@functools.lru_cache(maxsize=64)
+def _coverage_table(status: str, background: tuple[int, int, int], colour: tuple[int, int, int]) -> list[int]:
+    """Return the palette index of ``colour`` over ``background`` at each coverage 0-255, as compose in colour has it."""
+    strip = Image.new("RGB", (256, 1), background)
+    strip.paste(colour, (0, 0), Image.frombytes("L", (256, 1), bytes(range(256))))
+    return list(strip.quantize(palette=_palette_image(status), dither=Image.Dither.NONE).tobytes())
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:
@@ -269,72 +310,6 @@ def _dilate(image: Image.Image, radius: int) -> Image.Image:
     for dy in range(1, 2 * radius + 1):
         out = ImageChops.lighter(out, rows.crop((0, dy, width, dy + height)))
     return out
-
-
-_Masks = list[tuple[tuple[int, int], Image.Image | None]]
-
-
-class _Opened:
-    """The masks of the layers composed most recently, found by the identity of their bytes.
-
-    A kept layer is immutable bytes, and the layer store hands out the same object while it
-    holds it: so the object, not its content, is the key (no hashing of kilobytes), and the
-    entry keeps the object alive so that its identity is never reused for another.
-    """
-
-    def __init__(self, entries: int) -> None:
-        self._entries = entries
-        self._items: OrderedDict[int, tuple[bytes, str, tuple[_Masks, float]]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, layer: bytes, size: str) -> tuple[_Masks, float] | None:
-        with self._lock:
-            found = self._items.get(id(layer))
-            if found is None or found[0] is not layer or found[1] != size:
-                return None
-            self._items.move_to_end(id(layer))
-            return found[2]
-
-    def put(self, layer: bytes, size: str, opened: tuple[_Masks, float]) -> None:
-        with self._lock:
-            self._items[id(layer)] = (layer, size, opened)
-            self._items.move_to_end(id(layer))
-            while len(self._items) > self._entries:
-                self._items.popitem(last=False)
-
-
-# Opened masks are a few hundred kilobytes at most (size l): 64 bound them at a few megabytes.
-_OPENED = _Opened(64)
-_MAX_LAYER_PIXELS = 4 * 800 * 500  # far above any real layer: refuse to inflate a bomb
-
-
-def _open_static_png(static: bytes, size: str) -> tuple[_Masks, float]:
-    """Return where (top-left) and what (coverage mask) ink text, muted text and QR modules are, and the name width."""
-    try:
-        head, _, packed = static.partition(b"\n")
-        header = json.loads(head)
-        if not isinstance(header, dict) or header.get("v") != LAYOUT_VERSION or header.get("size") != size:
-            raise ValueError("layer of another layout or size")
-        pixels = zlib.decompressobj().decompress(packed, _MAX_LAYER_PIXELS)
-        masks: _Masks = []
-        pos = 0
-        for name in ("ink", "muted"):
-            box = header[name]
-            if box is None:
-                masks.append(((0, 0), None))
-                continue
-            x0, y0, x1, y1 = (int(v) for v in box)
-            count = (x1 - x0) * (y1 - y0)
-            masks.append(((x0, y0), Image.frombytes("L", (x1 - x0, y1 - y0), pixels[pos:pos + count])))
-            pos += count
-        x, y, module, total = (int(v) for v in header["qr"])
-        modules = Image.frombytes("L", (total, total), pixels[pos:pos + total * total])
-        if pos + total * total != len(pixels) or module < 1:
-            raise ValueError("layer pixels do not match its header")
-        masks.append(((x, y), modules.resize((total * module, total * module), Image.Resampling.NEAREST)))
-        return masks, float(header["strike"])
-    except (ValueError, KeyError, TypeError, zlib.error) as exc:
-        raise InvalidRenderRequest("static layer is damaged", reason="bad_layer") from exc
 
 
 def _pil_item(canvas: Image.Image, item: Any, k: float) -> None:

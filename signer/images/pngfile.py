@@ -28,7 +28,16 @@ def write_palette_png(indexed: Image.Image, *, palette: tuple[int, ...], alpha: 
     # not predict their neighbours.
     framed = Image.new("P", (width + 1, height), 0)
     framed.paste(indexed, (1, 0))  # same mode: the indices are copied as they are
-    head = _head(width, height, palette, alpha)
+    return write_framed_png(framed, palette=palette, alpha=alpha, credential=credential)
+
+
+def write_framed_png(framed: Image.Image, *, palette: tuple[int, ...], alpha: bytes, credential: str) -> bytes:
+    """Return PNG bytes of palette indices given one byte each ("P" or "L"), after a zero first column.
+
+    The zero column is each row's filter type (0, none), so the image's bytes are the rows as PNG
+    stores them.
+    """
+    head = _head(framed.width - 1, framed.height, palette, alpha)
     return b"".join((head, write_chunk(b"IDAT", zlib_ng.compress(framed.tobytes(), LEVEL)),
                      credential_chunk(credential), _IEND))
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import io
 import threading
 from collections.abc import Callable
 
 import pytest
 import zxingcpp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from signer.baking import extract_png, extract_svg
@@ -251,3 +254,23 @@ def test_bold_dilation_gives_the_rank_filters_pixels(radius: int) -> None:
         boxed = Image.new("L", (width, height), 0)
         boxed.paste(inner, (radius, radius))
         assert png._dilate(boxed, radius).tobytes() == boxed.filter(ImageFilter.MaxFilter(2 * radius + 1)).tobytes()
+
+
+_NAMES = st.text(alphabet=st.sampled_from("老张家手工茶叶义乌小商品店铺ÄgyptenWwi &<>'\"·—0123456789"), min_size=1, max_size=40)
+
+
+@settings(max_examples=40, deadline=None)
+@given(shop=_NAMES, branch=_NAMES, platform=st.sampled_from(["taobao", "tmall", "jd", "1688", "weidian"]),
+       status=st.sampled_from(sorted(set(STATE_WORDS) - {"revoked"})), size=st.sampled_from(sorted(SIZES)),
+       day=st.dates(min_value=datetime.date(2024, 1, 1), max_value=datetime.date(2030, 12, 31)))
+def test_composing_in_palette_indices_gives_the_bytes_of_composing_in_colour(shop, branch, platform, status, size,
+                                                                            day) -> None:
+    # The fast path maps each mask's coverage to palette indices by a table, which is right only
+    # while every mask lies on one colour of the frame and no two overlap; the colour path
+    # (blend, then quantise) is the reference it must equal, byte for byte.
+    face = dataclasses.replace(FACE, shop_name=shop, branch_name=branch, platform=platform, status=status,
+                               checked_on=day.isoformat())
+    static = draw_static_png(face, size=size)
+    masks, strike = png.open_static_png(static, size)
+    assert compose_png(face, size=size, credential=JWS, static=static) == png._compose_rgb(
+        face, size, masks, strike, JWS)
