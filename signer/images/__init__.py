@@ -26,6 +26,7 @@ indices directly: the frame is quantised once per state and size, and each mask'
 coverage maps to indices through a table (about 0.4 ms for ``m``).
 
 The modules: ``layout`` (sizes, colours, what the card shows), ``fonts`` (the bundled font),
+``glyphs`` (PNG text runs put together from glyphs rasterised once),
 ``svg`` and ``png`` (the two back ends: draw a static layer, compose a request's image),
 ``pngfile`` (the PNG file itself), ``pnglayer`` (a kept PNG layer opened into masks) and
 ``layers`` (render from a kept layer). Callers import from here.

@@ -12,6 +12,7 @@ from zlib_ng import zlib_ng
 
 from signer.errors import InvalidRenderRequest
 from signer.images.fonts import pil_font
+from signer.images.glyphs import paint_run, run_layout
 from signer.images.layout import (
     BOLD_STROKE,
     DESIGN_WIDTH,
@@ -274,14 +275,34 @@ def _revoked_band(size: str) -> tuple[tuple[int, int, int, int], Image.Image, Im
 def _mask_text(mask: Image.Image, item: Text, scale: float) -> None:
     """Draw a text run's coverage into an "L" mask at ``scale`` pixels per design unit."""
     px = max(1, round(item.size * scale))
-    anchor = {"start": "ls", "middle": "ms", "end": "rs"}[item.anchor]
     stroke = round(item.size * scale * BOLD_STROKE) if item.bold else 0
     at = (item.x * scale, item.y * scale)
+    # Kept glyphs, placed (the same pixels as Pillow drawing the string, at a fraction of the
+    # cost); Pillow itself for a centred or right-aligned run, or an advance of a fraction.
+    placed, box = run_layout(item.text, px, *at) if item.anchor == "start" else ([], None)
+    if box is None:
+        _mask_text_drawn(mask, item, px, stroke, at)
+        return
     if not stroke:
-        ImageDraw.Draw(mask).text(at, item.text, font=pil_font(px), fill=255, anchor=anchor)
+        paint_run(mask, placed)
+        return
+    if not placed:
         return
     # Synthetic bold by dilating the plain glyphs (a max filter over the text's box): the same
     # look as FreeType's outline stroker at these widths, for a quarter of its cost.
+    grown = (max(0, box[0] - stroke), max(0, box[1] - stroke), min(mask.width, box[2] + stroke),
+             min(mask.height, box[3] + stroke))
+    layer = Image.new("L", (grown[2] - grown[0], grown[3] - grown[1]), 0)
+    paint_run(layer, placed, (grown[0], grown[1]))
+    mask.paste(ImageChops.lighter(mask.crop(grown), _dilate(layer, stroke)), grown)
+
+
+def _mask_text_drawn(mask: Image.Image, item: Text, px: int, stroke: int, at: tuple[float, float]) -> None:
+    """Draw a text run's coverage with Pillow drawing the whole string."""
+    anchor = {"start": "ls", "middle": "ms", "end": "rs"}[item.anchor]
+    if not stroke:
+        ImageDraw.Draw(mask).text(at, item.text, font=pil_font(px), fill=255, anchor=anchor)
+        return
     layer = Image.new("L", mask.size, 0)
     ImageDraw.Draw(layer).text(at, item.text, font=pil_font(px), fill=255, anchor=anchor)
     found = layer.getbbox()
