@@ -23,7 +23,7 @@ PNG output is palette-indexed against a fixed palette per state (a nearest-
 colour mapping, no per-image quantisation search), which keeps an ``m`` image
 near 15 KB. Outside the revoked overlay a request's image is composed in palette
 indices directly: the frame is quantised once per state and size, and each mask's
-coverage maps to indices through a table (about 0.4 ms for ``m``).
+coverage maps to indices through a table (about 0.35 ms for ``m``).
 
 The modules: ``layout`` (sizes, colours, what the card shows), ``fonts`` (the bundled font),
 ``glyphs`` (PNG text runs put together from glyphs rasterised once),

@@ -106,14 +106,18 @@ def compose_png(face: BadgeFace, *, size: str, credential: str, static: bytes) -
     # alone, and a table maps it. The same pixels as blending in colour, then quantising
     # (tests compare the two), at a third of the cost.
     theme = theme_of(face.status)
-    body, ink, muted = _rgb(theme.body), _rgb(theme.ink), _rgb(theme.muted)
+    body = _rgb(theme.body)
     canvas = _frame_indices(face.status, size).copy()
-    date_at, date = _date_mask(date_text(face.checked_on), size)
-    for (at, mask), background, colour in zip((*masks, (date_at, date)), (body, body, _WHITE, body),
-                                              (ink, muted, _BLACK, muted), strict=True):
+    for (at, mask), colour in zip(masks[:2], (_rgb(theme.ink), _rgb(theme.muted)), strict=True):
         if mask is not None:  # +1: the canvas starts with PNG's filter-type column
-            canvas.paste(mask.point(_coverage_table(face.status, background, colour)), (at[0] + 1, at[1]),
+            canvas.paste(mask.point(_coverage_table(face.status, body, colour)), (at[0] + 1, at[1]),
                          mask.point(_COVERED))
+    # The QR modules are fully dark or not at all: their mask pastes one index as it is.
+    (qr_x, qr_y), modules = masks[2]
+    if modules is not None:
+        canvas.paste(_coverage_table(face.status, _WHITE, _BLACK)[255], (qr_x + 1, qr_y), modules)
+    date_at, date, covered = _date_tile(date_text(face.checked_on), size, face.status)
+    canvas.paste(date, (date_at[0] + 1, date_at[1]), covered)
     return write_framed_png(canvas, palette=_palette(face.status), alpha=_ALPHA, credential=credential)
 
 
@@ -154,6 +158,14 @@ def _frame_indices(status: str, size: str) -> Image.Image:
     framed = Image.new("L", (width + 1, height), 0)  # the zero column: filter type 0 before each row
     framed.paste(Image.frombytes("L", indexed.size, indexed.tobytes()), (1, 0))
     return framed
+
+
+@functools.lru_cache(maxsize=64)
+def _date_tile(text: str, size: str, status: str) -> tuple[tuple[int, int], Image.Image, Image.Image]:
+    """Return where the check date goes, its palette indices and where it covers (the same for a whole day)."""
+    at, mask = _date_mask(text, size)
+    theme = theme_of(status)
+    return at, mask.point(_coverage_table(status, _rgb(theme.body), _rgb(theme.muted))), mask.point(_COVERED)
 
 
 @functools.lru_cache(maxsize=64)
