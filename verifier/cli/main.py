@@ -86,11 +86,14 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     click.echo(text + f"  (also in {saved}, readable by you only)")
     if not no_serve:
         click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C stops)")
+        master = os.getpid()
         try:
             _serve(host, port, 2, {})
         finally:
-            # The access log has scrolled the password away by now: say it again.
-            click.echo("\n" + text + f"  (also in {saved})")
+            # The access log has scrolled the password away by now: say it again. Only here: the
+            # server's workers are forks of this process, and each leaves through this block too.
+            if os.getpid() == master:
+                click.echo("\n" + text + f"  (also in {saved})")
 
 
 # -- verification client --------------------------------------------------------------------
