@@ -21,14 +21,16 @@ Images are composed, not drawn, per request. The card is split in layers:
 
 PNG output is palette-indexed against a fixed palette per state (a nearest-
 colour mapping, no per-image quantisation search), which keeps an ``m`` image
-near 15 KB. Outside the revoked overlay a request's image is composed in palette
-indices directly: the frame is quantised once per state and size, and each mask's
-coverage maps to indices through a table (about 0.35 ms for ``m``).
+near 15 KB. A request's image is composed in palette indices directly: the frame
+is quantised once per state and size, and each mask's coverage maps to indices
+through a table (about 0.35 ms for ``m``); only the revoked overlay's region is
+blended in colour and quantised.
 
 The modules: ``layout`` (sizes, colours, what the card shows), ``fonts`` (the bundled font),
 ``glyphs`` (PNG text runs put together from glyphs rasterised once),
 ``svg`` and ``png`` (the two back ends: draw a static layer, compose a request's image),
-``pngfile`` (the PNG file itself), ``pnglayer`` (a kept PNG layer opened into masks) and
+``pildraw`` (the layout's primitives drawn with Pillow), ``pngfile`` (the PNG file itself),
+``pnglayer`` (a kept PNG layer opened into masks) and
 ``layers`` (render from a kept layer). Callers import from here.
 """
 

@@ -27,10 +27,6 @@ from signer.images.layout import (
     STRIKE_Y,
     SUPERSAMPLE,
     BadgeFace,
-    Line,
-    Poly,
-    Rect,
-    Rotated,
     Text,
     date_item,
     date_text,
@@ -40,9 +36,12 @@ from signer.images.layout import (
     revoked_items,
     theme_of,
 )
+from signer.images.pildraw import draw_item
 from signer.images.pngfile import write_framed_png, write_palette_png
 from signer.images.pnglayer import OPENED, Masks, open_static_png
 from signer.qr import qr_mask
+
+Box = tuple[int, int, int, int]
 
 # Palette layout: opaque colours first, then eight levels of transparency for the card's
 # rounded corners at fixed indices, the same for every state.
@@ -99,8 +98,6 @@ def compose_png(face: BadgeFace, *, size: str, credential: str, static: bytes) -
         opened = open_static_png(static, size)
         OPENED.put(static, size, opened)
     masks, strike = opened
-    if face.status == "revoked":  # the band and the strike cross the text: blended in colour
-        return _compose_rgb(face, size, masks, strike, credential)
     # Every mask lies on one colour of the frame (text on the card's body, the QR code in its
     # white box) and no two overlap: a pixel's palette index is a function of its coverage
     # alone, and a table maps it. The same pixels as blending in colour, then quantising
@@ -118,30 +115,59 @@ def compose_png(face: BadgeFace, *, size: str, credential: str, static: bytes) -
         canvas.paste(_coverage_table(face.status, _WHITE, _BLACK)[255], (qr_x + 1, qr_y), modules)
     date_at, date, covered = _date_tile(date_text(face.checked_on), size, face.status)
     canvas.paste(date, (date_at[0] + 1, date_at[1]), covered)
+    if face.status == "revoked":
+        # The strike and the band cross the text: their region is blended in colour and quantised.
+        region = _overlay_region(size, strike)
+        if region is None:
+            return _compose_rgb(face, size, masks, strike, credential)
+        patch = _colour_region(face, size, masks, strike, region).quantize(
+            palette=_palette_image(face.status), dither=Image.Dither.NONE)
+        canvas.paste(Image.frombytes("L", patch.size, patch.tobytes()), (region[0] + 1, region[1]))
     return write_framed_png(canvas, palette=_palette(face.status), alpha=_ALPHA, credential=credential)
 
 
 def _compose_rgb(face: BadgeFace, size: str, masks: Masks, strike: float, credential: str) -> bytes:
-    """Compose in colour, then quantise to the state's palette (the revoked overlay needs it)."""
-    theme = theme_of(face.status)
-    scale = dims_of(size)[0] / DESIGN_WIDTH
-    canvas = _frame_png(face.status, size).copy()
-    for colour, (box, mask) in zip((_rgb(theme.ink), _rgb(theme.muted), _BLACK), masks, strict=True):
-        if mask is not None:
-            canvas.paste(colour, box, mask)
-    date_at, date = _date_mask(date_text(face.checked_on), size)
-    canvas.paste(_rgb(theme.muted), date_at, date)
-    if face.status == "revoked":
-        y = round(STRIKE_Y * scale)
-        ImageDraw.Draw(canvas).line((round(LEFT * scale), y, round((LEFT + strike) * scale), y),
-                                    fill=REVOKED_BAND, width=max(1, round(3 * scale)))
-        band_box, band, alpha = _revoked_band(size)
-        canvas.paste(band, band_box, alpha)
+    """Compose the whole card in colour, then quantise it to the state's palette (the reference)."""
+    canvas = _colour_region(face, size, masks, strike, (0, 0, *dims_of(size)))
     indexed = canvas.quantize(palette=_palette_image(face.status), dither=Image.Dither.NONE)
     indexed.putpalette(_palette(face.status))
     for at, corner, corner_mask in _corners(size):
         indexed.paste(corner, at, corner_mask)
     return write_palette_png(indexed, palette=_palette(face.status), alpha=_ALPHA, credential=credential)
+
+
+def _colour_region(face: BadgeFace, size: str, masks: Masks, strike: float, region: Box) -> Image.Image:
+    """Return ``region`` of the card composed in colour: frame, text, QR code, date, revoked overlay."""
+    theme = theme_of(face.status)
+    x0, y0 = region[0], region[1]
+    canvas = _frame_png(face.status, size).crop(region)
+    for colour, ((x, y), mask) in zip((_rgb(theme.ink), _rgb(theme.muted), _BLACK), masks, strict=True):
+        if mask is not None:  # Pillow clips what falls outside the region
+            canvas.paste(colour, (x - x0, y - y0), mask)
+    (x, y), date = _date_mask(date_text(face.checked_on), size)
+    canvas.paste(_rgb(theme.muted), (x - x0, y - y0), date)
+    if face.status == "revoked":
+        scale = dims_of(size)[0] / DESIGN_WIDTH
+        line_y = round(STRIKE_Y * scale) - y0
+        ImageDraw.Draw(canvas).line((round(LEFT * scale) - x0, line_y, round((LEFT + strike) * scale) - x0, line_y),
+                                    fill=REVOKED_BAND, width=max(1, round(3 * scale)))
+        band_box, band, alpha = _revoked_band(size)
+        canvas.paste(band, (band_box[0] - x0, band_box[1] - y0), alpha)
+    return canvas
+
+
+def _overlay_region(size: str, strike: float) -> Box | None:
+    """Return the box the revoked overlay may touch, or None when it reaches a rounded corner."""
+    width, height = dims_of(size)
+    scale = width / DESIGN_WIDTH
+    y, half = round(STRIKE_Y * scale), max(1, round(3 * scale))
+    band = _revoked_band(size)[0]
+    region = (max(0, min(band[0], round(LEFT * scale) - half)), max(0, min(band[1], y - half - 1)),
+              min(width, max(band[2], round((LEFT + strike) * scale) + half + 1)), min(height, max(band[3], y + half + 2)))
+    for (cx, cy), corner, _ in _corners(size):
+        if cx < region[2] and region[0] < cx + corner.width and cy < region[3] and region[1] < cy + corner.height:
+            return None
+    return region
 
 
 _WHITE, _BLACK = (255, 255, 255), (0, 0, 0)
@@ -225,7 +251,7 @@ def _frame_rgba(status: str, size: str) -> Image.Image:
     k = width / DESIGN_WIDTH * SUPERSAMPLE
     canvas = Image.new("RGBA", (width * SUPERSAMPLE, height * SUPERSAMPLE), (0, 0, 0, 0))
     for item in frame_items(status):
-        _pil_item(canvas, item, k)
+        draw_item(canvas, item, k)
     return canvas.resize(dims, Image.Resampling.LANCZOS)
 
 
@@ -277,7 +303,7 @@ def _revoked_band(size: str) -> tuple[tuple[int, int, int, int], Image.Image, Im
     width, height = dims = dims_of(size)
     canvas = Image.new("RGBA", (width * SUPERSAMPLE, height * SUPERSAMPLE), (0, 0, 0, 0))
     for item in revoked_items():
-        _pil_item(canvas, item, width / DESIGN_WIDTH * SUPERSAMPLE)
+        draw_item(canvas, item, width / DESIGN_WIDTH * SUPERSAMPLE)
     band = canvas.resize(dims, Image.Resampling.LANCZOS)
     box = band.getchannel("A").getbbox() or (0, 0, 1, 1)
     band = band.crop(box)
@@ -343,54 +369,3 @@ def _dilate(image: Image.Image, radius: int) -> Image.Image:
     for dy in range(1, 2 * radius + 1):
         out = ImageChops.lighter(out, rows.crop((0, dy, width, dy + height)))
     return out
-
-
-def _pil_item(canvas: Image.Image, item: Any, k: float) -> None:
-    """Draw one primitive onto a Pillow canvas at ``k`` pixels per design unit."""
-    draw = ImageDraw.Draw(canvas)
-    if isinstance(item, Rect):
-        box = (item.x * k, item.y * k, (item.x + item.w) * k - 1, (item.y + item.h) * k - 1)
-        if item.radius:
-            draw.rounded_rectangle(box, radius=item.radius * k, fill=item.fill)
-        else:
-            draw.rectangle(box, fill=item.fill)
-    elif isinstance(item, Poly):
-        draw.polygon([(x * k, y * k) for x, y in item.points], fill=item.fill)
-    elif isinstance(item, Line):
-        draw.line(
-            (item.x1 * k, item.y1 * k, item.x2 * k, item.y2 * k),
-            fill=item.stroke,
-            width=max(1, round(item.width * k)),
-        )
-    elif isinstance(item, Text):
-        px = max(1, round(item.size * k))
-        anchor = {"start": "ls", "middle": "ms", "end": "rs"}[item.anchor]
-        stroke = round(item.size * k * BOLD_STROKE) if item.bold else 0
-        draw.text(
-            (item.x * k, item.y * k),
-            item.text,
-            font=pil_font(px),
-            fill=item.fill,
-            anchor=anchor,
-            stroke_width=stroke,
-            stroke_fill=item.fill,
-        )
-    elif isinstance(item, Rotated):
-        # Draw the group flat on its own layer, turn it, then blend it in.
-        layer = Image.new("RGBA", canvas.size, (0, 0, 0, 0))
-        for child in item.items:
-            _pil_item(layer, child, k)
-        layer = layer.rotate(
-            -item.angle, resample=Image.Resampling.BICUBIC, center=(item.cx * k, item.cy * k)
-        )
-        if item.opacity < 1:
-            alpha = layer.getchannel("A").point(_opacity_table(item.opacity))
-            layer.putalpha(alpha)
-        canvas.alpha_composite(layer)
-    else:  # pragma: no cover - programming error
-        raise TypeError(f"unknown primitive {item!r}")
-
-
-def _opacity_table(opacity: float) -> list[int]:
-    """Return a lookup table scaling an alpha channel by ``opacity``."""
-    return [round(value * opacity) for value in range(256)]

@@ -261,16 +261,31 @@ _NAMES = st.text(alphabet=st.sampled_from("老张家手工茶叶义乌小商品�
 
 @settings(max_examples=40, deadline=None)
 @given(shop=_NAMES, branch=_NAMES, platform=st.sampled_from(["taobao", "tmall", "jd", "1688", "weidian"]),
-       status=st.sampled_from(sorted(set(STATE_WORDS) - {"revoked"})), size=st.sampled_from(sorted(SIZES)),
+       status=st.sampled_from(sorted(STATE_WORDS)), size=st.sampled_from(sorted(SIZES)),
        day=st.dates(min_value=datetime.date(2024, 1, 1), max_value=datetime.date(2030, 12, 31)))
 def test_composing_in_palette_indices_gives_the_bytes_of_composing_in_colour(shop, branch, platform, status, size,
                                                                             day) -> None:
     # The fast path maps each mask's coverage to palette indices by a table, which is right only
-    # while every mask lies on one colour of the frame and no two overlap; the colour path
-    # (blend, then quantise) is the reference it must equal, byte for byte.
+    # while every mask lies on one colour of the frame and no two overlap, and blends only the
+    # revoked overlay's region in colour; the colour path (the whole card blended, then
+    # quantised) is the reference it must equal, byte for byte.
     face = dataclasses.replace(FACE, shop_name=shop, branch_name=branch, platform=platform, status=status,
                                checked_on=day.isoformat())
     static = draw_static_png(face, size=size)
     masks, strike = png.open_static_png(static, size)
     assert compose_png(face, size=size, credential=JWS, static=static) == png._compose_rgb(
         face, size, masks, strike, JWS)
+
+
+def test_a_revoked_overlay_reaching_a_corner_is_composed_whole_in_colour(monkeypatch) -> None:
+    # The overlay's region is pasted over the frame's indices, corners included; a band that
+    # reached a rounded corner would lose it, so such a region composes the whole card.
+    face = dataclasses.replace(FACE, status="revoked")
+    static = draw_static_png(face, size="m")
+    width, height = png.dims_of("m")
+    _, band, alpha = png._revoked_band("m")
+    monkeypatch.setattr(png, "_revoked_band", lambda size: ((0, 0, band.width, band.height), band, alpha))
+    masks, strike = png.open_static_png(static, "m")
+    assert png._overlay_region("m", strike) is None
+    assert compose_png(face, size="m", credential=JWS, static=static) == png._compose_rgb(
+        face, "m", masks, strike, JWS)
