@@ -12,7 +12,7 @@ from zlib_ng import zlib_ng
 
 from signer.errors import InvalidRenderRequest
 from signer.images.fonts import pil_font
-from signer.images.glyphs import paint_run, run_layout
+from signer.images.glyphs import Box, paint_run, run_layout
 from signer.images.layout import (
     BOLD_STROKE,
     DESIGN_WIDTH,
@@ -40,8 +40,6 @@ from signer.images.pildraw import draw_item
 from signer.images.pngfile import write_framed_png, write_palette_png
 from signer.images.pnglayer import OPENED, Masks, open_static_png
 from signer.qr import qr_mask
-
-Box = tuple[int, int, int, int]
 
 # Palette layout: opaque colours first, then eight levels of transparency for the card's
 # rounded corners at fixed indices, the same for every state.
@@ -101,7 +99,7 @@ def compose_png(face: BadgeFace, *, size: str, credential: str, static: bytes) -
     # Every mask lies on one colour of the frame (text on the card's body, the QR code in its
     # white box) and no two overlap: a pixel's palette index is a function of its coverage
     # alone, and a table maps it. The same pixels as blending in colour, then quantising
-    # (tests compare the two), at a third of the cost.
+    # (tests compare the two), at less than half the cost.
     theme = theme_of(face.status)
     body = _rgb(theme.body)
     canvas = _frame_indices(face.status, size).copy()
