@@ -324,13 +324,10 @@ def _mask_text(mask: Image.Image, item: Text, scale: float) -> None:
         return
     if not placed:
         return
-    # Synthetic bold by dilating the plain glyphs (a max filter over the text's box): the same
-    # look as FreeType's outline stroker at these widths, for a quarter of its cost.
-    grown = (max(0, box[0] - stroke), max(0, box[1] - stroke), min(mask.width, box[2] + stroke),
-             min(mask.height, box[3] + stroke))
-    layer = Image.new("L", (grown[2] - grown[0], grown[3] - grown[1]), 0)
-    paint_run(layer, placed, (grown[0], grown[1]))
-    mask.paste(ImageChops.lighter(mask.crop(grown), _dilate(layer, stroke)), grown)
+    grown = _grown(box, stroke, mask.size)
+    plain = Image.new("L", (grown[2] - grown[0], grown[3] - grown[1]), 0)
+    paint_run(plain, placed, (grown[0], grown[1]))
+    _paste_bold(mask, grown, plain, stroke)
 
 
 def _mask_text_drawn(mask: Image.Image, item: Text, px: int, stroke: int, at: tuple[float, float]) -> None:
@@ -344,10 +341,23 @@ def _mask_text_drawn(mask: Image.Image, item: Text, px: int, stroke: int, at: tu
     found = layer.getbbox()
     if found is None:
         return
-    box = (max(0, found[0] - stroke), max(0, found[1] - stroke), min(mask.width, found[2] + stroke),
-           min(mask.height, found[3] + stroke))
-    bold = _dilate(layer.crop(box), stroke)
-    mask.paste(ImageChops.lighter(mask.crop(box), bold), box)
+    grown = _grown(found, stroke, mask.size)
+    _paste_bold(mask, grown, layer.crop(grown), stroke)
+
+
+def _grown(box: Box, stroke: int, size: tuple[int, int]) -> Box:
+    """Return ``box`` grown by ``stroke`` on every side, within an image of ``size``."""
+    return (max(0, box[0] - stroke), max(0, box[1] - stroke), min(size[0], box[2] + stroke),
+            min(size[1], box[3] + stroke))
+
+
+def _paste_bold(mask: Image.Image, box: Box, plain: Image.Image, stroke: int) -> None:
+    """Add the plain coverage ``plain`` of ``box``, made bold, to ``mask``.
+
+    Synthetic bold by dilating the plain glyphs (a max filter over the text's box): the same
+    look as FreeType's outline stroker at these widths, for a quarter of its cost.
+    """
+    mask.paste(ImageChops.lighter(mask.crop(box), _dilate(plain, stroke)), box)
 
 
 def _dilate(image: Image.Image, radius: int) -> Image.Image:
