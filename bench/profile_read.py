@@ -81,13 +81,13 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--database-url", default=None,
                         help="PostgreSQL base URL (a fresh schema, dropped after); default: SQLite")
-    parser.add_argument("--cases", default="bare,api,page,png_cold,png",
-                        help="comma-separated subset of bare,api,page,png_cold,png,status")
+    parser.add_argument("--cases", default="bare,floor,api,page,png_cold,png",
+                        help="comma-separated subset of bare,floor,api,page,png_cold,png,status")
     args = parser.parse_args()
     import logging
 
     import run as bench  # bench/run.py
-    from bare_app import create_bare
+    from bare_app import FLOOR_PATH, create_bare, create_floor
 
     from verifier.app import create_app
 
@@ -102,6 +102,7 @@ def main() -> None:
                        stdout=subprocess.DEVNULL, cwd=ROOT)
         real, ids, status_path = bench.seed(env, args.size)
         app = create_app()
+        floor = create_floor() if "floor" in args.cases.split(",") else None
         # The access log goes to stderr in the service; here to /dev/null, formatted the same way.
         from verifier.web.ops import JsonFormatter
 
@@ -111,6 +112,7 @@ def main() -> None:
         bare = create_bare()
         every = {
             "bare": ("bare Flask `GET /`", bare, ["/"]),
+            "floor": ("our app, a view that does nothing (every hook the API pays)", floor, [FLOOR_PATH]),
             "api": ("`GET /api/v1/badges/<id>`", app, [f"/api/v1/badges/{i}" for i in ids]),
             "page": ("`GET /v/<id>`", app, [f"/v/{i}" for i in ids]),
             "png_cold": ("`badge.png?size=m`, cold (each id's first touch, then composed)", app,

@@ -375,7 +375,15 @@ def measure_size(size: int, args: argparse.Namespace, bare_url: str, base_db: st
         real, ids, status_path = seed(env, size)
         server, startup = start([sys.executable, "-m", "verifier", "serve", "--host", "127.0.0.1", "--port",
                                  str(port), "--workers", str(args.workers)], env, url, "/healthz")
+        floor_server = None
         try:
+            only = set(args.only.split(","))
+            floor_url = ""
+            if "floor" in only:  # our app's own floor: every hook the API pays, a view that does nothing
+                floor_port = free_port()
+                floor_url = f"http://127.0.0.1:{floor_port}"
+                floor_server, _ = start([sys.executable, str(ROOT / "bench" / "bare_app.py"), str(floor_port),
+                                         str(args.workers), "floor"], env, floor_url, "/healthz")
             png = f"/v/{real[0]}/badge.png?size=m"
             png_ok = requests.get(url + png, timeout=10).status_code == 200
             targets: dict[str, tuple[str, list[str]]] = {
@@ -384,13 +392,13 @@ def measure_size(size: int, args: argparse.Namespace, bare_url: str, base_db: st
                 "page": (url, [f"/v/{i}" for i in ids]),
                 "png": (url, [f"/v/{i}/badge.png?size=m" for i in real]) if png_ok else ("", []),
                 "status": (url, [status_path]),
+                "floor": (floor_url, ["/__floor"]),
             }
-            only = set(args.only.split(","))
             for name in list(targets):
                 if name != "bare" and name not in only:
                     targets[name] = ("", [])
             png_ok = png_ok and bool({"png", "png_cold"} & only)
-            for name in ("api", "page"):  # warm up workers, pools and template caches
+            for name in ("floor", "api", "page"):  # warm up workers, pools and template caches
                 if not targets[name][1]:
                     continue
                 wrk(targets[name][0], targets[name][1], duration=2, connections=args.connections,
@@ -427,6 +435,8 @@ def measure_size(size: int, args: argparse.Namespace, bare_url: str, base_db: st
             return {"size": size, "db": registry.kind, "startup": startup, "rows": rows}
         finally:
             stop(server)
+            if floor_server is not None:
+                stop(floor_server)
     finally:
         registry.drop()
         shutil.rmtree(workdir, ignore_errors=True)
@@ -435,6 +445,7 @@ def measure_size(size: int, args: argparse.Namespace, bare_url: str, base_db: st
 # -- report ----------------------------------------------------------------------------------------
 LABELS = {
     "bare": "bare Flask `GET /`",
+    "floor": "our app, a view that does nothing (`bench/bare_app.py floor`: every hook the API pays)",
     "api": "`GET /api/v1/badges/<id>`",
     "page": "`GET /v/<id>`",
     "png_cold": "`GET /v/<id>/badge.png?size=m`, cold: 2,000 random ids, first touch included",
@@ -512,8 +523,8 @@ def main() -> None:
                         help="also measure on this PostgreSQL database (a fresh schema per size, dropped after); "
                              "default: LIANG_BENCH_DATABASE_URL")
     parser.add_argument("--no-sqlite", action="store_true", help="measure only on --database-url")
-    parser.add_argument("--only", default="api,page,png_cold,png,status",
-                        help="comma-separated endpoints to measure (of api,page,png_cold,png,status)")
+    parser.add_argument("--only", default="floor,api,page,png_cold,png,status",
+                        help="comma-separated endpoints to measure (of floor,api,page,png_cold,png,status)")
     parser.add_argument("--no-pin", action="store_true",
                         help="do not put the servers on one core and wrk on another (see PIN)")
     args = parser.parse_args()
