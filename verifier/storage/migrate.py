@@ -22,11 +22,19 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest revision."""
+    """Bring the schema to the newest revision, then fill in what the migrations leave to the code.
+
+    The migrations change the schema only (none imports the application); data a migration
+    would have computed with application code is computed here, by today's code on the
+    newest schema: each badge's public document (``publicdoc.fill_missing``).
+    """
+    from verifier.storage.publicdoc import fill_missing
+
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+    fill_missing(engine)
 
 
 def is_current(engine: Engine) -> bool:

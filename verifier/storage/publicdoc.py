@@ -16,8 +16,9 @@ So a committed revocation shows on the very next read even if a document were st
 state columns sit beside it in the same row and decide. Every service write path calls
 :func:`refresh_public_document`; a badge whose document is missing (NULL: a row written by
 something else, say a benchmark's bulk filler) is read through the join and its document
-computed on the spot, never from anything cached. ``liang audit verify`` flags a stored
-document that disagrees with the rows it was made from (:func:`stale_documents`).
+computed on the spot, never from anything cached; ``liang init`` fills in every missing one
+(:func:`fill_missing`). ``liang audit verify`` flags a stored document that disagrees with the
+rows it was made from, and a missing one (:func:`stale_documents`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -38,6 +39,7 @@ from signer.clock import ensure_utc, isoformat_z
 from signer.credentials import Issuer
 from signer.ids import format_badge_id
 from signer.lifecycle import State, public_status
+from verifier.storage.engine import IMMEDIATE
 from verifier.storage.models import Badge, Branch, Member, Shop
 
 _CHUNK = 500
@@ -144,16 +146,38 @@ def refresh_public_document(session: Session, badge_ids: Iterable[str]) -> None:
             set_committed_value(loaded, "public_doc", text)
 
 
-def backfill(conn: Connection) -> int:
-    """Compute every badge's document (the migration that added the column); return how many."""
+_FILL = (update(Badge.__table__)
+         .where(Badge.__table__.c.id == bindparam("b_id"), Badge.__table__.c.public_doc.is_(None))
+         .values(public_doc=bindparam("b_doc")))
+
+
+def fill_missing(engine: Engine) -> int:
+    """Compute the document of every badge that has none; return how many were stored.
+
+    ``liang init`` runs this once the schema is at its newest revision: the badges that
+    predate the column (migration 0010 adds it empty) and any a database guard emptied
+    since. It runs today's code on today's schema, which a migration could not promise: a
+    migration importing the application would break the day the models move on.
+
+    A chunk at a time, each in its own write transaction with its badges locked first
+    (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: ``FOR UPDATE``) and the rows read after the
+    lock. A rename committed meanwhile therefore either shows in the document, or waits for
+    this transaction and then empties the document again: never a stale one.
+    """
     done = 0
     last = ""
     while True:
-        ids = list(conn.execute(select(Badge.id).where(Badge.id > last).order_by(Badge.id).limit(_CHUNK)).scalars())
-        if not ids:
-            return done
-        docs = compute_documents(conn, ids)
-        conn.execute(_STORE, [{"b_id": k, "b_doc": v} for k, v in docs.items()])
+        with engine.connect().execution_options(**{IMMEDIATE: True}) as conn, conn.begin():
+            query = (select(Badge.id).where(Badge.public_doc.is_(None), Badge.id > last)
+                     .order_by(Badge.id).limit(_CHUNK))
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update()
+            ids = list(conn.execute(query).scalars())
+            if not ids:
+                return done
+            docs = compute_documents(conn, ids)
+            if docs:
+                conn.execute(_FILL, [{"b_id": k, "b_doc": v} for k, v in docs.items()])
         done += len(docs)
         last = ids[-1]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -18,9 +19,10 @@ from verifier.audit.service import AuditLog
 from verifier.badges.bulk import BulkImporter
 from verifier.badges.service import IssueRequest, status_json
 from verifier.storage.db import make_engine
-from verifier.storage.migrate import alembic_config
+from verifier.storage.engine import IMMEDIATE
+from verifier.storage.migrate import alembic_config, upgrade
 from verifier.storage.models import Badge, Branch, Member, Shop
-from verifier.storage.publicdoc import compute_documents, refresh_public_document
+from verifier.storage.publicdoc import compute_documents, fill_missing, refresh_public_document
 
 
 def _stored_and_fresh(app, badge_id: str) -> tuple[str | None, str]:
@@ -187,8 +189,8 @@ def test_the_row_decides_even_beside_a_stale_document(app, client, issue_badge, 
         assert "state-revoked" in response.get_data(as_text=True)
 
 
-def test_the_migration_computes_documents_for_existing_badges(tmp_path):
-    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+def _old_registry(url: str):
+    """A database at revision 0009 (before the column) holding one badge; return its engine."""
     engine = make_engine(url)
     cfg = alembic_config(url)
     now = datetime(2026, 1, 1, tzinfo=UTC).replace(tzinfo=None)
@@ -205,7 +207,25 @@ def test_the_migration_computes_documents_for_existing_badges(tmp_path):
         conn.execute(text("INSERT INTO badges (id, shop_id, branch_id, state, valid_from, valid_until, credential, "
                           "updated_at) VALUES ('7K3M9QX2HT4B', 1, 1, 'active', :t, :u, 'a.b.c', :t)"),
                      {"t": now, "u": now.replace(year=2027)})
+    return engine
+
+
+def test_the_migration_leaves_documents_to_the_code(tmp_path):
+    """Migration 0010 adds the column empty (it runs no application code); the read path copes until init fills it."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    engine = _old_registry(url)
+    cfg = alembic_config(url)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+        assert conn.execute(text("SELECT public_doc FROM badges")).scalar_one() is None
+    engine.dispose()
+
+
+def test_an_upgrade_computes_documents_for_existing_badges(tmp_path):
+    engine = _old_registry(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    upgrade(engine)  # what `liang init` runs
+    with engine.connect() as conn:
         stored = conn.execute(text("SELECT public_doc FROM badges")).scalar_one()
     engine.dispose()
     assert json.loads(stored) == {
@@ -213,6 +233,46 @@ def test_the_migration_computes_documents_for_existing_badges(tmp_path):
         "shop": {"name": "王五小店", "platform": "taobao", "url": "https://w.taobao.com", "hosts": ["w.taobao.com"]},
         "branch": {"code": "B01", "name": "一支部"}, "valid_from": "2026-01-01T00:00:00Z",
         "valid_until": "2027-01-01T00:00:00Z", "credential": "a.b.c"}
+
+
+def test_init_refills_a_document_a_guard_emptied(app, issue_badge, run_cli):
+    badge_id = issue_badge(shop_name="旧名字小店")
+    canonical = parse_badge_id(badge_id)
+    with app.app_context():
+        session = context.begin_write()
+        shop_id = session.get(Badge, canonical).shop_id
+        session.execute(update(Shop).where(Shop.id == shop_id).values(name="新名字小店"))  # around the service
+        session.commit()
+    assert _stored_and_fresh(app, badge_id)[0] is None
+    assert run_cli("init").exit_code == 0
+    stored, fresh = _stored_and_fresh(app, badge_id)
+    assert stored == fresh and "新名字小店" in stored
+    with app.app_context():
+        assert check_consistency(context.session()) == []
+
+
+def test_a_rename_committed_while_init_fills_is_never_left_stale(app, issue_badge):
+    """A rename in flight holds its rows; the fill waits for it and then reads the new name."""
+    badge_id = issue_badge(shop_name="旧名字小店")
+    canonical = parse_badge_id(badge_id)
+    with app.app_context():
+        engine = context.database().engine
+        with engine.begin() as conn:
+            conn.execute(update(Badge).where(Badge.id == canonical).values(public_doc=None))
+            shop_id = conn.execute(select(Badge.shop_id).where(Badge.id == canonical)).scalar_one()
+        filled: list[int] = []
+        with engine.connect().execution_options(**{IMMEDIATE: True}) as renamer:
+            renamer.begin()
+            renamer.execute(update(Shop).where(Shop.id == shop_id).values(name="新名字小店"))  # not yet committed
+            worker = threading.Thread(target=lambda: filled.append(fill_missing(engine)))
+            worker.start()
+            worker.join(0.5)
+            assert worker.is_alive()  # waiting for the rename's rows, not reading around them
+            renamer.commit()
+        worker.join(10)
+        assert filled == [1]
+    stored, fresh = _stored_and_fresh(app, badge_id)
+    assert stored == fresh and "新名字小店" in stored
 
 
 def test_the_etag_is_the_bodys_sha256_and_answers_304(app, client, issue_badge):

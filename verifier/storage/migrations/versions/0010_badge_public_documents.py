@@ -6,6 +6,10 @@ in SQL, a script, a future path that forgets the refresh) empties the affected d
 the read path then reads such a badge through the join and computes its document afresh. So
 no road leaves a stale document to be served; ``liang audit verify`` reports the empty ones.
 
+The column starts empty: ``liang init`` computes the missing documents once the schema is at
+its newest revision (``verifier.storage.publicdoc.fill_missing``), so this migration runs no
+application code (which would break as soon as the models moved on).
+
 Revision ID: 0010
 Revises: 0009
 Create Date: 2026-11-30 13:45:00
@@ -39,12 +43,9 @@ def _changed(columns: tuple[str, ...], *, postgresql: bool) -> str:
 
 
 def upgrade() -> None:
-    """Apply this migration: the column, every existing badge's document, the guards."""
-    from verifier.storage.publicdoc import backfill
-
+    """Apply this migration: the column (empty: see the module's note), the guards."""
     with op.batch_alter_table("badges", schema=None) as batch_op:
         batch_op.add_column(sa.Column("public_doc", sa.Text(), nullable=True))
-    backfill(op.get_bind())
     postgresql = op.get_bind().dialect.name == "postgresql"
     for name, table, columns, which in _GUARDS:
         when = _changed(columns, postgresql=postgresql)
