@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
+from verifier.storage.publicdoc import fill_missing
+
 _SCRIPTS = str(Path(__file__).parent / "migrations")
 
 
@@ -28,8 +30,6 @@ def upgrade(engine: Engine) -> None:
     would have computed with application code is computed here, by today's code on the
     newest schema: each badge's public document (``publicdoc.fill_missing``).
     """
-    from verifier.storage.publicdoc import fill_missing
-
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn

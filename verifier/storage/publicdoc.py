@@ -146,9 +146,7 @@ def refresh_public_document(session: Session, badge_ids: Iterable[str]) -> None:
             set_committed_value(loaded, "public_doc", text)
 
 
-_FILL = (update(Badge.__table__)
-         .where(Badge.__table__.c.id == bindparam("b_id"), Badge.__table__.c.public_doc.is_(None))
-         .values(public_doc=bindparam("b_doc")))
+_FILL = _STORE.where(Badge.__table__.c.public_doc.is_(None))  # a document stored meanwhile stays
 
 
 def fill_missing(engine: Engine) -> int:

@@ -189,14 +189,18 @@ def test_the_row_decides_even_beside_a_stale_document(app, client, issue_badge, 
         assert "state-revoked" in response.get_data(as_text=True)
 
 
+def _migrate(conn, url: str, revision: str) -> None:
+    cfg = alembic_config(url)
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, revision)
+
+
 def _old_registry(url: str):
     """A database at revision 0009 (before the column) holding one badge; return its engine."""
     engine = make_engine(url)
-    cfg = alembic_config(url)
     now = datetime(2026, 1, 1, tzinfo=UTC).replace(tzinfo=None)
     with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0009")
+        _migrate(conn, url, "0009")
         conn.execute(text("INSERT INTO branches (id, code, name, created_at) VALUES (1, 'B01', '一支部', :t)"),
                      {"t": now})
         conn.execute(text("INSERT INTO members (id, name, branch_id, created_at) VALUES (1, '王五', 1, :t)"),
@@ -214,10 +218,8 @@ def test_the_migration_leaves_documents_to_the_code(tmp_path):
     """Migration 0010 adds the column empty (it runs no application code); the read path copes until init fills it."""
     url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
     engine = _old_registry(url)
-    cfg = alembic_config(url)
     with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        _migrate(conn, url, "head")
         assert conn.execute(text("SELECT public_doc FROM badges")).scalar_one() is None
     engine.dispose()
 
