@@ -90,6 +90,9 @@ def input_words(field: str | None, kind: str, *, limit: int | None = None, param
         return _("最多绑定 %(n)d 个域名。", n=limit or 0)
     if kind == "too_long" and limit:
         return _("%(label)s不能超过 %(n)d 个字符。", label=name, n=limit)
+    if kind == "private_host":
+        return _("“%(value)s”不是公网域名（本机名、IP 地址或单独的顶级域名）；确需绑定，请勾选下面的确认框。",
+                 value=params.get("value", ""))
     if kind == "foreign_host":
         return _("绑定域名须为店铺网址的域名或其子域名；确需绑定其他域名，请勾选下面的确认框。")
     if kind == "not_host":
@@ -128,6 +131,8 @@ def conflict_message(reason: str, params: dict[str, Any] | None = None) -> str:
     params = params or {}
     if reason == "shop_has_badge":
         return _("这家店铺已有徽章，请为原徽章续期。")
+    if reason == "shop_has_application":
+        return _("这家店铺已有一份申请在等待支部审核，请勿重复申请。")
     if reason == "exists":
         return _("“%(value)s”已存在。", value=params.get("value", ""))
     if reason == "last_committee":

@@ -338,3 +338,74 @@ def test_concurrent_writers_all_succeed(cluster: Cluster) -> None:
     complaints = _session(cluster.committee).get(f"{cluster.url(0)}/api/v1/admin/complaints", timeout=30).json()
     assert complaints["total"] == 24, json.dumps(complaints)[:300]
     _check_record_agrees(cluster)
+
+
+# -- one shop, one live badge (issue 24 A) -----------------------------------------------------------
+SPELLINGS = ("https://{s}.taobao.com/", "http://www.{s}.taobao.com./index.htm?spm=a1z10.1", "https://{s}.taobao.com//",
+             "https://{S}.taobao.com/category.htm")
+
+
+def _live_for(cluster: Cluster, shop: str) -> set[str]:
+    live = set()
+    for q in (shop, shop.upper()):  # the search is case-sensitive on PostgreSQL
+        listed = _session(cluster.committee).get(f"{cluster.url(0)}/api/v1/admin/badges", params={"q": q},
+                                                 timeout=30).json()["items"]
+        live.update(item["id"] for item in listed if item["status"] in ("valid", "suspended"))
+    return live
+
+
+def test_one_shop_issued_twice_at_once_gets_one_badge(cluster: Cluster) -> None:
+    """Two instances (PostgreSQL) or two workers (SQLite) issue one shop, spelled two ways, at the same moment."""
+    for n in range(6):
+        shop = f"race{secrets.token_hex(5)}"
+        calls = []
+        for i in range(2):
+            body = {"holder": f"店主{i}", "shop_name": "抢先小店", "platform": ("taobao", "tmall")[i], "branch": "B01",
+                    "shop_url": SPELLINGS[(n + i) % len(SPELLINGS)].format(s=shop, S=shop.upper())}
+            calls.append((_session(cluster.committee), f"{cluster.url(i)}/api/v1/admin/badges", {"json": body}))
+        responses = _race(calls)
+        assert sorted(r.status_code for r in responses) == [201, 409], [r.text[:200] for r in responses]
+        refused = next(r for r in responses if r.status_code == 409).json()["error"]
+        assert refused["code"] == "conflict"
+        assert len(_live_for(cluster, shop)) == 1
+    _check_record_agrees(cluster)
+
+
+def test_a_console_double_submit_issues_one_badge(cluster: Cluster) -> None:
+    for _ in range(4):
+        shop = f"dbl{secrets.token_hex(5)}"
+        session, token = _console(cluster.url(0), "boss")
+        form = {"csrf_token": token, "holder": "双击者", "shop_name": "双击小店", "platform": "taobao",
+                "shop_url": f"https://{shop}.taobao.com", "branch": "B01", "hosts": "", "member_ref": "",
+                "valid_days": "365", "confirm": "y", "new_member": "yes"}
+        responses = _race([(session, f"{cluster.url(0)}/admin/badges/new", {"data": form, "allow_redirects": False}),
+                           (session, f"{cluster.url(0)}/admin/badges/new", {"data": form, "allow_redirects": False})])
+        codes = sorted(r.status_code for r in responses)
+        assert codes[0] in (302, 303) and codes[1] in (400, 409), [(r.status_code, r.text[:300]) for r in responses]
+        assert len(_live_for(cluster, shop)) == 1
+    _check_record_agrees(cluster)
+
+
+def test_approving_an_application_while_the_branch_issues_the_shop_gives_one_badge(cluster: Cluster) -> None:
+    for n in range(4):
+        shop = f"appr{secrets.token_hex(5)}"
+        page = requests.Session()
+        form = page.get(f"{cluster.url(0)}/apply", timeout=30).text
+        applied = page.post(f"{cluster.url(0)}/apply", data={
+            "csrf_token": _csrf(form), "holder": "申请人", "branch": "B01", "shop_name": "申请小店",
+            "platform": "taobao", "shop_url": f"https://{shop}.taobao.com", "contact": "13900000000"},
+            headers={"X-Forwarded-For": f"192.0.2.{n + 101}"}, timeout=30)
+        assert applied.status_code == 201, applied.text
+        pending = _session(cluster.committee).get(f"{cluster.url(0)}/api/v1/admin/badges",
+                                                  params={"status": "pending", "q": shop}, timeout=30).json()
+        badge = pending["items"][0]["id"]
+        console, token = _console(cluster.url(1), "sec")
+        body = {"holder": "支部直发", "shop_name": "申请小店", "platform": "tmall", "branch": "B01",
+                "shop_url": f"http://www.{shop}.taobao.com/"}
+        responses = _race([
+            (console, f"{cluster.url(1)}/admin/applications/{badge}/approve",
+             {"data": {"confirm": "yes", "csrf_token": token}, "allow_redirects": False}),
+            (_session(cluster.committee), f"{cluster.url(0)}/api/v1/admin/badges", {"json": body}),
+        ])
+        assert len(_live_for(cluster, shop)) == 1, [(r.status_code, r.text[:200]) for r in responses]
+    _check_record_agrees(cluster)

@@ -6,7 +6,8 @@ its bits in the status lists (what an offline verifier reads), the signed list c
 all four and reports every disagreement, so a lost update cannot hide behind an intact chain.
 Its public facts are told twice: the rows and the document precomputed from them for the
 read path (``badges.public_doc``); a document that a fresh computation disagrees with is
-reported too.
+reported too. And one badge per shop: a shop that holds two live badges (an older
+database's race, from before migration 0011's unique indexes) is named.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from signer.errors import InvalidCredential
 from signer.ids import format_badge_id
 from signer.lifecycle import State
 from signer.statuslist import decode_bits, get_bit
+from verifier.badges.shopkeys import live_pairs
 from verifier.storage.models import AuditEvent, Badge, StatusList, StatusSlot
 from verifier.storage.publicdoc import stale_documents
 
@@ -39,6 +41,7 @@ def check_consistency(session: Session) -> list[str]:
     problems.extend(_check_badges(session, lists))
     # The read path serves the precomputed document: it must say what the rows say.
     problems.extend(f"badge {format_badge_id(badge_id)}: {what}" for badge_id, what in stale_documents(session))
+    problems.extend(live_pairs(session))
     return problems
 
 

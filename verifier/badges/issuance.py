@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from signer import lifecycle
@@ -37,18 +38,19 @@ from signer.statuslist import PURPOSES
 from verifier.audit.service import Actor, AuditLog
 from verifier.badges.linkeddata import linked_data_credential
 from verifier.badges.rules import IssueRequest, check_issue, validate_shop_url
-from verifier.badges.shops import foreign_hosts, url_key
+from verifier.badges.shopkeys import shop_conflict
+from verifier.badges.shops import foreign_hosts, shop_key, url_key
 from verifier.badges.statuslists import SlotAllocator, StatusListService, list_url
 from verifier.organisation.members import Chooser
 from verifier.storage.db import insert_many, reserve_ids
-from verifier.storage.models import Badge, Branch, Member, Shop, StatusSlot
+from verifier.storage.models import LIVE_STATES, Badge, Branch, Member, Shop, StatusSlot
 from verifier.storage.publicdoc import document_text
 
 #: A shop with a badge in one of these states has its badge (pending applications do not block an issue).
-LIVE = (State.ACTIVE.value, State.SUSPENDED.value)
+LIVE = LIVE_STATES
 _QUERY_CHUNK = 500
 _BADGE_COLUMNS = ("id", "shop_id", "branch_id", "state", "valid_from", "valid_until", "issued_at", "credential",
-                  "credential_id", "kid", "updated_at", "credential_ld", "public_doc")
+                  "credential_id", "kid", "updated_at", "credential_ld", "shop_key", "public_doc")
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,8 @@ class Accepted:
 
     line: int
     req: IssueRequest  # cleaned: hosts filled in, valid_days set
-    key: str  # the shop URL's comparison key
+    key: str  # the shop URL's comparison key (shops.url_key)
+    shop_key: str  # what one badge per shop is enforced on (badges.shop_key)
     member: int | None = None  # the existing member it goes to; None: a new member
     record_ref: bool = False  # give that member ``req.member_ref``, its first number
     shop: int | None = None  # the member's shop exactly as requested, if there is one
@@ -121,13 +124,12 @@ class Issuance:
             if problems or req is None:
                 refused.extend(Refusal(line, exc) for exc in problems)
                 continue
-            valid.append((line, req, url_key(req.shop_url)))
-        taken = self._shops_with_badges({(req.platform, key) for _, req, key in valid})
+            valid.append((line, req, shop_key(req.platform, req.shop_url)))
+        taken = self._shops_with_badges({key for _, req, key in valid})
         chooser = Chooser(self._session, (req for _, req, _ in valid), chunk=_QUERY_CHUNK)
-        seen: dict[tuple[str, str], int] = {}
+        seen: dict[str, int] = {}
         accepted: list[Accepted] = []
-        for line, req, key in valid:
-            shop = (req.platform, key)
+        for line, req, shop in valid:
             try:
                 if shop in seen:
                     raise Conflict(f"duplicate of line {seen[shop]} (same shop URL)", reason="duplicate",
@@ -139,7 +141,7 @@ class Issuance:
                 refused.append(Refusal(line, exc))
                 continue
             seen[shop] = line
-            accepted.append(Accepted(line, req, key, member, record_ref))
+            accepted.append(Accepted(line, req, url_key(req.shop_url), shop, member, record_ref))
         refused.sort(key=lambda r: r.line)
         return self._reuse_shops(accepted), refused
 
@@ -150,26 +152,31 @@ class Issuance:
             raise refused[0].error
         return accepted[0]
 
-    def refuse_second_badge(self, platform: str, key: str, *, besides: str | None = None) -> None:
-        """Raise Conflict when a shop with this URL already has a live badge (one badge per shop).
+    def refuse_second_badge(self, key: str, *, besides: str | None = None, pending: bool = False) -> None:
+        """Raise Conflict when the shop with this shop key already has a live badge (one badge per shop).
 
-        Pending applications do not count: anyone may apply, and an application must not be
-        able to block the branch from issuing; approval checks again.
+        Pending applications do not block an issue: anyone may apply, and an application must
+        not be able to block the branch from issuing; approval checks again. With ``pending``,
+        a waiting application for the shop is refused too (one application per shop). This is
+        the friendly early answer; the database's unique indexes hold the rule under any race.
         """
-        if (platform, key) in self._shops_with_badges({(platform, key)}, besides=besides):
+        if key in self._shops_with_badges({key}, besides=besides):
             raise Conflict("this shop already has a badge; renew it instead", reason="shop_has_badge")
+        if pending and key in self._shops_with_badges({key}, besides=besides, states=(State.PENDING.value,)):
+            raise Conflict("an application for this shop is already waiting for its branch",
+                           reason="shop_has_application")
 
-    def _shops_with_badges(self, shops: set[tuple[str, str]], *,
-                           besides: str | None = None) -> set[tuple[str, str]]:
-        keys = sorted({key for _, key in shops})
-        found: set[tuple[str, str]] = set()
+    def _shops_with_badges(self, shops: set[str], *, besides: str | None = None,
+                           states: tuple[str, ...] = LIVE) -> set[str]:
+        keys = sorted(shops)
+        found: set[str] = set()
         for i in range(0, len(keys), _QUERY_CHUNK):
-            query = (select(Shop.platform, Shop.url_key).join(Badge, Badge.shop_id == Shop.id)
-                     .where(Shop.url_key.in_(keys[i:i + _QUERY_CHUNK]), Badge.state.in_(LIVE)))
+            query = select(Badge.shop_key).where(Badge.shop_key.in_(keys[i:i + _QUERY_CHUNK]),
+                                                 Badge.state.in_(states))
             if besides is not None:
                 query = query.where(Badge.id != besides)
-            found.update((platform, key) for platform, key in self._session.execute(query).all())
-        return found & shops
+            found.update(key for key in self._session.execute(query).scalars() if key is not None)
+        return found
 
     def _reuse_shops(self, accepted: list[Accepted]) -> list[Accepted]:
         """Point requests for an existing member at that member's shop when it is exactly the one requested.
@@ -278,7 +285,7 @@ class Issuance:
                 private_key=private, now=now)
             shop_id = a.shop if a.shop is not None else shop_ids[a.line]
             badge_rows.append((badge_id, shop_id, branch.id, state, start, valid_until, now, credential_id, kid,
-                               now, ld))
+                               now, ld, a.shop_key))
             facts.append({"badge_id": badge_id, "holder": req.holder, "shop_name": req.shop_name,
                           "platform": req.platform, "shop_url": req.shop_url, "hosts": list(req.hosts or ()),
                           "branch_code": branch.code, "branch_name": branch.name, "valid_from": start,
@@ -305,7 +312,15 @@ class Issuance:
         # and the primary key would refuse it (rolling back the whole batch) anyway.
         # The public document goes in with the row (storage/publicdoc.py): no second write per badge.
         signed = _signed(badge_rows, facts, signer, progress)
-        insert_many(session, Badge.__table__, _BADGE_COLUMNS, signed if len(batch) > SIGN_CHUNK else list(signed))
+        try:
+            insert_many(session, Badge.__table__, _BADGE_COLUMNS, signed if len(batch) > SIGN_CHUNK else list(signed))
+        except IntegrityError as exc:
+            # Another writer issued for one of these shops since check() looked: the database's
+            # unique index refused the second live badge; the whole batch rolls back.
+            conflict = shop_conflict(exc)
+            if conflict is None:
+                raise
+            raise conflict from exc
         insert_many(session, StatusSlot.__table__, ("list_id", "idx", "purpose", "badge_id"), slot_rows)
         slots.save_counters()
         # Whatever else is derived from a new badge belongs here, in the same transaction, for

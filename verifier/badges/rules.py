@@ -7,7 +7,7 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 from signer.errors import InvalidInput
-from verifier.badges.shops import foreign_hosts, normalise_host
+from verifier.badges.shops import foreign_hosts, is_public_name, normalise_host
 
 PLATFORMS = ("taobao", "tmall", "1688", "jd", "pinduoduo", "douyin", "wechat", "independent", "other")
 MAX_VALID_DAYS = 3650
@@ -94,6 +94,11 @@ def _hosts(req: IssueRequest, url_host: str | None) -> list[str]:
     if req.hosts is None or len(req.hosts) == 0:
         if url_host is None:
             return []
+        if not is_public_name(url_host) and req.confirm_foreign_hosts is not True:
+            # localhost, an address or a bare top-level domain names no shop on the web:
+            # binding it takes the same explicit confirmation as a foreign host.
+            raise InvalidInput(f"{url_host} is not a public host name; confirm foreign hosts explicitly to bind it",
+                               field="shop_url", kind="private_host", params={"value": url_host, "host": url_host})
         return [url_host]
     if len(req.hosts) > MAX_HOSTS:
         raise InvalidInput(f"hosts must be at most {MAX_HOSTS} host names", field="hosts", kind="too_long",

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from signer import lifecycle
@@ -29,7 +30,8 @@ from verifier.badges.rules import (
     validate_issue,
     validate_shop_url,
 )
-from verifier.badges.shops import foreign_hosts, url_key
+from verifier.badges.shopkeys import shop_conflict
+from verifier.badges.shops import foreign_hosts, shop_key, url_key
 from verifier.badges.statuslists import StatusListService, list_url
 from verifier.storage.models import Badge, Branch, Member, Shop, StatusSlot
 from verifier.storage.publicdoc import refresh_public_document
@@ -132,7 +134,8 @@ class BadgeService:
         new_state = lifecycle.transition(State.NEW, Action.APPLY)
         req, hosts = validate_issue(req, default_days=self._default_days)
         branch = self.branch(req.branch)
-        self.issuance.refuse_second_badge(req.platform, url_key(req.shop_url))
+        key = shop_key(req.platform, req.shop_url)
+        self.issuance.refuse_second_badge(key, pending=True)
         member = Member(name=req.holder, branch=branch, contact=contact or None, created_at=self._clock())
         self._session.add(member)
         shop = Shop(member=member, platform=req.platform, name=req.shop_name, url=req.shop_url,
@@ -142,9 +145,10 @@ class BadgeService:
         start = valid_from or now
         days = self._days(req.valid_days)
         badge = Badge(id=self._fresh_id(), shop=shop, branch=branch, state=new_state.value,
-                      valid_from=start, valid_until=start + timedelta(days=days), issued_at=None, updated_at=now)
+                      valid_from=start, valid_until=start + timedelta(days=days), issued_at=None, updated_at=now,
+                      shop_key=key)
         self._session.add(badge)
-        self._session.flush()
+        self._flush_one_per_shop(pending=True)
         refresh_public_document(self._session, [badge.id])
         after = badge_snapshot(badge)
         if req.confirm_foreign_hosts:
@@ -153,12 +157,25 @@ class BadgeService:
                            branch_code=branch.code, before=None, after=after)
         return badge
 
+    def _flush_one_per_shop(self, *, pending: bool = False) -> None:
+        """Write pending changes now, turning a refusal by the one-badge-per-shop indexes into a 409."""
+        try:
+            self._session.flush()
+        except IntegrityError as exc:
+            conflict = shop_conflict(exc, pending=pending)
+            if conflict is None:
+                raise
+            raise conflict from exc
+
     def approve(self, raw_id: str, *, actor: Actor, valid_days: int | None = None) -> Badge:
         """Approve a pending application: the badge is signed and becomes active."""
         badge = self.get(raw_id, for_update=True)
         before = badge_snapshot(badge)
-        badge.state = lifecycle.transition(badge.state, Action.APPROVE).value
-        self.issuance.refuse_second_badge(badge.shop.platform, badge.shop.url_key, besides=badge.id)
+        new_state = lifecycle.transition(badge.state, Action.APPROVE).value
+        key = badge.shop_key or shop_key(badge.shop.platform, badge.shop.url)  # or an application from before 0011
+        self.issuance.refuse_second_badge(key, besides=badge.id)
+        badge.state, badge.shop_key = new_state, key
+        self._flush_one_per_shop()  # two approvals at once: the database refuses the second
         now = self._clock()
         days = self._days(valid_days) if valid_days is not None else max(
             1, round((badge.valid_until - badge.valid_from).total_seconds() / 86400))

@@ -34,10 +34,12 @@ def init() -> None:
 
 
 def _init() -> str | None:
+    from verifier.badges.shopkeys import fill_shop_keys
     from verifier.storage.migrate import upgrade
 
     with app_context() as app:
         upgrade(context.database().engine)
+        fill_shop_keys(context.database().engine)  # migration 0011 adds the column empty
         if app.config["PUBLIC_ONLY"]:
             return None
         record = context.key_actions().ensure_key(actor=cli_actor())

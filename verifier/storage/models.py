@@ -150,6 +150,11 @@ class Badge(Base):
     # The public JSON document minus what moves with the clock (verifier.storage.publicdoc),
     # rewritten in the same transaction as every change to the badge's public facts.
     public_doc: Mapped[str | None] = mapped_column(Text)
+    #: The shop as one badge per shop compares it (verifier.badges.shops.shop_key), copied from
+    #: the shop when the badge is written: the partial unique indexes below make a second live
+    #: (or a second pending) badge for one shop impossible, whichever path or instance writes it.
+    #: NULL only for a badge of an older database that already had a live twin (see migration 0011).
+    shop_key: Mapped[str | None] = mapped_column(String(64))
     shop: Mapped[Shop] = relationship()
     branch: Mapped[Branch] = relationship()
 
@@ -252,6 +257,12 @@ class ApiToken(Base):
 
 
 Index("ix_badges_branch_state", Badge.branch_id, Badge.state)
+#: States in which a badge holds its shop: at most one live badge per shop, at most one pending application.
+LIVE_STATES = ("active", "suspended")
+Index("uq_badges_live_shop", Badge.shop_key, unique=True,
+      sqlite_where=Badge.state.in_(LIVE_STATES), postgresql_where=Badge.state.in_(LIVE_STATES))
+Index("uq_badges_pending_shop", Badge.shop_key, unique=True,
+      sqlite_where=Badge.state == "pending", postgresql_where=Badge.state == "pending")
 
 
 # --- FEATURE --- shopper complaints (issue 5)

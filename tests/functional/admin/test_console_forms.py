@@ -67,6 +67,9 @@ def _selected(page, value):
      "At most 10 hosts can be bound."),
     ("hosts", "www.jd.com", "绑定域名须为店铺网址的域名或其子域名；确需绑定其他域名，请勾选下面的确认框。",
      "Bound hosts must be the shop URL's host or its subdomains; to bind another host, tick the confirmation box below."),
+    ("shop_url", "http://127.0.0.1:8080/shop", "“127.0.0.1”不是公网域名（本机名、IP 地址或单独的顶级域名）；确需绑定，请勾选下面的确认框。",
+     "“127.0.0.1” is not a public host name (a local name, an IP address or a bare top-level domain). "
+     "To bind it anyway, tick the confirmation box below."),
     ("member_ref", "N" * 65, "党员编号不能超过 64 个字符。", "Member number must be at most 64 characters."),
     ("valid_days", "9999", "有效天数须为 1 到 3650 之间的整数。", "Days valid must be a whole number from 1 to 3650."),
 ])
