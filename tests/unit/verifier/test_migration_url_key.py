@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from alembic import command
 from sqlalchemy import text
 
-from verifier.storage.db import make_engine
 from verifier.badges.shops import url_key
+from verifier.storage.db import make_engine
 from verifier.storage.migrate import alembic_config
 
 
