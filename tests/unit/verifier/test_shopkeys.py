@@ -7,16 +7,19 @@ database's pair is kept as it is, keyed once and named by ``liang audit verify``
 
 from __future__ import annotations
 
+import os
+import secrets
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from alembic import command
-from sqlalchemy import select, text
+from sqlalchemy import create_engine, select, text
 
 from signer.errors import Conflict
 from signer.lifecycle import State
-from tests.conftest import COMMITTEE
+from tests.conftest import COMMITTEE, _pg_schema_url
 from verifier import context
 from verifier.audit.consistency import check_consistency
 from verifier.badges.issuance import Issuance
@@ -161,8 +164,30 @@ def _old_pair(url: str):
     return engine
 
 
-def test_an_older_databases_pair_is_kept_keyed_once_and_reported(tmp_path):
-    engine = _old_pair(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request, tmp_path) -> Iterator[str]:
+    """An empty database of each kind (PostgreSQL: a schema of its own, when LIANG_TEST_DATABASE_URL is set)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.sqlite3'}"
+        return
+    base = os.environ.get("LIANG_TEST_DATABASE_URL")
+    if not base:
+        pytest.skip("LIANG_TEST_DATABASE_URL not set: the PostgreSQL variant runs in the PostgreSQL pass")
+    schema = f"t_{secrets.token_hex(6)}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield _pg_schema_url(base, schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.mark.database
+def test_an_older_databases_pair_is_kept_keyed_once_and_reported(empty_database):
+    engine = _old_pair(empty_database)
     assert fill_shop_keys(engine) == 3  # the first issued of the pair, the first application, the revoked one
     with engine.connect() as conn:
         keys = dict(conn.execute(text("SELECT id, shop_key FROM badges")).all())
