@@ -36,7 +36,7 @@ _INVALID = {
     "member": _l("请选择一位同名党员，或选择“这是另一个人”。"),
     "member_ref": _l("这个党员编号属于另一位党员或另一个支部，或与所选党员不符。"),
     "holder": _l("经营者姓名与所选党员的姓名不一致。"),
-    "reason": _l("请选择撤销原因。"),
+    "reason": _l("请选择撤销原因：原因将公开显示在核验页面上，且不能更改。"),
     "confirm": _l("请勾选确认框后再提交。"),
     "code": _l("编号只能使用字母、数字、“-”或“_”。"),
     "kind": _l("请选择类型。"),
@@ -84,6 +84,8 @@ def input_words(field: str | None, kind: str, *, limit: int | None = None, param
     field = field or "form"
     params = params or {}
     name = label(field)
+    if kind == "required" and field == "reason":
+        return _("请选择撤销原因：原因将公开显示在核验页面上，且不能更改。")
     if kind == "required":
         return _("请填写%(label)s。", label=name)
     if kind == "too_long" and field == "hosts":

@@ -213,6 +213,8 @@ class BadgeService:
 
     def revoke(self, raw_id: str, *, actor: Actor, reason: str, note: str | None = None) -> Badge:
         """Revoke a badge for good: the timestamp is set once and never changes."""
+        if not reason:  # never a default: the reason is published with the badge, for good
+            raise InvalidInput("reason is required: it is public and permanent", field="reason", kind="required")
         if reason not in lifecycle.REVOCATION_REASONS:
             raise InvalidInput(f"reason must be one of {', '.join(lifecycle.REVOCATION_REASONS)}", field="reason",
                                kind="choice", params={"choices": ", ".join(lifecycle.REVOCATION_REASONS)})

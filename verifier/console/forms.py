@@ -186,7 +186,9 @@ class ActionForm(Confirm):
 
     def __init__(self, *args: Any, action: str, reason_names: dict[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.reason.choices = options((r, reason_names.get(r, r)) for r in REVOCATION_REASONS)
+        # No reason is chosen for the administrator: the one chosen is published for good.
+        self.reason.choices = options([("", _l("请选择撤销原因")),
+                                       *((r, reason_names.get(r, r)) for r in REVOCATION_REASONS)])
         self.reason.validators = [choice("reason", REVOCATION_REASONS)] if action == "revoke" else []
 
 

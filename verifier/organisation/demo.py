@@ -20,7 +20,7 @@ from verifier.audit.service import Actor
 from verifier.badges.rules import IssueRequest
 from verifier.badges.service import BadgeService, status_json
 from verifier.organisation.service import OrgService
-from verifier.storage.models import Badge, Branch
+from verifier.storage.models import Badge, Branch, PartyGroup
 from verifier.storage.unit import UnitOfWork
 
 DEMO_ACTOR = Actor(name="demo", role="system", client="cli")
@@ -86,12 +86,17 @@ class DemoLoader:
         for code, name, kind in GROUPS:
             org.add_group(code, name, kind, actor=DEMO_ACTOR)
         for holder, shop, url, platform, branch, groups, state in BADGES:
-            org.add_member(holder, branch, actor=DEMO_ACTOR, groups=groups,
-                           contact="138" + "".join(secrets.choice("0123456789") for _ in range(8)))
-            req = IssueRequest(holder, shop, url, platform, branch)
+            contact = "138" + "".join(secrets.choice("0123456789") for _ in range(8))
             if state == "pending":
-                badges.issue(req, actor=DEMO_ACTOR, state=State.PENDING)
+                # An application proposes its own new member (seen by the branch until approved).
+                pending = badges.issue(IssueRequest(holder, shop, url, platform, branch), actor=DEMO_ACTOR,
+                                       state=State.PENDING, contact=contact)
+                pending.shop.member.groups.extend(self._session.execute(
+                    select(PartyGroup).where(PartyGroup.code.in_(groups))).scalars())
                 continue
+            member = org.add_member(holder, branch, actor=DEMO_ACTOR, groups=groups, contact=contact)
+            # The badge goes to that person: a request naming no member would make a second one.
+            req = IssueRequest(holder, shop, url, platform, branch, member=member.id)
             valid_from = {"expired": now - timedelta(days=400), "not_yet_valid": now + timedelta(days=7)}.get(state)
             badge = badges.issue(req, actor=DEMO_ACTOR, valid_from=valid_from)
             if state == "suspended":

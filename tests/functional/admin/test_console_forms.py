@@ -144,7 +144,7 @@ def test_action_bad_reason_is_400_beside_reason(org, login, client, issue_badge)
     response = _post(console, f"/admin/badges/{badge_id}/act/revoke", {"reason": "whim", "note": "备注", "confirm": "yes"})
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert _error_beside(page, "reason") == "请选择撤销原因。" and re.search(r">\s*备注</textarea>", page)
+    assert _error_beside(page, "reason") == "请选择撤销原因：原因将公开显示在核验页面上，且不能更改。" and re.search(r">\s*备注</textarea>", page)
     assert client.get(f"/api/v1/badges/{badge_id}").get_json()["status"] == "valid"
 
 
