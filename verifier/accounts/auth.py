@@ -81,16 +81,6 @@ def bearer_principal() -> Principal | None:
     return principal
 
 
-def current_principal() -> Principal | None:
-    """Return the bearer principal, else the logged-in console user, else None."""
-    principal = bearer_principal()
-    if principal is not None:
-        return principal
-    if current_user and current_user.is_authenticated:
-        return current_user  # type: ignore[return-value]
-    return None
-
-
 def init_auth(app: Flask) -> None:
     """Configure Flask-Login for the console."""
     login_manager.session_protection = "strong"

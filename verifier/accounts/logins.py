@@ -62,14 +62,6 @@ def totp_step(secret: str, code: str | None, *, at: float) -> int | None:
     return None
 
 
-def totp_matches(secret: str, code: str | None, *, at: float) -> bool:
-    """Return whether ``code`` is the current TOTP code (one step of clock drift allowed)."""
-    code = (code or "").strip().replace(" ", "")
-    if not code.isdigit() or len(code) != 6:
-        return False
-    return bool(pyotp.TOTP(secret).verify(code, for_time=at, valid_window=1))
-
-
 class LoginService:
     """Check a login attempt and keep the per-account failure count; the caller commits."""
 

@@ -17,7 +17,6 @@ from verifier.web.errors import ApiError
 
 _logger = logging.getLogger(__name__)
 
-PRIVATE = True
 bp = Blueprint("admin_users", __name__, url_prefix="/admin/users")
 OPERATIONS = ("disable", "enable", "revoke_tokens", "reset_password")
 

@@ -19,7 +19,6 @@ from verifier.verification.api import json_body
 from verifier.web.errors import ApiError
 from verifier.web.openapi import BADGE_ID_PATTERN
 
-PRIVATE = True
 MAX_PER_PAGE = 100
 #: The ``status`` filter of the badge list: public statuses and stored states (``new`` is never stored).
 STATUS_FILTERS = ("valid", "expired", "not_yet_valid", "pending", "rejected", "active", "suspended", "revoked")

@@ -16,8 +16,6 @@ from verifier.storage.models import Branch
 from verifier.web.errors import ApiError
 from verifier.web.writelimits import WriteLimit, write_limit
 
-# Writes data: public-only (read-only) nodes do not take applications.
-PRIVATE = True
 SALT = "liang.application"
 
 bp = Blueprint("apply", __name__)

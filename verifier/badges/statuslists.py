@@ -217,8 +217,3 @@ class _Taken:
     def add(self, index: int) -> None:
         self._used.add(index)
 
-
-def bits_for(session: Session, list_id: str) -> bytes | None:
-    """Return a list's raw bits (for tests and offline checks)."""
-    return session.execute(select(StatusList.bits).where(StatusList.id == list_id)).scalar_one_or_none()
-

@@ -39,9 +39,6 @@ from verifier.web.errors import ApiError
 
 _logger = logging.getLogger(__name__)
 
-#: Skipped on public-only nodes (which never mount the console or the admin API).
-PRIVATE = True
-
 console = Blueprint("complaints_admin", __name__, url_prefix="/admin/complaints")
 api = Blueprint("complaints_api", __name__, url_prefix="/api/v1/admin/complaints")
 

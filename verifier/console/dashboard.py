@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, inspect, select, text
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from verifier.storage.models import Badge, Branch, Member, Shop, VerificationCount
+from verifier.complaints.service import OPEN_STATES
+from verifier.storage.models import Badge, Branch, Complaint, Member, Shop, VerificationCount
 
 _logger = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ class Dashboard:
     by_state: dict[str, dict[str, int]] = field(default_factory=dict)  # branch -> state -> n
     adoption: dict[str, tuple[int, int]] = field(default_factory=dict)  # branch -> (showing, members)
     per_day: list[tuple[date, int]] = field(default_factory=list)
-    open_complaints: int | None = None
+    open_complaints: int = 0
 
 
 class DashboardService:
@@ -79,27 +80,9 @@ class DashboardService:
         board.open_complaints = self._open_complaints(branch)
         return board
 
-    def _open_complaints(self, branch: str | None) -> int | None:
-        """Count open complaints if the complaints feature's table exists (another module owns it)."""
-        try:
-            insp = inspect(self._session.connection())
-            if not insp.has_table("complaints"):
-                return None
-            columns = {c["name"] for c in insp.get_columns("complaints")}
-            status_col = "status" if "status" in columns else "state" if "state" in columns else None
-            if status_col is None:
-                return None
-            sql = f"SELECT count(*) FROM complaints c WHERE c.{status_col} IN ('received', 'in_progress')"  # noqa: S608 - column name from the schema, not user input
-            params: dict[str, str] = {}
-            if branch:
-                if "branch_id" in columns:
-                    sql += " AND c.branch_id = (SELECT id FROM branches WHERE code = :code)"
-                elif "badge_id" in columns:
-                    sql += " AND c.badge_id IN (SELECT b.id FROM badges b JOIN branches r ON b.branch_id = r.id WHERE r.code = :code)"
-                else:
-                    return None
-                params["code"] = branch
-            return int(self._session.execute(text(sql), params).scalar_one())
-        except Exception:  # noqa: BLE001 - a missing or different table just hides the tile
-            _logger.info("complaints count unavailable", exc_info=True)
-            return None
+    def _open_complaints(self, branch: str | None) -> int:
+        """Count the complaints still open (received or in progress), of one branch or all."""
+        query = select(func.count(Complaint.id)).where(Complaint.state.in_(OPEN_STATES))
+        if branch:
+            query = query.join(Branch, Complaint.branch_id == Branch.id).where(Branch.code == branch)
+        return int(self._session.execute(query).scalar_one())

@@ -14,8 +14,6 @@ from verifier.extensions import csrf
 from verifier.organisation import members
 from verifier.web.errors import ApiError
 
-PRIVATE = True
-
 bp = Blueprint("members_api", __name__, url_prefix="/api/v1/admin")
 csrf.exempt(bp)  # bearer tokens only, as in badges.api
 

@@ -28,8 +28,6 @@ from verifier.extensions import csrf
 from verifier.web import metrics
 from verifier.web.accesslog import AccessWriter
 
-PRIVATE = False
-
 _ACCESS_NAME = "liang.access"
 _access = logging.getLogger(_ACCESS_NAME)
 _REQUEST_ID = contextvars.ContextVar[str | None]("liang_request_id", default=None)

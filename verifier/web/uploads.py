@@ -140,11 +140,6 @@ def reencode_evidence(data: bytes, *, max_side: int = 2048) -> tuple[bytes, str]
     return out.getvalue(), "image/jpeg"
 
 
-def find_verify_urls(data: bytes) -> list[str]:
-    """Return the texts of the QR codes found in a photo or screenshot."""
-    return list(_scan_qr(data, max_bytes=DEFAULT_MAX_BYTES))
-
-
 def extract_from_upload(data: bytes, *, max_bytes: int) -> UploadFindings:
     """Return the baked credential and QR texts carried by an uploaded image."""
     _check_size(data, max_bytes=max_bytes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -140,6 +141,19 @@ def test_dashboard_is_scoped_for_branches(org, login, issue_badge):
     issue_badge(branch="B01")
     page = login("sec2").get("/admin/").get_data(as_text=True)
     assert "第二支部" in page and "第一支部" not in page
+
+
+def test_dashboard_counts_open_complaints_per_branch(org, login, client, issue_badge):
+    def tile(user):
+        page = login(user).get("/admin/").get_data(as_text=True)
+        return re.search(r'<span class="n">([^<]*)</span><span>待处理投诉</span>', page).group(1)
+
+    b01, b02 = issue_badge(branch="B01"), issue_badge(branch="B02")
+    for badge_id, address in ((b01, "10.0.0.1"), (b01, "10.0.0.2"), (b02, "10.0.0.3")):
+        filed = client.post(f"/api/v1/badges/{badge_id}/complaints", environ_base={"REMOTE_ADDR": address},
+                            json={"category": "quality", "description": f"问题 {address}"})
+        assert filed.status_code == 201
+    assert (tile("boss"), tile("sec1"), tile("sec2")) == ("3", "2", "1")
 
 
 def test_member_contact_only_for_own_branch_and_committee(org, login, app):

@@ -18,7 +18,6 @@ from verifier.web.uploads import (
     UploadFindings,
     classify_verify_url,
     extract_from_upload,
-    find_verify_urls,
     open_raster,
     reencode_evidence,
     sniff_kind,
@@ -330,49 +329,54 @@ def test_reencode_evidence_refuses_truncated_jpeg() -> None:
 # --------------------------------------------------------------------------- QR scanning
 
 
-def test_find_verify_urls_in_clean_png(qr_png: bytes) -> None:
-    assert find_verify_urls(qr_png) == [VERIFY_URL]
+def _qr_texts(data: bytes) -> list[str]:
+    """Return the QR texts an upload carries, as the picture-verify page and `liang verify` read them."""
+    return list(extract_from_upload(data, max_bytes=uploads.DEFAULT_MAX_BYTES).qr_texts)
 
 
-def test_find_verify_urls_in_photo(photo_jpeg: bytes) -> None:
-    assert find_verify_urls(photo_jpeg) == [VERIFY_URL]
+def test_scan_qr_in_clean_png(qr_png: bytes) -> None:
+    assert _qr_texts(qr_png) == [VERIFY_URL]
 
 
-def test_find_verify_urls_in_webp_screenshot() -> None:
+def test_scan_qr_in_photo(photo_jpeg: bytes) -> None:
+    assert _qr_texts(photo_jpeg) == [VERIFY_URL]
+
+
+def test_scan_qr_in_webp_screenshot() -> None:
     screen = Image.new("RGB", (750, 1334), (245, 245, 245))
     draw = ImageDraw.Draw(screen)
     for row in range(0, 1300, 40):
         draw.rectangle((30, row + 10, 30 + (row * 7) % 600, row + 24), fill=(90, 90, 90))
     screen.paste(_qr_image(box_size=5), (200, 500))
-    assert find_verify_urls(_encode(screen, "WEBP", quality=80)) == [VERIFY_URL]
+    assert _qr_texts(_encode(screen, "WEBP", quality=80)) == [VERIFY_URL]
 
 
-def test_find_verify_urls_in_tiny_image() -> None:
+def test_scan_qr_in_tiny_image() -> None:
     tiny = _qr_image(box_size=8).resize((90, 90), Image.Resampling.BILINEAR)
-    assert find_verify_urls(_encode(tiny, "PNG")) == [VERIFY_URL]
+    assert _qr_texts(_encode(tiny, "PNG")) == [VERIFY_URL]
 
 
-def test_find_verify_urls_on_transparent_png() -> None:
+def test_scan_qr_on_transparent_png() -> None:
     # Black modules on a transparent background must not turn black-on-black.
     qr = _qr_image().convert("L")
     rgba = Image.new("RGBA", qr.size, (0, 0, 0, 0))
     rgba.putalpha(qr.point(lambda v: 255 - v))
-    assert find_verify_urls(_encode(rgba, "PNG")) == [VERIFY_URL]
+    assert _qr_texts(_encode(rgba, "PNG")) == [VERIFY_URL]
 
 
-def test_find_verify_urls_deduplicates() -> None:
+def test_scan_qr_deduplicates() -> None:
     qr = _qr_image()
     sheet = Image.new("RGB", (qr.width * 2 + 40, qr.height), "white")
     sheet.paste(qr, (0, 0))
     sheet.paste(qr, (qr.width + 40, 0))
-    assert find_verify_urls(_encode(sheet, "PNG")) == [VERIFY_URL]
+    assert _qr_texts(_encode(sheet, "PNG")) == [VERIFY_URL]
 
 
-def test_find_verify_urls_without_qr_is_empty() -> None:
-    assert find_verify_urls(_encode(_busy_background(), "JPEG", quality=70)) == []
+def test_scan_qr_without_qr_is_empty() -> None:
+    assert _qr_texts(_encode(_busy_background(), "JPEG", quality=70)) == []
 
 
-def test_find_verify_urls_tries_a_bounded_number_of_variants(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_scan_qr_tries_a_bounded_number_of_variants(monkeypatch: pytest.MonkeyPatch) -> None:
     import zxingcpp
 
     calls: list[tuple[int, int]] = []
@@ -383,13 +387,13 @@ def test_find_verify_urls_tries_a_bounded_number_of_variants(monkeypatch: pytest
         return real(image, **kwargs)
 
     monkeypatch.setattr(zxingcpp, "read_barcodes", counting)
-    assert find_verify_urls(_encode(Image.new("RGB", (200, 100), "grey"), "PNG")) == []
+    assert _qr_texts(_encode(Image.new("RGB", (200, 100), "grey"), "PNG")) == []
     assert 1 < len(calls) <= 8
 
 
-def test_find_verify_urls_refuses_gif() -> None:
-    with pytest.raises(InvalidImage, match="JPEG, PNG or WebP") as info:
-        find_verify_urls(_encode(Image.new("P", (8, 8)), "GIF"))
+def test_scan_qr_refuses_gif() -> None:
+    with pytest.raises(InvalidImage, match="GIF image is not accepted") as info:
+        _qr_texts(_encode(Image.new("P", (8, 8)), "GIF"))
     assert info.value.reason == "unsupported_format"
 
 
