@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, current_app
 from limits import RateLimitItem, parse, parse_many
+from limits.errors import StorageError
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from werkzeug.exceptions import TooManyRequests
@@ -89,8 +90,19 @@ class ReadLimits:
     def __init__(self, storage_uri: str, *, prefix: str, options: dict[str, Any] | None = None,
                  cooldown: float = 30.0, clock: Callable[[], float] = time.monotonic) -> None:
         self._memory = MemoryWindows() if storage_uri.startswith("memory://") else None
-        self._strategy = None if self._memory else FixedWindowRateLimiter(
-            storage_from_string(storage_uri, **(options or {})))
+        # The storage's own errors (every Redis error of a command) come wrapped as StorageError;
+        # a connection or timeout outside a wrapped command comes as Redis's own. Nothing else
+        # trips the breaker: a bug raises instead of silently turning the limits off.
+        self._storage_errors: tuple[type[Exception], ...] = (StorageError,)
+        self._strategy: FixedWindowRateLimiter | None = None
+        if self._memory is None:
+            self._strategy = FixedWindowRateLimiter(
+                storage_from_string(storage_uri, wrap_exceptions=True, **(options or {})))
+            if storage_uri.startswith(("redis", "rediss")):
+                from redis.exceptions import ConnectionError as RedisConnectionError  # lazily: 0.2 s of import
+                from redis.exceptions import TimeoutError as RedisTimeoutError
+
+                self._storage_errors = (StorageError, RedisConnectionError, RedisTimeoutError)
         self._prefix = prefix
         self._parsed: dict[str, RateLimitItem] = {}
         self._parsed_many: dict[str, tuple[RateLimitItem, ...]] = {}
@@ -125,7 +137,7 @@ class ReadLimits:
         try:
             allowed = strategy.hit(item, self._prefix, *identifiers)
             stats = strategy.get_window_stats(item, self._prefix, *identifiers)
-        except Exception:  # noqa: BLE001 - a storage outage must not take the service down
+        except self._storage_errors:  # a storage outage must not take the service down
             self._trip()
             return None
         self._closed()
@@ -152,7 +164,7 @@ class ReadLimits:
                 self._closed()
                 return None
             reset = strategy.get_window_stats(item, self._prefix, scope, client).reset_time
-        except Exception:  # noqa: BLE001 - a storage outage must not take verification down
+        except self._storage_errors:  # a storage outage must not take verification down
             self._trip()
             return None
         self._closed()

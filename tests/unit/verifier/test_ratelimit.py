@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+import redis.exceptions
 from limits import parse
+from limits.errors import StorageError
 
 from verifier.web.ratelimit import MemoryWindows, ReadLimits
 
@@ -61,7 +64,7 @@ def test_breaker_skips_a_failing_storage_for_the_cool_down_then_tries_again(monk
 
     def broken(*args, **kwargs):
         calls.append(args)
-        raise ConnectionError("redis hung")
+        raise redis.exceptions.TimeoutError("redis hung")
 
     monkeypatch.setattr(limits._strategy, "hit", broken)
     with caplog.at_level("WARNING", logger="verifier.web.ratelimit"):
@@ -73,3 +76,36 @@ def test_breaker_skips_a_failing_storage_for_the_cool_down_then_tries_again(monk
         assert limits.hit("1 per minute", "s", "c") is None
         assert len(calls) == 2
     assert caplog.text.count("rate-limit storage unreachable") == 1
+
+
+@pytest.mark.parametrize("error", [StorageError(redis.exceptions.ResponseError("OOM command not allowed")),
+                                   redis.exceptions.ConnectionError("reset by peer"),
+                                   redis.exceptions.TimeoutError("timed out")])
+@pytest.mark.parametrize("method", ["hit", "count"])
+def test_storage_errors_open_the_breaker(monkeypatch, error, method):
+    limits = ReadLimits("redis://127.0.0.1:1/0", prefix="t")
+
+    def failing(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(limits._strategy, "hit", failing)
+    answer = limits.hit("1 per hour", "s", "c") if method == "hit" else limits.count(limits.item("1 per hour"), "c")
+    assert answer is None and limits.open
+
+
+@pytest.mark.parametrize("method", ["hit", "count"])
+def test_a_bug_raises_instead_of_turning_the_limits_off(monkeypatch, caplog, method):
+    """Issue 25 item 7: only storage errors open the breaker; anything else is a bug and is raised."""
+    limits = ReadLimits("redis://127.0.0.1:1/0", prefix="t")
+
+    def buggy(*args, **kwargs):
+        raise TypeError("hit() got an unexpected keyword argument")
+
+    monkeypatch.setattr(limits._strategy, "hit", buggy)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        if method == "hit":
+            limits.hit("1 per hour", "s", "c")
+        else:
+            limits.count(limits.item("1 per hour"), "c")
+    assert not limits.open
+    assert "rate-limit storage unreachable" not in caplog.text
