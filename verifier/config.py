@@ -40,6 +40,7 @@ ENV_KEYS = (
     "METRICS_TOKEN",
     "TRUSTED_PROXIES",
     "LOG_FORMAT",
+    "LOG_FILE",
     "VERIFY_RATE_LIMIT",
     "RATELIMIT_KEY_PREFIX",
     "IMPORT_SIGN_WORKERS",
@@ -73,6 +74,7 @@ def defaults() -> dict[str, Any]:
         "METRICS_TOKEN": None,
         "TRUSTED_PROXIES": 0,
         "LOG_FORMAT": "json",
+        "LOG_FILE": None,  # else logs go to this file, not stderr (``liang demo`` uses the instance dir)
         "ISSUER_NAME": "网商党委",
         "COMMITTEE_PHONE": None,  # shown on the home page and the unknown-badge warning
         "COMMITTEE_EMAIL": None,

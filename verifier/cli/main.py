@@ -73,28 +73,57 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     """Initialise, load a demo organisation with badges in every state, and serve."""
     from pathlib import Path
 
-    from verifier.cli.demo import load_demo, report_text, write_report
+    from verifier.cli.demo import (
+        DemoRefused,
+        hold_instance,
+        load_demo,
+        log_path,
+        port_taken,
+        release,
+        report_text,
+        take_lock_after_init,
+        write_report,
+    )
+    from verifier.config import load_config
 
     if not os.environ.get("LIANG_PUBLIC_URL"):
         # The printed links, QR codes and signed URLs must reach the server the demo starts.
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - compared, not bound
         os.environ["LIANG_PUBLIC_URL"] = f"http://{shown}:{port}"
-    _init()
-    with app_context() as app:
-        report = load_demo(public_url=app.config["PUBLIC_URL"])
-        saved = Path(app.config["INSTANCE_DIR"]) / "demo.txt"
-        text = report_text(report, public_url=app.config["PUBLIC_URL"])
-    write_report(saved, text)
-    click.echo(text + f"  (also in {saved}, readable by you only)")
+    # Before anything is changed (schema, demo data, the admin password): refuse a second demo of
+    # this instance and a port another program holds, each in one line.
+    instance = Path(load_config()["INSTANCE_DIR"])
+    serving = f"http://{host}:{port}/"
+    try:
+        hold_instance(instance, url=serving)
+        if not no_serve and port_taken(host, port):
+            raise DemoRefused(f"port {port} on {host} is in use by another program; nothing was changed: "
+                              f"choose another with --port")
+    except DemoRefused as exc:
+        raise CliError(str(exc)) from exc
+    try:
+        _init()
+        take_lock_after_init(instance, url=serving)
+        with app_context() as app:
+            report = load_demo(public_url=app.config["PUBLIC_URL"])
+            saved = Path(app.config["INSTANCE_DIR"]) / "demo.txt"
+            text = report_text(report, public_url=app.config["PUBLIC_URL"])
+        write_report(saved, text)
+        click.echo(text + f"  (also in {saved}, readable by you only)")
+    finally:
+        if no_serve:
+            release()
     if not no_serve:
-        click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C stops)")
+        log = log_path(instance)
+        click.echo(f"Serving on {serving} (Ctrl+C stops); requests are logged to {log}")
         master = os.getpid()
         try:
-            _serve(host, port, 2, {})
+            _serve(host, port, 2, {"LOG_FILE": str(log)})
         finally:
-            # The access log has scrolled the password away by now: say it again. Only here: the
-            # server's workers are forks of this process, and each leaves through this block too.
+            # Say the password again as the demo stops (the last thing on the screen). Only here:
+            # the server's workers are forks of this process, and each leaves through this block too.
             if os.getpid() == master:
+                release()
                 click.echo("\n" + text + f"  (also in {saved})")
 
 

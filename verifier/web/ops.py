@@ -12,6 +12,7 @@ import contextvars
 import hmac
 import json
 import logging
+import logging.handlers
 import os
 import random
 import re
@@ -115,8 +116,8 @@ def make_formatter(fmt: str) -> logging.Formatter:
     return TextFormatter() if fmt == "text" else JsonFormatter()
 
 
-def configure_logging(fmt: str) -> None:
-    """Send every log record to stderr in ``fmt``, replacing plain stderr handlers (idempotent)."""
+def configure_logging(fmt: str, *, path: str | None = None) -> None:
+    """Send every log record to stderr (or the file ``path``) in ``fmt``, replacing plain stderr handlers (idempotent)."""
     if logging.getLogRecordFactory() is not _record_factory:
         logging.setLogRecordFactory(_record_factory)
     root = logging.getLogger()
@@ -127,8 +128,11 @@ def configure_logging(fmt: str) -> None:
         elif type(handler) is logging.StreamHandler and getattr(handler, "stream", None) in (sys.stderr,
                                                                                                 sys.__stderr__):
             root.removeHandler(handler)  # the CLI's basicConfig: one format on stderr, ours
+    if ours is not None and path and getattr(ours, "baseFilename", None) != os.path.abspath(path):
+        root.removeHandler(ours)
+        ours = None
     if ours is None:
-        ours = logging.StreamHandler(sys.stderr)
+        ours = logging.handlers.WatchedFileHandler(path, encoding="utf-8") if path else logging.StreamHandler(sys.stderr)
         setattr(ours, _HANDLER_MARK, True)
         root.addHandler(ours)
     ours.setFormatter(make_formatter(fmt))
@@ -222,7 +226,7 @@ def register(app: Flask) -> None:
         logging.setLogRecordFactory(_record_factory)
     _access.setLevel(logging.INFO)
     if not app.testing:  # under pytest the capture owns stderr; tests use the formatters directly
-        configure_logging(fmt)
+        configure_logging(fmt, path=app.config.get("LOG_FILE") or None)
         app.extensions[_WRITER] = AccessWriter(_access)
     metrics.install_session_hooks()
     app.after_request(_after)
