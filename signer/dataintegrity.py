@@ -45,7 +45,8 @@ _logger = logging.getLogger(__name__)
 
 CRYPTOSUITE = "eddsa-rdfc-2022"
 MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
-MEDIA_TYPE = "application/vc+ld+json"
+#: VC 2.0's registered media type (section 6.3); ``application/vc+ld+json`` (its draft name) is still accepted.
+MEDIA_TYPE = "application/vc"
 # Limits on a presented JSON-LD credential, checked before canonicalisation: RDFC-1.0 can take
 # exponential time on crafted blank-node graphs, and ours has a handful of blank nodes at most.
 MAX_DOCUMENT_BYTES = 64 * 1024

@@ -138,8 +138,9 @@ def build_list_credential(
             "ttl": ttl_seconds * 1000,
             "encodedList": encode_bits(bits),
         },
+        # JWT claims the VC 2.0 context defines (no ``jti``: no context a list names defines it, and
+        # JSON-LD safe mode refuses an undefined term).
         "iss": issuer.id,
-        "jti": list_url,
         "sub": f"{list_url}#list",
         "nbf": int(valid_from.timestamp()),
     }

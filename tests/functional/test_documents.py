@@ -32,9 +32,12 @@ def test_credential_json_is_the_same_credential_with_a_proof(client, issue_badge
     badge_id = issue_badge()
     response = client.get(f"/v/{badge_id}/credential.json")
     assert response.status_code == 200
-    assert response.mimetype == "application/vc+ld+json"
+    assert response.mimetype == "application/vc"  # VC 2.0's registered media type
     assert response.headers["Access-Control-Allow-Origin"] == "*"
-    document = response.get_json()
+    for accept in ("application/vc+ld+json", "application/vc", "application/ld+json", "*/*"):
+        asked = client.get(f"/v/{badge_id}/credential.json", headers={"Accept": accept})
+        assert asked.status_code == 200 and asked.mimetype == "application/vc", accept
+    document = response.get_json(force=True)
     jws_payload = parse_jws(client.get(f"/api/v1/badges/{badge_id}").get_json()["credential"]).payload
     assert {k: v for k, v in document.items() if k != "proof"} == {
         k: v for k, v in jws_payload.items() if k not in {"iss", "jti", "sub", "nbf", "exp"}}
@@ -52,18 +55,18 @@ def test_credential_json_created_on_first_request_when_missing(client, issue_bad
         context.session().execute(update(Badge).values(credential_ld=None))
         context.session().commit()
     first = client.get(f"/v/{badge_id}/credential.json")
-    assert first.status_code == 200 and first.get_json()["proof"][0]["cryptosuite"] == "eddsa-rdfc-2022"
+    assert first.status_code == 200 and first.get_json(force=True)["proof"][0]["cryptosuite"] == "eddsa-rdfc-2022"
     with app.app_context():
         stored = context.session().get(Badge, badge_id.replace("-", "")).credential_ld
-    assert json.loads(stored) == first.get_json()
+    assert json.loads(stored) == first.get_json(force=True)
     assert client.get(f"/v/{badge_id}/credential.json").get_data() == first.get_data()
 
 
 def test_stale_credential_json_never_served(client, issue_badge, act):
     badge_id = issue_badge()
-    before = client.get(f"/v/{badge_id}/credential.json").get_json()
+    before = client.get(f"/v/{badge_id}/credential.json").get_json(force=True)
     act("renew", badge_id, valid_days=30)
-    after = client.get(f"/v/{badge_id}/credential.json").get_json()
+    after = client.get(f"/v/{badge_id}/credential.json").get_json(force=True)
     assert after["id"] != before["id"] and after["validUntil"] != before["validUntil"]
 
 
@@ -94,7 +97,7 @@ def test_unknown_key_is_404(client, kid):
 
 def test_verification_method_dereferences_to_a_multikey_controlled_by_the_issuer(client, issue_badge):
     badge_id = issue_badge()
-    proof = client.get(f"/v/{badge_id}/credential.json").get_json()["proof"][0]
+    proof = client.get(f"/v/{badge_id}/credential.json").get_json(force=True)["proof"][0]
     document = _get(client, proof["verificationMethod"]).get_json()
     assert document["type"] == "Multikey" and document["id"] == proof["verificationMethod"]
     assert document["controller"] == f"{PUBLIC}/issuer"

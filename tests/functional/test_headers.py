@@ -16,7 +16,7 @@ from tests.functional.route_walker import UnfillableRule, World, fill, make_worl
 #: Where open CORS is allowed: the public GET API, keys, status lists, the widget, and the linked-data
 #: documents a verifier running in a browser dereferences (credential.json, keys, /ns/v1, issuer, ...).
 CORS_PATHS = re.compile(r"^(/api/v1/badges/[^/]+|/\.well-known/jwks\.json|/status/[^/]+|/widget\.js"
-                        r"|/v/[^/]+/credential\.json|/keys/[^/]+(/multikey)?|/ns/v1|/issuer"
+                        r"|/v/[^/]+/credential\.(json|jws)|/keys/[^/]+(/multikey)?|/ns/v1|/issuer"
                         r"|/achievements/[^/]+|/branches/[^/]+)$")
 CORS_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -112,6 +112,8 @@ def test_verify_page_and_api_cannot_be_framed(client, world: World, path_templat
     lambda w: f"/api/v1/badges/{w.badge_id}",
     lambda w: "/.well-known/jwks.json",
     lambda w: f"/status/{w.list_id}",
+    lambda w: f"/v/{w.badge_id}/credential.jws",
+    lambda w: f"/v/{w.badge_id}/credential.json",
 ])
 def test_public_get_api_has_open_cors(client, world: World, path_of):
     response = client.get(path_of(world))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from signer.credentials import parse_jws, verify_jws
 from signer.statuslist import LIST_SIZE, decode_bits, get_bit
 from verifier import context
@@ -72,3 +74,21 @@ def test_etag_304(client, issue_badge):
 def test_unknown_list_404(client, app):
     assert client.get("/status/doesnotexist").status_code == 404
     assert client.get("/status/../../etc").status_code == 404
+
+
+def test_every_status_list_and_credential_expands_strictly(client, app, issue_badge):
+    """No term that no context defines (pyld with JSON-LD safe mode's rule): lists, VC-JWT payload, JSON-LD."""
+    from signer import dataintegrity
+
+    badge_id = issue_badge()
+    token = client.get(f"/api/v1/badges/{badge_id}").get_json()["credential"]
+    linked = json.loads(client.get(f"/v/{badge_id}/credential.json").data)
+    # the proof is canonicalised on its own when verified (its options with the document's @context)
+    documents = [parse_jws(token).payload, {k: v for k, v in linked.items() if k != "proof"}]
+    for entry in _entries(client, badge_id).values():
+        path = entry["statusListCredential"].removeprefix("http://127.0.0.1:8000")
+        documents.append(parse_jws(client.get(path).get_data(as_text=True)).payload)
+    with app.app_context():
+        loader = dataintegrity.DocumentLoader(context.issuer())
+        for document in documents:
+            assert dataintegrity.canonical_nquads(document, loader=loader)

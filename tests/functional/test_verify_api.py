@@ -123,7 +123,7 @@ def test_malformed_credential_is_not_a_500(client, app):
 
 # -- the JSON-LD form (credential.json, Data Integrity proof) -----------------------------------
 def _document(client, badge_id):
-    return client.get(f"/v/{badge_id}/credential.json").get_json()
+    return client.get(f"/v/{badge_id}/credential.json").get_json(force=True)
 
 
 def test_json_ld_credential_verifies(client, issue_badge):

@@ -19,6 +19,8 @@ CSP = (
 #: The widget script is loaded by shops' pages; it needs no rights of its own.
 _CORS_PREFIXES = ("/api/v1/badges/", "/.well-known/jwks.json", "/status/", "/widget.js",
                   "/keys/", "/ns/", "/issuer", "/achievements/", "/branches/")
+#: Both secured forms of a badge's credential, read by verifiers running in a browser.
+_CORS_CREDENTIALS = ("/credential.json", "/credential.jws")
 
 
 def cors_allowed(path: str, method: str) -> bool:
@@ -27,7 +29,7 @@ def cors_allowed(path: str, method: str) -> bool:
         return False
     if path.startswith("/api/v1/badges/") and path.endswith("/complaints"):
         return False
-    return path.startswith(_CORS_PREFIXES) or (path.startswith("/v/") and path.endswith("/credential.json"))
+    return path.startswith(_CORS_PREFIXES) or (path.startswith("/v/") and path.endswith(_CORS_CREDENTIALS))
 
 
 #: Set on every response unless the view chose its own value.
