@@ -72,6 +72,9 @@ TRANSITIONS: dict[tuple[State, Action], State] = {
     (State.SUSPENDED, Action.REVOKE): State.REVOKED,
     (State.ACTIVE, Action.RESIGN): State.ACTIVE,
     (State.SUSPENDED, Action.RESIGN): State.SUSPENDED,
+    # A revoked badge stays revoked, but its credential is re-signed when its key is withdrawn:
+    # a verifier must then learn "revoked" from the status list, not "signature not valid".
+    (State.REVOKED, Action.RESIGN): State.REVOKED,
 }
 
 

@@ -68,6 +68,8 @@ def _kind_words() -> dict[str, Callable[[dict[str, Any]], str]]:
         "branch_needed": lambda p: _("支部管理员须指定所属支部（命令行：--branch CODE）。"),
         "unknown_member": lambda p: _("没有 id 为 %(value)s 的党员。", value=p.get("value", "")),
         "member_id": lambda p: _("党员须以其 id（一个正整数）指定。"),
+        "validity_cap": lambda p: _("续期后徽章的有效期将超过自今日起 %(max)d 天；现在最多还能续 %(n)d 天。",
+                                    max=p.get("max", 0), n=p.get("n", 0)),
     }
 
 

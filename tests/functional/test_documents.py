@@ -180,3 +180,13 @@ def test_backfill_command_creates_every_missing_json_ld_form(run_cli, issue_badg
             text = context.session().get(Badge, badge_id.replace("-", "")).credential_ld
             di.verify(json.loads(text), issuer=context.issuer(), resolve_key=context.keyring().public_key)
     assert "of 0 badge(s)" in run_cli("badge", "backfill-ld").stdout
+
+
+def test_every_key_document_has_one_cache_lifetime(client, issue_badge):
+    """The JWKS, /keys/<id>, its Multikey and the issuer (assertionMethod) leave caches together."""
+    badge_id = issue_badge()
+    kid_url = parse_jws(client.get(f"/api/v1/badges/{badge_id}").get_json()["credential"]).header["kid"]
+    lifetimes = {path: client.get(path).headers["Cache-Control"]
+                 for path in ("/.well-known/jwks.json", kid_url.removeprefix(PUBLIC), kid_url.removeprefix(PUBLIC)
+                              + "/multikey", "/issuer")}
+    assert set(lifetimes.values()) == {"public, max-age=60, must-revalidate"}, lifetimes

@@ -173,3 +173,21 @@ def test_jws_payload_posted_as_json_ld_is_refused(client, issue_badge):
     payload = parse_jws(_credential(client, issue_badge())).payload
     response = client.post("/api/v1/verify", json={"credential": payload})
     assert response.status_code == 400 and "embedded proof" in response.get_json()["error"]["message"]
+
+
+def test_revoked_badge_still_says_revoked_after_its_key_is_withdrawn(client, issue_badge, act, run_cli):
+    """keys retire re-signs revoked badges too: their credential reports "revoked", not "signature not valid"."""
+    badge_id = issue_badge()
+    act("revoke", badge_id, reason="misconduct")
+    token = _credential(client, badge_id)
+    kid_url = parse_jws(token).header["kid"]
+    result = run_cli("keys", "retire", kid_url)  # the kid as credentials carry it, not only the bare id
+    assert result.exit_code == 0, result.stderr
+    assert "re-signed 1 badge(s)" in result.stdout
+    fresh = _credential(client, badge_id)
+    assert parse_jws(fresh).header["kid"] != kid_url
+    for presented in (fresh, _document(client, badge_id)):
+        body = client.post("/api/v1/verify", json={"credential": presented}).get_json()
+        assert body["verified"] is False and body["status"] == "revoked" and body["reason"] == "revoked", body
+    # the withdrawn key's own copy stays refused as such
+    assert client.post("/api/v1/verify", json={"credential": token}).get_json()["reason"] == "key_withdrawn"

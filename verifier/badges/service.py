@@ -230,13 +230,26 @@ class BadgeService:
         return self._record(badge, actor, Action.REVOKE, before)
 
     def renew(self, raw_id: str, *, actor: Actor, valid_days: int | None = None) -> Badge:
-        """Extend validity from now (or from the current end if later); the id stays."""
+        """Add ``valid_days`` to the current end (from now once expired); the id stays.
+
+        The rule: days still to run are kept, so a valid badge renewed for N days ends N days after
+        its current end; an expired one runs N days from now; one not yet valid, N days from its
+        start. The result is capped: no credential ends more than MAX_VALID_DAYS days from now
+        (the longest a new badge may run), so renewals cannot pile up into a decade-long credential.
+        """
         badge = self.get(raw_id, for_update=True)
         before = badge_snapshot(badge)
         badge.state = lifecycle.transition(badge.state, Action.RENEW).value
         days = self._days(valid_days)
         now = self._clock()
         start = max(now, badge.valid_until) if badge.valid_from <= now else badge.valid_from
+        latest = now + timedelta(days=MAX_VALID_DAYS)
+        if start + timedelta(days=days) > latest:
+            room = max(0, (latest - start).days)
+            raise InvalidInput(
+                f"renewing for {days} days would end the credential more than {MAX_VALID_DAYS} days from now; "
+                f"at most {room} more day(s) can be added now", field="valid_days", kind="validity_cap",
+                params={"max": MAX_VALID_DAYS, "n": room})
         if badge.valid_until <= now:
             badge.valid_from = now
         badge.valid_until = start + timedelta(days=days)

@@ -39,10 +39,12 @@ def keys_rotate() -> None:
 def keys_retire(kid: str) -> None:
     """Withdraw a compromised key at once and re-sign what it signed with a fresh key.
 
-    A key id is a base64url thumbprint and may start with "-": it is taken as the key id, not
-    read as an option (``--`` before it works too).
+    KID is the bare key id or the ``kid`` as credentials carry it (``<public URL>/keys/<id>``, or the
+    earlier ``…/.well-known/jwks.json#<id>``). A key id is a base64url thumbprint and may start with
+    "-": it is taken as the key id, not read as an option (``--`` before it works too).
     """
     with app_context():
+        kid = context.issuer().key_id_from_kid(kid) or kid
         affected = context.key_actions().retire(kid, actor=cli_actor())
     click.echo(f"withdrew key {kid}; re-signed {affected} badge(s)")
 

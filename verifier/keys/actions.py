@@ -60,7 +60,9 @@ class KeyActions:
             self._keys.retire_compromised(kid)
             self._audit.append(actor, "key_retire", target=kid, after={"status": COMPROMISED})
             affected = list(self._session.execute(
-                select(Badge.id).where(Badge.kid == kid, Badge.state.in_(("active", "suspended")))).scalars())
+                # Revoked badges too: their credentials must go on saying "revoked", not "signature not valid".
+                select(Badge.id).where(Badge.kid == kid, Badge.state.in_(("active", "suspended", "revoked"))))
+                .scalars())
             for badge_id in affected:
                 self._badges.resign(badge_id, actor=actor)
             self._badges.status_lists.resign_all()

@@ -17,7 +17,7 @@ from signer import dataintegrity
 from signer.credentials import OB_CONTEXT, VC_CONTEXT, achievement
 from signer.keys import KeyRecord
 from verifier import context
-from verifier.verification.views import etagged
+from verifier.verification.views import KEY_DOCUMENT_CACHE, etagged
 from verifier.web.errors import ApiError
 from verifier.web.ratelimit import read_limit, unlimited
 
@@ -67,7 +67,7 @@ def credential_json(raw_id: str) -> Response:
 @unlimited
 def key(kid: str) -> Response:
     """Serve one published public key as a JWK: what a credential's ``kid`` header dereferences to."""
-    return _json(_published_key(kid).jwk, "application/jwk+json")
+    return _json(_published_key(kid).jwk, "application/jwk+json", cache_control=KEY_DOCUMENT_CACHE)
 
 
 @bp.get("/keys/<kid>/multikey")
@@ -75,7 +75,8 @@ def key(kid: str) -> Response:
 def multikey(kid: str) -> Response:
     """Serve one published public key as a Multikey document: a Data Integrity ``verificationMethod``."""
     record = _published_key(kid)
-    return _json(dataintegrity.multikey_document(context.issuer(), record.kid, record.public_raw), JSON_LD)
+    return _json(dataintegrity.multikey_document(context.issuer(), record.kid, record.public_raw), JSON_LD,
+                 cache_control=KEY_DOCUMENT_CACHE)
 
 
 @bp.get("/ns/v1")
@@ -97,8 +98,8 @@ def issuer_profile() -> Response:
         "assertionMethod": [issuer.verification_method(r.kid) for r in published],
     }
     if _wants_html():
-        return _page(document, kind="issuer")
-    return _json(document, JSON_LD)
+        return _page(document, kind="issuer", cache_control=KEY_DOCUMENT_CACHE)
+    return _json(document, JSON_LD, cache_control=KEY_DOCUMENT_CACHE)
 
 
 @bp.get("/achievements/<slug>")
@@ -131,8 +132,8 @@ def branch_profile(code: str) -> Response:
     return _json(document, JSON_LD)
 
 
-def _page(document: dict[str, Any], *, kind: str) -> Response:
+def _page(document: dict[str, Any], *, kind: str, cache_control: str = _DOCUMENT_CACHE) -> Response:
     html = render_template("documents/profile.html", document=document, kind=kind)
     response = Response(html, mimetype="text/html")
     response.vary.add("Accept")
-    return etagged(response, cache_control=_DOCUMENT_CACHE)
+    return etagged(response, cache_control=cache_control)

@@ -125,6 +125,11 @@ def install_page_cache(app: Flask) -> None:
     app.extensions["liang.page_marks"] = (secrets.token_hex(16).encode("ascii"), secrets.token_hex(16).encode("ascii"))
 
 
+#: Every document that says which keys are good (the JWKS, ``/keys/<id>``, its Multikey, the issuer's
+#: ``assertionMethod``): a key withdrawn as compromised must leave every cache within one minute, then the ETag.
+KEY_DOCUMENT_CACHE = "public, max-age=60, must-revalidate"
+
+
 @bp.get("/.well-known/jwks.json")
 @unlimited
 def jwks() -> Response:
@@ -132,8 +137,7 @@ def jwks() -> Response:
     ring = context.keyring()
     now = context.clock()()
     document = ring.jwks(in_use=in_use_kids(context.session(), now=now), kid_url=context.issuer().kid_url)
-    # A key withdrawn as compromised must leave every cache quickly: one minute, then the ETag.
-    return etagged(jsonify(document), cache_control="public, max-age=60, must-revalidate")
+    return etagged(jsonify(document), cache_control=KEY_DOCUMENT_CACHE)
 
 
 @bp.get("/status/<list_id>")

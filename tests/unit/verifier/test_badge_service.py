@@ -75,6 +75,25 @@ def test_renewal_keeps_id_and_resigns(app, issue_badge, act, clock):
     assert payload["suspensionStatus"] == before_payload["suspensionStatus"]
 
 
+def test_renewal_adds_to_the_current_end_within_the_cap(app, issue_badge, act, clock):
+    """The rule: a valid badge keeps its remaining days; nothing ends more than MAX_VALID_DAYS from now."""
+    from verifier.badges.rules import MAX_VALID_DAYS
+
+    badge_id = issue_badge(valid_days=365)
+    end = _row(app, badge_id).valid_until
+    act("renew", badge_id, valid_days=400)
+    assert _row(app, badge_id).valid_until == end + timedelta(days=400)  # 765 days: stated, and within the cap
+    before = _row(app, badge_id)
+    room = (clock.now + timedelta(days=MAX_VALID_DAYS) - before.valid_until).days
+    with pytest.raises(InvalidInput, match=f"at most {room} more day") as info:
+        act("renew", badge_id, valid_days=room + 1)
+    assert info.value.field == "valid_days" and info.value.kind == "validity_cap"
+    after = _row(app, badge_id)
+    assert after.valid_until == before.valid_until and after.credential == before.credential
+    act("renew", badge_id, valid_days=room)
+    assert _row(app, badge_id).valid_until <= clock.now + timedelta(days=MAX_VALID_DAYS)
+
+
 def test_failed_transition_leaves_no_audit_event(app, issue_badge, act):
     badge_id = issue_badge()
     with app.app_context():
