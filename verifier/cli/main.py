@@ -11,8 +11,10 @@ import click
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 
 from signer.errors import BadgeError
+from signer.tlog.errors import LogError
 from verifier import context
 from verifier.cli import admin, badges, complaints, keys
+from verifier.cli import log as log_commands
 from verifier.cli.common import CliError, app_context, cli_actor, ensure_schema
 from verifier.config import ConfigError
 
@@ -148,7 +150,8 @@ def verify(target: str, server: str | None, as_json: bool, offline: bool) -> Non
 
 
 #: The command groups that live in their own modules, added to ``liang`` in this order.
-COMMAND_GROUPS = (admin.admin, admin.branch, badges.badge, keys.keys, keys.audit, complaints.complaints)
+COMMAND_GROUPS = (admin.admin, admin.branch, badges.badge, keys.keys, keys.audit, complaints.complaints,
+                  log_commands.log)
 for _group in COMMAND_GROUPS:
     cli.add_command(_group)
 
@@ -168,6 +171,9 @@ def main(argv: list[str] | None = None) -> None:
             click.echo(f"liang: {exc.format_message()}", err=True)
         raise SystemExit(exc.exit_code) from None
     except BadgeError as exc:
+        click.echo(f"liang: {exc.message}", err=True)
+        raise SystemExit(1) from None
+    except LogError as exc:
         click.echo(f"liang: {exc.message}", err=True)
         raise SystemExit(1) from None
     except ConfigError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -89,6 +90,31 @@ def _mark_process_dead(_server: Any, worker: Any) -> None:
 def run_gunicorn(*, host: str, port: int, workers: int, overrides: dict[str, Any]) -> None:
     """Serve until interrupted."""
     _Gunicorn(gunicorn_options(host=host, port=port, workers=workers), overrides).run()
+
+
+class _FactoryGunicorn(BaseApplication):  # type: ignore[misc]
+    """Embed gunicorn with any WSGI app factory (``liang log witness``), built in each worker."""
+
+    def __init__(self, options: dict[str, Any], factory: Callable[[], Any]) -> None:
+        self._options = options
+        self._factory = factory
+        super().__init__()
+
+    def load_config(self) -> None:
+        """Apply our options to gunicorn's config."""
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        """Build the WSGI app in the worker."""
+        return self._factory()
+
+
+def run_wsgi(factory: Callable[[], Any], *, host: str, port: int, workers: int, name: str) -> None:
+    """Serve another app of ours with the same server and settings as ``liang serve``, until interrupted."""
+    options = gunicorn_options(host=host, port=port, workers=workers)
+    options["proc_name"] = name
+    _FactoryGunicorn(options, factory).run()
 
 
 def app() -> Any:

@@ -1,0 +1,102 @@
+"""``liang log witness`` and ``liang log monitor``: the log's outside parties on the command line."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from signer.tlog import (
+    CosignatureSigner,
+    Ed25519Verifier,
+    KeyFormatError,
+    generate_key,
+    parse_signer_key,
+    parse_verifier_key,
+)
+from verifier.cli.common import CliError
+
+
+@click.group("log")
+def log() -> None:
+    """Transparency log: run a witness, follow the log as a monitor."""
+
+
+def load_witness_key(path: Path, name: str | None) -> CosignatureSigner:
+    """Return the witness key from ``path``, creating it (mode 0600) when missing and ``name`` is given."""
+    if not path.exists():
+        if not name:
+            raise CliError(f"no witness key at {path}: give --name to create one")
+        skey, _ = generate_key(name, cosigner=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(skey + "\n")
+    try:
+        signer = parse_signer_key(path.read_text(encoding="utf-8").strip())
+    except KeyFormatError as exc:
+        raise CliError(f"{path}: not a witness key ({exc.message})") from exc
+    if not isinstance(signer, CosignatureSigner):
+        raise CliError(f"{path}: not a witness key (a cosignature/v1 key, type 0x04, is needed)")
+    if name and signer.name != name:
+        raise CliError(f"{path} holds the key of witness {signer.name!r}, not {name!r}")
+    return signer
+
+
+def parse_log_keys(values: tuple[str, ...]) -> list[Ed25519Verifier]:
+    """Return the log verifier keys given on the command line (``<name>+<id>+<base64>``, type 0x01)."""
+    keys = []
+    for value in values:
+        try:
+            key = parse_verifier_key(value.strip())
+        except KeyFormatError as exc:
+            raise CliError(f"--log-key {value[:40]!r}: {exc.message}") from exc
+        if type(key) is not Ed25519Verifier:
+            raise CliError(f"--log-key {key.name}: a log key is an Ed25519 note key (type 0x01)")
+        keys.append(key)
+    return keys
+
+
+@log.command()
+@click.option("--key-file", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The witness's private key (created with --name when missing; keep it secret).")
+@click.option("--name", default=None, help="The witness's key name, e.g. witness.example.org/liang.")
+@click.option("--log-key", "log_keys", multiple=True,
+              help="A log's verifier key <origin>+<id>+<base64> (repeat for several logs or a key rotation).")
+@click.option("--origin", default=None, help="The log's origin when it is not its key's name.")
+@click.option("--db", "db_url", default=None, help="The witness's own database URL (default: SQLite beside the key).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8090, type=click.IntRange(1, 65535), show_default=True)
+@click.option("--workers", default=1, type=click.IntRange(1, 16), show_default=True)
+@click.option("--print-key", is_flag=True, help="Print the witness's verifier key and exit.")
+def witness(key_file: Path, name: str | None, log_keys: tuple[str, ...], origin: str | None, db_url: str | None,
+            host: str, port: int, workers: int, print_key: bool) -> None:
+    """Run a C2SP tlog-witness: cosign a log's checkpoints that extend the last one, never a fork."""
+    signer = load_witness_key(key_file, name)
+    if print_key:
+        click.echo(signer.verifier.vkey())
+        return
+    keys = parse_log_keys(log_keys)
+    if not keys:
+        raise CliError("name at least one log with --log-key")
+    url = db_url or f"sqlite:///{key_file.resolve().parent / 'witness.db'}"
+
+    from verifier.storage.witness import SqlWitnessStore
+    from verifier.transparency.witness import Witness
+
+    SqlWitnessStore(url).close()  # refuse a bad database now, not at the first request
+
+    def build() -> Witness:
+        return Witness.for_keys(signer, keys, SqlWitnessStore(url), origin=origin)
+
+    def factory() -> object:
+        from verifier.transparency.witness_http import create_witness_app
+
+        return create_witness_app(build)
+
+    click.echo(f"witness {signer.verifier.vkey()}", err=True)
+    click.echo(f"serving on http://{host}:{port}/ for {', '.join(sorted({origin or k.name for k in keys}))}", err=True)
+    from verifier.cli.serve import run_wsgi
+
+    run_wsgi(factory, host=host, port=port, workers=workers, name="liang-witness")

@@ -1,0 +1,1 @@
+"""The transparency log's outside parties: the witness (cosigns consistent checkpoints) and the monitor."""
