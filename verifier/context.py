@@ -19,7 +19,6 @@ from verifier.audit.service import Actor, AuditLog
 from verifier.badges.actions import BadgeActions
 from verifier.badges.bulk import BulkImporter
 from verifier.badges.linkeddata import LinkedDataService
-from verifier.badges.operations import BadgeOperations
 from verifier.badges.service import BadgeService
 from verifier.badges.statuslists import signed_list
 from verifier.complaints.actions import ComplaintActions
@@ -53,8 +52,10 @@ def verification_service() -> VerificationService:
 
 
 def dashboard_service() -> DashboardService:
-    """Return the console dashboard's service on this request's session."""
-    return DashboardService(session(), now=clock()(), timezone=current_app.config["TIMEZONE"])
+    """Return the console dashboard's service on this request's session, with the counts not yet written."""
+    counter = current_app.extensions.get("liang.verify_counter")
+    return DashboardService(session(), now=clock()(), timezone=current_app.config["TIMEZONE"],
+                            pending=counter.pending() if counter is not None else None)
 
 
 def reader() -> PublicReader:
@@ -166,8 +167,8 @@ def audit_log() -> AuditLog:
 
 
 def org_service() -> OrgService:
-    """Return the organisation service on this request's session; its console changes are units of work."""
-    return OrgService(session(), clock=clock(), audit=audit_log(), uow=unit_of_work())
+    """Return the organisation service on this request's session (the caller owns the transaction)."""
+    return OrgService(session(), clock=clock(), audit=audit_log())
 
 
 def complaint_service() -> ComplaintService:
@@ -190,12 +191,7 @@ def account_actions() -> AccountActions:
 def badge_actions() -> BadgeActions:
     """Return what the console, admin API, applicants and CLI do to badges."""
     linked = LinkedDataService(session(), issuer=issuer(), keyring=_LazyKeyring(), clock=clock())  # type: ignore[arg-type]
-    return BadgeActions(unit_of_work(), badges=badge_service(), linked=linked)
-
-
-def badge_operations() -> BadgeOperations:
-    """Return the console's badge operations (one unit of work each) on this request's session."""
-    return BadgeOperations(unit_of_work(), service=badge_service(), clock=clock(), importer=bulk_importer)
+    return BadgeActions(unit_of_work(), badges=badge_service(), clock=clock(), importer=bulk_importer, linked=linked)
 
 
 def bulk_importer(*, sign_workers: int = 0) -> BulkImporter:
@@ -211,7 +207,7 @@ def complaint_actions() -> ComplaintActions:
 
 
 def org_actions() -> OrgActions:
-    """Return what the console, documents and CLI do to and read from the organisation."""
+    """Return the one door to the organisation: what the console, admin API, documents and CLI read and do."""
     return OrgActions(unit_of_work(), org=org_service())
 
 

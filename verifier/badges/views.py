@@ -56,7 +56,7 @@ def badges() -> str:
         guards.allow("badge.read", branch_code=wanted)
     status = request.args.get("status") or None
     q = (request.args.get("q") or "").strip()[:100] or None
-    rows, total = context.badge_service().search(branch=branch_scope(guards.principal()) or wanted,
+    rows, total = context.badge_actions().search(branch=branch_scope(guards.principal()) or wanted,
                                                  status=status, q=q, page=page, per_page=PER_PAGE)
     now = context.clock()()
     items = [(b, status_json(b, issuer=context.issuer(), now=now)) for b in rows]
@@ -95,7 +95,9 @@ def badge_new() -> Any:
                        tuple((form.hosts.data or "").split()) or None, form.confirm_foreign_hosts.data is True,
                        int(chosen) if chosen.isdigit() else None, (form.member_ref.data or "").strip() or None)
     try:
-        outcome = context.badge_operations().issue(req, actor=guards.principal().actor(), new_person=chosen == "new" or request.form.get("new_member") == "yes")
+        outcome = context.badge_actions().issue_or_namesakes(
+            req, actor=guards.principal().actor(), allow=guards.allow,
+            new_person=chosen == "new" or request.form.get("new_member") == "yes")
     except InvalidInput as exc:
         refuse(form, exc)
         return _new_page(form, status=400)
@@ -114,7 +116,7 @@ def badge(badge_id: str) -> str:
     """A badge with its history (audit events) and the actions its state allows."""
     row = badge_for("badge.read", badge_id)
     history = [{"at": e.at, "action": action_name(e.action), "who": actor_words(e), "client": e.client,
-                "what": what(e)} for e in context.badge_operations().history(format_badge_id(row.id))]
+                "what": what(e)} for e in context.badge_actions().history(format_badge_id(row.id))]
     allowed = [a.value for a in allowed_actions(row.state) if a.value in ACTIONS]
     return render_template("admin/badge.html", badge=row, body=status_json(row, issuer=context.issuer(),
                                                                            now=context.clock()()),
@@ -144,7 +146,7 @@ def badge_action(badge_id: str, action: str) -> Any:
     if not form.validate():
         return Response(render_template("admin/confirm.html", badge=row, action=action, form=form), status=400)
     try:
-        context.badge_operations().act(row.id, action, actor=guards.principal().actor(),
+        context.badge_actions().change(action, row.id, actor=guards.principal().actor(), allow=guards.allow,
                                        note=(form.note.data or "").strip() or None, reason=form.reason.data or "",
                                        valid_days=days_of(form.valid_days))
     except InvalidInput as exc:
@@ -168,7 +170,7 @@ def applications() -> str:
 
 
 def _applications(forms: dict[str, RejectForm] | None = None) -> Any:
-    rows, total = context.badge_service().search(branch=branch_scope(guards.principal()),
+    rows, total = context.badge_actions().search(branch=branch_scope(guards.principal()),
                                                  status=State.PENDING.value, page=page_arg(), per_page=PER_PAGE)
     page = render_template("admin/applications.html", rows=rows, total=total, forms=forms or {},
                            blank=RejectForm(None))
@@ -186,8 +188,8 @@ def application_decide(badge_id: str, decision: str) -> ResponseReturnValue:
     if not form.validate():
         return _applications({format_badge_id(row.id): form})  # type: ignore[dict-item]
     try:
-        context.badge_operations().decide(row.id, approve=decision == "approve", actor=guards.principal().actor(),
-                                          reason=getattr(form, "reason", None) and form.reason.data or "")
+        context.badge_actions().decide(row.id, approve=decision == "approve", actor=guards.principal().actor(),
+                                       allow=guards.allow, reason=getattr(form, "reason", None) and form.reason.data or "")
     except IllegalTransition as exc:  # decided meanwhile by someone else
         flash(transition_message(exc), "error")
         return redirect(url_for("admin.applications"), code=303)
@@ -207,11 +209,8 @@ def renew_many() -> ResponseReturnValue:
         flash(" ".join(form.badge.errors + form.confirm.errors), "error")
         return redirect(url_for("admin.dashboard"), code=303)
 
-    def allow(badge: Any) -> None:
-        guards.allow("badge.renew", branch_code=badge.branch.code)
-
     try:
-        n = context.badge_operations().renew_many(form.badge.data, actor=guards.principal().actor(), allow=allow)
+        n = context.badge_actions().renew_many(form.badge.data, actor=guards.principal().actor(), allow=guards.allow)
     except IllegalTransition as exc:
         flash(transition_message(exc), "error")
         return redirect(url_for("admin.dashboard"), code=303)
@@ -235,8 +234,8 @@ def import_page() -> Any:
     except UnicodeDecodeError as exc:
         raise ApiError(400, "invalid_request", _("文件必须是 UTF-8 编码的 CSV。")) from exc
     who = guards.principal()
-    report, token = context.badge_operations().preview(text, actor=who.actor(), user_id=who.user_id,
-                                                       branch_scope=branch_scope(who))
+    report, token = context.badge_actions().preview(text, actor=who.actor(), user_id=who.user_id,
+                                                    branch_scope=branch_scope(who))
     return render_template("admin/import.html", report=report, token=token, row_message=row_message)
 
 
@@ -246,8 +245,8 @@ def import_commit() -> ResponseReturnValue:
     """Import the previewed file: all rows or none, in one transaction."""
     require_confirmation()
     who = guards.principal()
-    report = context.badge_operations().commit_import(request.form.get("token", ""), actor=who.actor(),
-                                                      user_id=who.user_id, branch_scope=branch_scope(who))
+    report = context.badge_actions().commit_import(request.form.get("token", ""), actor=who.actor(),
+                                                   user_id=who.user_id, branch_scope=branch_scope(who))
     if report is None:  # expired, unknown, or another administrator's
         raise ApiError(400, "invalid_request", _("预览已失效，请重新上传文件。"))
     if not report.ok:

@@ -31,6 +31,10 @@ class ComplaintActions:
         self._badges = badges
 
     # -- shoppers -------------------------------------------------------------------------------
+    def badge(self, raw_id: str) -> Badge:
+        """Return the badge a shopper complains about (pending and rejected ones are not found)."""
+        return self._badges.get_public(raw_id)
+
     def file(self, badge: Badge, form: ComplaintForm, *, client: str | None, actor: Actor) -> Filing:
         """File a complaint about ``badge`` (or merge a repeat into the earlier one) and commit it."""
         with self._uow.write():

@@ -228,7 +228,7 @@ def _render_form(badge: Badge, *, values: dict[str, Any] | None = None, error: s
 @write_limit(_per_badge, _per_client, skip_when=_refused_writes_are_not_counted)
 def complain(raw_id: str) -> Response:
     """Show the complaint form (GET) or file a complaint (POST)."""
-    badge = context.badge_service().get_public(raw_id)
+    badge = context.complaint_actions().badge(raw_id)
     if request.method == "GET":
         return _render_form(badge)
     values = {k: request.form.get(k, "") for k in ("category", "order_number", "description", "contact")}
@@ -270,7 +270,7 @@ def _file(badge: Any, form: Any) -> Any:
 def complain_api(raw_id: str) -> Response:
     """File a complaint from a platform or mini-program (JSON, or multipart with evidence)."""
     _refuse_cross_site()
-    badge = context.badge_service().get_public(raw_id)
+    badge = context.complaint_actions().badge(raw_id)
     filing = _file(badge, _form_from_request())
     complaint = filing.complaint
     response = jsonify({"tracking_number": complaint.tracking_number, "tracking_url": tracking_url(complaint),

@@ -19,7 +19,6 @@ from verifier.accounts.policy import branch_scope, decide
 from verifier.audit.service import AuditLog
 from verifier.badges.shops import display_url
 from verifier.console.forms import LIMITS
-from verifier.organisation.service import OrgService
 from verifier.storage.models import Badge, Branch, Member
 from verifier.verification.views import PLATFORM_NAMES
 from verifier.web.errors import ApiError
@@ -30,7 +29,7 @@ _logger = logging.getLogger(__name__)
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 ACTIONS = ("suspend", "reinstate", "renew", "revoke")
-__all__ = ["ACTIONS", "PER_PAGE", "audit_log", "badge_for", "bp", "member_for", "org_service", "page_arg",
+__all__ = ["ACTIONS", "PER_PAGE", "audit_log", "badge_for", "bp", "member_for", "page_arg",
            "require_confirmation", "visible_branches"]
 
 
@@ -38,11 +37,6 @@ __all__ = ["ACTIONS", "PER_PAGE", "audit_log", "badge_for", "bp", "member_for", 
 def audit_log() -> AuditLog:
     """Return the audit log on this request's session (the factory is :func:`verifier.context.audit_log`)."""
     return context.audit_log()
-
-
-def org_service() -> OrgService:
-    """Return the organisation service on this request's session (built by :mod:`verifier.context`)."""
-    return context.org_service()
 
 
 def page_arg() -> int:
@@ -66,14 +60,12 @@ def visible_branches() -> list[Branch]:
 
 def badge_for(action: str, raw_id: str) -> Badge:
     """Return a badge once the policy allows ``action`` on its branch (a change re-reads it, locked)."""
-    badge = context.badge_service().get(raw_id)
-    guards.allow(action, branch_code=badge.branch.code)
-    return badge
+    return context.badge_actions().get(raw_id, allow=guards.allow, action=action)
 
 
 def member_for(action: str, member_id: int) -> Member:
     """Return a member once the policy allows ``action`` on their branch (404 if unknown)."""
-    member = org_service().member(member_id)
+    member = context.org_actions().member(member_id)
     if member is None:
         raise ApiError(404, "not_found", _("没有找到这位党员。"))
     guards.allow(action, branch_code=member.branch.code)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -32,10 +33,12 @@ class Dashboard:
 class DashboardService:
     """Compute dashboard figures with a handful of grouped queries."""
 
-    def __init__(self, session: Session, *, now: datetime, timezone: str) -> None:
+    def __init__(self, session: Session, *, now: datetime, timezone: str,
+                 pending: Counter[tuple[date, str]] | None = None) -> None:
         self._session = session
         self._now = now
         self._tz = ZoneInfo(timezone)
+        self._pending = pending or Counter()
 
     def build(self, *, branch: str | None, days: int = 14) -> Dashboard:
         """Return the dashboard for one branch (``branch``) or the whole committee (None)."""
@@ -75,10 +78,25 @@ class DashboardService:
                     .join(Branch, VerificationCount.branch_id == Branch.id)
                     .where(VerificationCount.day >= first, Branch.code.in_(codes))
                     .group_by(VerificationCount.day))
-        counts = {d: int(n) for d, n in self._session.execute(counts_q).all()}
+        counts = Counter({d: int(n) for d, n in self._session.execute(counts_q).all()})
+        counts.update(self._unwritten(first, codes))
         board.per_day = [(first + timedelta(days=i), counts.get(first + timedelta(days=i), 0)) for i in range(days)]
         board.open_complaints = self._open_complaints(branch)
         return board
+
+    def _unwritten(self, first: date, codes: list[str]) -> Counter[date]:
+        """Return this node's counted hits not yet written, per day, for these branches."""
+        wanted = {(day, badge_id): n for (day, badge_id), n in self._pending.items() if day >= first}
+        if not wanted:
+            return Counter()
+        ids = sorted({badge_id for _day, badge_id in wanted})
+        shown = set(self._session.execute(select(Badge.id).join(Badge.branch)
+                                          .where(Badge.id.in_(ids), Branch.code.in_(codes))).scalars())
+        found: Counter[date] = Counter()
+        for (day, badge_id), n in wanted.items():
+            if badge_id in shown:
+                found[day] += n
+        return found
 
     def _open_complaints(self, branch: str | None) -> int:
         """Count the complaints still open (received or in progress), of one branch or all."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from flask import Flask, Response, current_app, g, render_template
+from flask import Flask, render_template
 
 from verifier import context
 from verifier.accounts import guards
@@ -22,7 +22,6 @@ from verifier.console import charts
 from verifier.console.blueprint import bp
 from verifier.console.dashboard import STATES
 from verifier.organisation import views as organisation_views
-from verifier.verification.counts import VerificationCounter
 
 _logger = logging.getLogger(__name__)
 
@@ -31,31 +30,13 @@ PAGES = (accounts_views, badges_views, organisation_views, audit_views)
 
 
 def register(app: Flask) -> None:
-    """Mount the console, set the idle timeout and count verifications for the dashboard."""
+    """Mount the console and set the idle timeout."""
     app.permanent_session_lifetime = timedelta(minutes=int(app.config.get("ADMIN_IDLE_MINUTES", 30)))
     app.config["SESSION_REFRESH_EACH_REQUEST"] = True  # idle timeout: each request restarts the clock
     app.register_blueprint(bp)
     from verifier.accounts import users_admin
 
     users_admin.register(app)  # accounts: disable, enable, reset password, revoke tokens
-    _install_verification_counter(app)
-
-
-def _install_verification_counter(app: Flask) -> None:
-    counter = VerificationCounter(timezone=app.config["TIMEZONE"],
-                                  flush_seconds=float(app.config.get("VERIFY_COUNT_FLUSH_SECONDS", 10)))
-    app.extensions["liang.verify_counter"] = counter
-
-    @app.after_request
-    def _count(response: Response) -> Response:
-        # The verify page and JSON status name the badge they answered for (canonical id) in g.
-        canonical = g.get("liang_badge_id")
-        if canonical is not None and response.status_code in (200, 304):
-            if counter.hit(canonical, at=context.clock()()):
-                # In the background: a flush is a write transaction (an fsync), and a
-                # verification must never wait for one.
-                counter.flush_soon(context.database().engine)
-        return response
 
 
 # -- dashboard ----------------------------------------------------------------------------------
@@ -64,15 +45,12 @@ def _install_verification_counter(app: Flask) -> None:
 def dashboard() -> str:
     """Charts: badges by state and branch, adoption, complaints, verifications per day; renewals due."""
     scope = branch_scope(guards.principal())
-    counter = current_app.extensions.get("liang.verify_counter")
-    if counter is not None and counter.flush(context.database().engine):
-        context.session().rollback()  # end the read snapshot taken before the flush, so the new counts show
     board = context.dashboard_service().build(branch=scope)
     names = dict(board.branches)
     state_bars, state_h = charts.stacked_rows([(names[c], board.by_state[c]) for c in names])
     adoption_bars, adoption_h = charts.ratio_rows([(names[c], *board.adoption[c]) for c in names])
     day_bars = charts.columns(board.per_day)
-    expiring = context.badge_service().expiring(days=30, branch=scope)
+    expiring = context.badge_actions().expiring(days=30, branch=scope)
     return render_template("admin/dashboard.html", board=board, state_bars=state_bars, state_h=state_h,
                            adoption_bars=adoption_bars, adoption_h=adoption_h, day_bars=day_bars,
                            colours=charts.STATE_COLOURS, states=STATES, expiring=expiring,

@@ -34,10 +34,9 @@ def member_list() -> Response:
     if wanted is not None:
         guards.allow("member.read", branch_code=wanted)
     scope = branch_scope(guards.principal()) or wanted
-    session = context.session()
-    rows, total = members.search(session, branch=scope, q=request.args.get("q") or None, page=page,
-                                 per_page=per_page)
-    ids = members.badge_ids(session, rows)
+    org = context.org_actions()
+    rows, total = org.search(branch=scope, q=request.args.get("q") or None, page=page, per_page=per_page)
+    ids = org.badge_ids(rows)
     response = jsonify({"items": [members.member_json(m, ids[m.id]) for m in rows], "page": page,
                         "per_page": per_page, "total": total})
     response.headers["Cache-Control"] = "no-store"

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -14,7 +12,6 @@ from signer.errors import Conflict, InvalidInput
 from verifier.audit.service import Actor, AuditLog
 from verifier.organisation import members
 from verifier.storage.models import Badge, Branch, Member, PartyGroup
-from verifier.storage.unit import UnitOfWork
 
 GROUP_KINDS = ("trade", "area")
 #: One limit per text field, enforced here and shown in the console's forms (``maxlength``).
@@ -58,24 +55,15 @@ def _contact(value: str | None) -> str | None:
 
 
 class OrgService:
-    """Create and look up branches, groups and members.
+    """Create and look up branches, groups and members; the caller owns the transaction (``OrgActions``)."""
 
-    With a unit of work (the console's), each change is one whole transaction of its own, or joins
-    the one already open; without one (the CLI's ``writing()``), the caller owns the transaction.
-    """
-
-    def __init__(self, session: Session, *, clock: Clock, audit: AuditLog, uow: UnitOfWork | None = None) -> None:
+    def __init__(self, session: Session, *, clock: Clock, audit: AuditLog) -> None:
         self._session = session
         self._clock = clock
         self._audit = audit
-        self._uow = uow
 
     def add_branch(self, code: str, name: str, *, actor: Actor) -> Branch:
         """Add a branch."""
-        with self._write():
-            return self._add_branch(code, name, actor=actor)
-
-    def _add_branch(self, code: str, name: str, *, actor: Actor) -> Branch:
         code, name = _code(code, "code"), _name(name)
         if self._session.execute(select(Branch).where(Branch.code == code)).scalar_one_or_none():
             raise Conflict(f"branch {code} already exists", reason="exists", params={"value": code})
@@ -87,10 +75,6 @@ class OrgService:
 
     def add_group(self, code: str, name: str, kind: str, *, actor: Actor) -> PartyGroup:
         """Add a virtual party group (by trade or by area)."""
-        with self._write():
-            return self._add_group(code, name, kind, actor=actor)
-
-    def _add_group(self, code: str, name: str, kind: str, *, actor: Actor) -> PartyGroup:
         code, name = _code(code, "code"), _name(name)
         if kind not in GROUP_KINDS:
             raise InvalidInput("kind must be trade or area", field="kind", kind="choice", params={"choices": "trade, area"})
@@ -105,11 +89,6 @@ class OrgService:
     def add_member(self, name: str, branch_code: str, *, actor: Actor, contact: str | None = None,
                    groups: tuple[str, ...] = ()) -> Member:
         """Add a member to a branch and, optionally, to groups."""
-        with self._write():
-            return self._add_member(name, branch_code, actor=actor, contact=contact, groups=groups)
-
-    def _add_member(self, name: str, branch_code: str, *, actor: Actor, contact: str | None,
-                    groups: tuple[str, ...]) -> Member:
         branch = self._session.execute(select(Branch).where(Branch.code == branch_code)).scalar_one_or_none()
         if branch is None:
             raise InvalidInput(f"no branch with code {branch_code!r}", field="branch", kind="unknown",
@@ -131,74 +110,71 @@ class OrgService:
 
     def assign(self, group_id: int, member_id: int, *, actor: Actor, allow: Callable[[Member], None]) -> PartyGroup:
         """Put a member into a group (``allow`` checks the member's branch first); audited once."""
-        with self._write():
-            group = self._session.get(PartyGroup, group_id)
-            if group is None:
-                raise InvalidInput(f"no group {group_id}", field="groups", kind="unknown", params={"value": group_id})
-            member = self._session.get(Member, member_id)
-            if member is None:
-                raise InvalidInput(f"no member {member_id}", field="member", kind="unknown_member",
-                                   params={"value": member_id})
-            allow(member)
-            if group not in member.groups:
-                member.groups.append(group)
-                self._audit.append(actor, "group_assign", target=f"member:{member.id}",
-                                   branch_code=member.branch.code, after={"group": group.code})
-            return group
+        group = self._session.get(PartyGroup, group_id)
+        if group is None:
+            raise InvalidInput(f"no group {group_id}", field="groups", kind="unknown", params={"value": group_id})
+        member = self._session.get(Member, member_id)
+        if member is None:
+            raise InvalidInput(f"no member {member_id}", field="member", kind="unknown_member",
+                               params={"value": member_id})
+        allow(member)
+        if group not in member.groups:
+            member.groups.append(group)
+            self._audit.append(actor, "group_assign", target=f"member:{member.id}",
+                               branch_code=member.branch.code, after={"group": group.code})
+        return group
 
     def edit_branch(self, code: str, name: str, *, actor: Actor) -> Branch:
         """Rename a branch (its code is its identity and stays)."""
-        with self._write():
-            branch = self._session.execute(select(Branch).where(Branch.code == code)).scalar_one_or_none()
-            if branch is None:
-                raise InvalidInput(f"no branch with code {code!r}", field="code", kind="unknown", params={"value": code})
-            before, branch.name = branch.name, _name(name)
-            self._audit.append(actor, "branch_edit", target=code, branch_code=code, before={"name": before},
-                               after={"name": branch.name})
-            return branch
+        branch = self._session.execute(select(Branch).where(Branch.code == code)).scalar_one_or_none()
+        if branch is None:
+            raise InvalidInput(f"no branch with code {code!r}", field="code", kind="unknown", params={"value": code})
+        before, branch.name = branch.name, _name(name)
+        self._audit.append(actor, "branch_edit", target=code, branch_code=code, before={"name": before},
+                           after={"name": branch.name})
+        return branch
 
     def edit_group(self, code: str, name: str, kind: str, *, actor: Actor) -> PartyGroup:
         """Rename a group or change its kind (its code stays)."""
-        with self._write():
-            group = self._session.execute(select(PartyGroup).where(PartyGroup.code == code)).scalar_one_or_none()
-            if group is None:
-                raise InvalidInput(f"no group with code {code!r}", field="code", kind="unknown", params={"value": code})
-            if kind not in GROUP_KINDS:
-                raise InvalidInput("kind must be trade or area", field="kind", kind="choice",
-                                   params={"choices": "trade, area"})
-            before = {"name": group.name, "kind": group.kind}
-            group.name, group.kind = _name(name), kind
-            self._audit.append(actor, "group_edit", target=code, before=before,
-                               after={"name": group.name, "kind": group.kind})
-            return group
+        group = self._session.execute(select(PartyGroup).where(PartyGroup.code == code)).scalar_one_or_none()
+        if group is None:
+            raise InvalidInput(f"no group with code {code!r}", field="code", kind="unknown", params={"value": code})
+        if kind not in GROUP_KINDS:
+            raise InvalidInput("kind must be trade or area", field="kind", kind="choice",
+                               params={"choices": "trade, area"})
+        before = {"name": group.name, "kind": group.kind}
+        group.name, group.kind = _name(name), kind
+        self._audit.append(actor, "group_edit", target=code, before=before,
+                           after={"name": group.name, "kind": group.kind})
+        return group
 
     def edit_member(self, member_id: int, *, name: str, contact: str | None, groups: tuple[str, ...],
                     actor: Actor, allow: Callable[[Member], None]) -> Member:
         """Correct a member's name and private contact, and set their groups (``allow`` checks the branch)."""
-        with self._write():
-            member = self._session.get(Member, member_id)
-            if member is None:
-                raise InvalidInput(f"no member {member_id}", field="member", kind="unknown_member",
-                                   params={"value": member_id})
-            allow(member)
-            chosen = []
-            for code in groups:
-                group = self._session.execute(select(PartyGroup).where(PartyGroup.code == code)).scalar_one_or_none()
-                if group is None:
-                    raise InvalidInput(f"no group with code {code!r}", field="groups", kind="unknown",
-                                       params={"value": code})
-                chosen.append(group)
-            before = {"name": member.name, "groups": sorted(g.code for g in member.groups)}
-            member.name, member.contact, member.groups = _name(name), _contact(contact), chosen
-            # The contact is personal data: the audit record says it changed, never what it is.
-            self._audit.append(actor, "member_edit", target=f"member:{member.id}", branch_code=member.branch.code,
-                               before=before, after={"name": member.name, "groups": sorted(groups)})
-            return member
-
-    def _write(self) -> AbstractContextManager[Any]:
-        return self._uow.write() if self._uow is not None else nullcontext()
+        member = self._session.get(Member, member_id)
+        if member is None:
+            raise InvalidInput(f"no member {member_id}", field="member", kind="unknown_member",
+                               params={"value": member_id})
+        allow(member)
+        chosen = []
+        for code in groups:
+            group = self._session.execute(select(PartyGroup).where(PartyGroup.code == code)).scalar_one_or_none()
+            if group is None:
+                raise InvalidInput(f"no group with code {code!r}", field="groups", kind="unknown",
+                                   params={"value": code})
+            chosen.append(group)
+        before = {"name": member.name, "groups": sorted(g.code for g in member.groups)}
+        member.name, member.contact, member.groups = _name(name), _contact(contact), chosen
+        # The contact is personal data: the audit record says it changed, never what it is.
+        self._audit.append(actor, "member_edit", target=f"member:{member.id}", branch_code=member.branch.code,
+                           before=before, after={"name": member.name, "groups": sorted(groups)})
+        return member
 
     # -- look-ups -------------------------------------------------------------
+    def branch(self, code: str) -> Branch | None:
+        """Return the branch with this code, if any."""
+        return self._session.execute(select(Branch).where(Branch.code == code)).scalar_one_or_none()
+
     def branches(self, *, scope: str | None = None) -> list[Branch]:
         """Return the branches (only ``scope`` when given), by code."""
         query = select(Branch).order_by(Branch.code)

@@ -1,7 +1,7 @@
 """Console pages for the organisation: branches, virtual party groups, members.
 
-Views parse a form and call the organisation service, which owns each change's transaction and
-audit record; a refused value comes back beside its field, the typed values kept.
+Views parse a form and call the organisation's door (``OrgActions``), which owns each change's
+transaction and audit record; a refused value comes back beside its field, the typed values kept.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from signer.errors import Conflict, InvalidInput
+from verifier import context
 from verifier.accounts import guards
 from verifier.accounts.policy import branch_scope
-from verifier.console.blueprint import PER_PAGE, bp, member_for, org_service, page_arg, visible_branches
+from verifier.console.blueprint import PER_PAGE, bp, member_for, page_arg, visible_branches
 from verifier.console.forms import (
     AssignForm,
     BranchEditForm,
@@ -63,11 +64,11 @@ def branches() -> Any:
     form = _posted(BranchForm)
     if request.method == "POST":
         guards.allow("branch.write", branch_code=None)
-        if form.validate() and _save(form, lambda: org_service().add_branch(
+        if form.validate() and _save(form, lambda: context.org_actions().add_branch(
                 form.code.data, form.name.data, actor=guards.principal().actor())) is not None:
             flash(_("支部已添加。"))
             return redirect(url_for("admin.branches"))
-    members_n, badges_n = org_service().counts()
+    members_n, badges_n = context.org_actions().counts()
     return _page("admin/branches.html", 400 if form.errors else 200, rows=visible_branches(), members=members_n,
                  badges_n=badges_n, form=form)
 
@@ -79,7 +80,7 @@ def groups() -> Any:
     form = _posted(GroupForm)
     if request.method == "POST":
         guards.allow("group.write", branch_code=None)
-        if form.validate() and _save(form, lambda: org_service().add_group(
+        if form.validate() and _save(form, lambda: context.org_actions().add_group(
                 form.code.data, form.name.data, form.kind.data, actor=guards.principal().actor())) is not None:
             flash(_("党小组已添加。"))
             return redirect(url_for("admin.groups"))
@@ -88,7 +89,7 @@ def groups() -> Any:
 
 def _groups_page(form: GroupForm, *, status: int = 200, assign: tuple[int, AssignForm] | None = None) -> Response:
     scope = branch_scope(guards.principal())
-    service = org_service()
+    service = context.org_actions()
     rows = service.groups()
     visible = {g_.id: [m for m in g_.members if scope is None or m.branch.code == scope] for g_ in rows}
     return _page("admin/groups.html", status, rows=rows, visible=visible, kinds=GROUP_KINDS, form=form,
@@ -107,7 +108,7 @@ def group_assign(group_id: int) -> ResponseReturnValue:
         guards.allow("member.write", branch_code=member.branch.code)
 
     try:
-        org_service().assign(group_id, int(form.member_id.data), actor=guards.principal().actor(), allow=allow)
+        context.org_actions().assign(group_id, int(form.member_id.data), actor=guards.principal().actor(), allow=allow)
     except InvalidInput as exc:
         refuse_with(form, "member_id", field_message(exc)[1])
         return _groups_page(GroupForm(None), status=400, assign=(group_id, form))
@@ -124,7 +125,7 @@ def members() -> str:
     if wanted:
         guards.allow("member.read", branch_code=wanted)
     q = (request.args.get("q") or "").strip()[:100]
-    service = org_service()
+    service = context.org_actions()
     rows, total = service.search(branch=branch_scope(guards.principal()) or wanted, q=q or None, page=page,
                                  per_page=PER_PAGE)
     shops = service.badge_ids(rows)
@@ -137,11 +138,11 @@ def members() -> str:
 def member_new() -> Any:
     """Add a member to a branch (and groups)."""
     form = _posted(MemberForm, branches=[(b.code, f"{b.code} {b.name}") for b in visible_branches()],
-                   groups=[(g_.code, g_.name) for g_ in org_service().groups()])
+                   groups=[(g_.code, g_.name) for g_ in context.org_actions().groups()])
     if request.method == "POST":
         guards.allow("member.write", branch_code=form.branch.data or "")
         if form.validate():
-            member = _save(form, lambda: org_service().add_member(
+            member = _save(form, lambda: context.org_actions().add_member(
                 form.name.data, form.branch.data, actor=guards.principal().actor(), contact=form.contact.data,
                 groups=tuple(form.groups.data or ())))
             if member is not None:
@@ -158,7 +159,7 @@ def member(member_id: int) -> str:
     who = guards.principal()
     show_contact = who.role == "committee" or (who.role == "branch" and who.branch_code == row.branch.code)
     return render_template("admin/member.html", member=row, show_contact=show_contact,
-                           badges=org_service().badges_of(row))
+                           badges=context.org_actions().badges_of(row))
 
 
 # -- edits ----------------------------------------------------------------------------------------
@@ -178,11 +179,11 @@ def branch_edit(branch_code: str) -> Any:
     code = branch_code
     if request.method == "POST":
         guards.allow("branch.write", branch_code=None)
-    branch = next((b for b in org_service().branches(scope=code[:64]) if b.code == code), None)
+    branch = next((b for b in context.org_actions().branches(scope=code[:64]) if b.code == code), None)
     if branch is None:
         raise ApiError(404, "not_found", _("没有这个支部。"))
     form = _posted(BranchEditForm, data={"name": branch.name})
-    return _edit(form, lambda: org_service().edit_branch(code, form.name.data, actor=guards.principal().actor()),
+    return _edit(form, lambda: context.org_actions().edit_branch(code, form.name.data, actor=guards.principal().actor()),
                  title=_("修改支部 %(code)s", code=code), action=url_for("admin.branch_edit", branch_code=code),
                  back=url_for("admin.branches"))
 
@@ -194,11 +195,11 @@ def group_edit(group_code: str) -> Any:
     code = group_code
     if request.method == "POST":
         guards.allow("group.write", branch_code=None)
-    group = next((g_ for g_ in org_service().groups() if g_.code == code), None)
+    group = next((g_ for g_ in context.org_actions().groups() if g_.code == code), None)
     if group is None:
         raise ApiError(404, "not_found", _("没有这个党小组。"))
     form = _posted(GroupEditForm, data={"name": group.name, "kind": group.kind})
-    return _edit(form, lambda: org_service().edit_group(code, form.name.data, form.kind.data,
+    return _edit(form, lambda: context.org_actions().edit_group(code, form.name.data, form.kind.data,
                                                         actor=guards.principal().actor()),
                  title=_("修改党小组 %(code)s", code=code), action=url_for("admin.group_edit", group_code=code),
                  back=url_for("admin.groups"))
@@ -209,13 +210,13 @@ def group_edit(group_code: str) -> Any:
 def member_edit(member_id: int) -> Any:
     """Correct a member's name and private contact, and set their groups (own branch; the committee: all)."""
     row = member_for("member.write", member_id)
-    form = _posted(MemberEditForm, groups=[(g_.code, g_.name) for g_ in org_service().groups()],
+    form = _posted(MemberEditForm, groups=[(g_.code, g_.name) for g_ in context.org_actions().groups()],
                    data={"name": row.name, "contact": row.contact or "", "groups": [g_.code for g_ in row.groups]})
 
     def allow(member: Member) -> None:
         guards.allow("member.write", branch_code=member.branch.code)
 
-    return _edit(form, lambda: org_service().edit_member(
+    return _edit(form, lambda: context.org_actions().edit_member(
         member_id, name=form.name.data, contact=form.contact.data, groups=tuple(form.groups.data or ()),
         actor=guards.principal().actor(), allow=allow),
         title=_("修改党员信息"), action=url_for("admin.member_edit", member_id=member_id),

@@ -45,6 +45,11 @@ class VerificationCounter:
             self._pending[(day, badge_id)] += 1
             return self._monotonic() - self._last_flush >= self._flush_seconds
 
+    def pending(self) -> Counter[tuple[date, str]]:
+        """Return a copy of the hits not yet written, by (local day, badge id): the dashboard adds them, writing nothing."""
+        with self._lock:
+            return Counter(self._pending)
+
     def flush_soon(self, engine: Engine) -> threading.Thread | None:
         """Flush in a background thread, one at a time, so that no verification waits for a write.
 

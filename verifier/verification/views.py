@@ -16,6 +16,7 @@ from verifier.badges.platforms import PLATFORM_NAMES, platform_name  # noqa: F40
 from verifier.i18n import with_lang
 from verifier.keys.service import in_use_kids
 from verifier.storage.publicdoc import PublicDocument, Splicer
+from verifier.verification.counts import VerificationCounter
 from verifier.web.cache import RenderCache
 from verifier.web.errors import ApiError
 from verifier.web.ratelimit import read_limit, unlimited
@@ -188,6 +189,25 @@ def healthz() -> Response:
 
 
 def register(app: Flask) -> None:
-    """Mount the public pages and documents, and the verify page's cache."""
+    """Mount the public pages and documents, the verify page's cache and the verification counter."""
     app.register_blueprint(bp)
     install_page_cache(app)
+    install_counter(app)
+
+
+def install_counter(app: Flask) -> None:
+    """Count verifications on every node (a public-only one too): the dashboard reads what they write."""
+    counter = VerificationCounter(timezone=app.config["TIMEZONE"],
+                                  flush_seconds=float(app.config.get("VERIFY_COUNT_FLUSH_SECONDS", 10)))
+    app.extensions["liang.verify_counter"] = counter
+
+    @app.after_request
+    def _count(response: Response) -> Response:
+        # The verify page and JSON status name the badge they answered for (canonical id) in g.
+        canonical = g.get("liang_badge_id")
+        if canonical is not None and response.status_code in (200, 304):
+            if counter.hit(canonical, at=context.clock()()):
+                # In the background: a flush is a write transaction (an fsync), and a
+                # verification must never wait for one.
+                counter.flush_soon(context.database().engine)
+        return response

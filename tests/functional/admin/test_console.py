@@ -131,10 +131,15 @@ def test_dashboard_draws_svg_and_counts_verifications(app_config, org, login, cl
     page = login("boss").get("/admin/").get_data(as_text=True)
     assert page.count("<svg") >= 3 and "<script" not in page and "style=" not in page
     assert "第一支部" in page and "第二支部" in page
+    assert "<title>2026-11-25: 4</title>" in page  # counted in memory, shown before any flush
+    with app.app_context():  # a GET writes nothing: the counts are still only in memory
+        assert context.session().execute(select(func.sum(VerificationCount.count))).scalar_one() is None
+    app.extensions["liang.verify_counter"].flush(app.extensions["liang.db"].engine)
     with app.app_context():
         total = context.session().execute(select(func.sum(VerificationCount.count))).scalar_one()
     assert total == 4
-    assert "<title>2026-11-25: 4</title>" in page
+    page = login("boss").get("/admin/").get_data(as_text=True)
+    assert "<title>2026-11-25: 4</title>" in page  # written once, not counted twice
 
 
 def test_dashboard_is_scoped_for_branches(org, login, issue_badge):
