@@ -169,6 +169,23 @@ def sign(document: dict[str, Any], *, issuer: Issuer, kid: str, private_key: Ed2
 
 def verify(document: Any, *, issuer: Issuer, resolve_key: KeyResolver) -> VerifiedCredential:
     """Verify a JSON-LD badge credential with an embedded proof; raise InvalidCredential."""
+    kid = _verify_proof(document, issuer=issuer, resolve_key=resolve_key,
+                        context=[VC_CONTEXT, OB_CONTEXT, issuer.context_url])
+    unsecured = {key: value for key, value in document.items() if key != "proof"}
+    return check_claims(unsecured, issuer=issuer, kid=kid, jwt_claims=False)
+
+
+def verify_status_list(document: Any, *, issuer: Issuer, resolve_key: KeyResolver) -> dict[str, Any]:
+    """Verify a JSON-LD ``BitstringStatusListCredential`` of ``issuer``; return it without its proof."""
+    _verify_proof(document, issuer=issuer, resolve_key=resolve_key, context=[VC_CONTEXT])
+    types = document.get("type")
+    if not isinstance(types, list) or "BitstringStatusListCredential" not in types or document.get("issuer") != issuer.id:
+        raise InvalidCredential("not a status list credential of this issuer", reason="claims")
+    return {key: value for key, value in document.items() if key != "proof"}
+
+
+def _verify_proof(document: Any, *, issuer: Issuer, resolve_key: KeyResolver, context: list[str]) -> str:
+    """Check the embedded proof of ``document`` (whose ``@context`` must be ``context``); return the key id."""
     _check_shape(document)
     proof = document.get("proof")
     if isinstance(proof, list) and len(proof) == 1:
@@ -191,15 +208,13 @@ def verify(document: Any, *, issuer: Issuer, resolve_key: KeyResolver) -> Verifi
         signature = base58_decode(proof_value[1:])
     except ValueError as exc:
         raise InvalidCredential("proofValue is not base58btc", reason="malformed") from exc
-    context = document.get("@context")
-    if not isinstance(context, list) or context != [VC_CONTEXT, OB_CONTEXT, issuer.context_url]:
+    if document.get("@context") != context:
         raise InvalidCredential("unexpected @context", reason="claims")
     public_key = resolve_key(kid)  # before canonicalising: an unknown key costs us no work
     options = {key: value for key, value in proof.items() if key != "proofValue"}
     message = _hash_data(document, options, loader=DocumentLoader(issuer))
     verify_signature(_raw(public_key), message, signature)
-    unsecured = {key: value for key, value in document.items() if key != "proof"}
-    return check_claims(unsecured, issuer=issuer, kid=kid, jwt_claims=False)
+    return kid
 
 
 def _check_shape(document: Any) -> None:

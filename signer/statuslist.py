@@ -12,6 +12,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from signer import dataintegrity
 from signer.clock import isoformat_z
 from signer.credentials import VC_CONTEXT, Issuer, sign_compact
 from signer.errors import InvalidCredential
@@ -144,6 +145,19 @@ def build_list_credential(
         "sub": f"{list_url}#list",
         "nbf": int(valid_from.timestamp()),
     }
+
+
+#: The JWT claims of a list's VC-JWT payload, left out of its JSON-LD form.
+LIST_JWT_CLAIMS = frozenset({"iss", "sub", "nbf", "jti"})
+
+
+def sign_list_linked_data(payload: dict[str, Any], *, issuer: Issuer, kid: str, private_key: Ed25519PrivateKey,
+                          created: datetime) -> str:
+    """Return the JSON-LD text of a list credential (its VC-JWT payload without the JWT claims) with an
+    ``eddsa-rdfc-2022`` Data Integrity proof: what stock Bitstring Status List verifiers load and check."""
+    document = {key: value for key, value in payload.items() if key not in LIST_JWT_CLAIMS}
+    signed = dataintegrity.sign(document, issuer=issuer, kid=kid, private_key=private_key, created=created)
+    return json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
 
 
 #: JOSE header type of a status list credential: a VC secured with JOSE (W3C VC-JOSE-COSE, section 3.1.1),

@@ -41,9 +41,9 @@ def database() -> Database:
     return current_app.extensions["liang.db"]  # type: ignore[no-any-return]
 
 
-def status_list(list_id: str) -> tuple[int, str] | None:
-    """Return a status list's version and signed credential as stored (no keys needed), or None."""
-    return signed_list(session(), list_id)
+def status_list(list_id: str, *, linked_data: bool = False) -> tuple[int, str] | None:
+    """Return a status list's version and signed credential (JWS or JSON-LD) as stored (no keys needed), or None."""
+    return signed_list(session(), list_id, linked_data=linked_data)
 
 
 def verification_service() -> VerificationService:

@@ -66,7 +66,7 @@ def test_status_list_served_from_cache_until_version_changes(app: Flask, client:
     assert first.mimetype == "application/vc+jwt"
     list_id = url.rsplit("/", 1)[1]
     cache = app.extensions["liang.status_cache"]
-    version, data, etag = cache[list_id]
+    version, data, etag = cache[(list_id, False)]  # (list id, JSON-LD form?)
     assert data == first.data
     assert first.headers["ETag"] == f'"{etag}"'
     assert client.get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
@@ -74,7 +74,7 @@ def test_status_list_served_from_cache_until_version_changes(app: Flask, client:
     second = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
     assert second.status_code == 200
     assert second.data != first.data
-    assert cache[list_id][0] == version + 1
+    assert cache[(list_id, False)][0] == version + 1
 
 
 def test_status_list_cache_never_outlives_the_row(app: Flask, client: FlaskClient,

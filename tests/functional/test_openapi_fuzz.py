@@ -38,6 +38,9 @@ DATA_DEPENDENT = {
     # ``branch`` must name a branch row in the database (branches are data, so no enum), and
     # ``shop_url`` / ``hosts`` must be http(s) URLs and host names: an unknown branch is a 400.
     ("/api/v1/admin/badges", "POST"),
+    # ``valid_days`` added to the badge's current end may not pass 3650 days from now: how many days are
+    # still allowed depends on the badge's stored end date, which the document cannot describe.
+    ("/api/v1/admin/badges/{badge_id}/renew", "POST"),
 }
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from signer.credentials import parse_jws, verify_jws
 from signer.statuslist import LIST_SIZE, decode_bits, get_bit
 from verifier import context
@@ -88,7 +90,82 @@ def test_every_status_list_and_credential_expands_strictly(client, app, issue_ba
     for entry in _entries(client, badge_id).values():
         path = entry["statusListCredential"].removeprefix("http://127.0.0.1:8000")
         documents.append(parse_jws(client.get(path).get_data(as_text=True)).payload)
+        linked_list = json.loads(client.get(path, headers={"Accept": "application/vc"}).data)
+        documents.append({k: v for k, v in linked_list.items() if k != "proof"})
     with app.app_context():
         loader = dataintegrity.DocumentLoader(context.issuer())
         for document in documents:
             assert dataintegrity.canonical_nquads(document, loader=loader)
+
+
+def _path(entry):
+    return entry["statusListCredential"].removeprefix("http://127.0.0.1:8000")
+
+
+@pytest.mark.parametrize("accept", ["application/vc", "application/ld+json", "application/ld+json, application/json",
+                                    "application/vc+jwt;q=0.5, application/vc"])
+def test_list_as_json_ld_with_a_data_integrity_proof(client, app, issue_badge, act, accept):
+    """What stock Bitstring Status List verifiers ask for: the same list, JSON-LD, eddsa-rdfc-2022."""
+    from signer import dataintegrity
+
+    badge_id = issue_badge()
+    entry = _entries(client, badge_id)["revocation"]
+    response = client.get(_path(entry), headers={"Accept": accept})
+    assert response.status_code == 200 and response.mimetype == "application/vc"
+    assert "Accept" in response.headers["Vary"] and response.headers["Access-Control-Allow-Origin"] == "*"
+    document = json.loads(response.data)
+    assert document["proof"][0]["cryptosuite"] == "eddsa-rdfc-2022"
+    assert document["@context"] == ["https://www.w3.org/ns/credentials/v2"]
+    with app.app_context():
+        listed = dataintegrity.verify_status_list(document, issuer=context.issuer(),
+                                                  resolve_key=context.keyring().public_key)
+    jws = parse_jws(client.get(_path(entry)).get_data(as_text=True)).payload
+    assert listed == {k: v for k, v in jws.items() if k not in {"iss", "sub", "nbf"}}  # the same list, same bits
+    assert listed["id"] == entry["statusListCredential"] and listed["credentialSubject"]["statusPurpose"] == "revocation"
+    act("revoke", badge_id, reason="misconduct")
+    after = json.loads(client.get(_path(entry), headers={"Accept": accept}).data)
+    assert get_bit(decode_bits(after["credentialSubject"]["encodedList"]), int(entry["statusListIndex"])) is True
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", "application/vc+jwt", "application/vc+jwt, application/vc;q=0.5",
+                                    "text/html"])
+def test_list_stays_a_jws_by_default(client, issue_badge, accept):
+    entry = _entries(client, issue_badge())["revocation"]
+    response = client.get(_path(entry), headers={"Accept": accept} if accept else {})
+    assert response.status_code == 200 and response.mimetype == "application/vc+jwt"
+    assert parse_jws(response.get_data(as_text=True)).payload["id"] == entry["statusListCredential"]
+
+
+def test_a_tampered_json_ld_list_does_not_verify(client, app, issue_badge):
+    from signer import dataintegrity
+    from signer.errors import InvalidCredential
+
+    entry = _entries(client, issue_badge())["revocation"]
+    document = json.loads(client.get(_path(entry), headers={"Accept": "application/vc"}).data)
+    document["credentialSubject"]["statusPurpose"] = "suspension"
+    with app.app_context(), pytest.raises(InvalidCredential):
+        dataintegrity.verify_status_list(document, issuer=context.issuer(), resolve_key=context.keyring().public_key)
+
+
+def test_init_signs_lists_left_without_their_json_ld_form(client, app, issue_badge, run_cli):
+    """An upgraded database: lists signed before (no JSON-LD form, a jti in the JWS) are signed again by liang init."""
+    from sqlalchemy import update
+
+    from signer.statuslist import sign_list_credential
+    from verifier.storage.models import StatusList
+
+    entry = _entries(client, issue_badge())["revocation"]
+    list_id = entry["statusListCredential"].rsplit("/", 1)[1]
+    with app.app_context():
+        kid, private = context.keyring().signing_key()
+        old = parse_jws(client.get(_path(entry)).get_data(as_text=True)).payload | {"jti": entry["statusListCredential"]}
+        context.begin_write()
+        context.session().execute(update(StatusList).where(StatusList.id == list_id).values(
+            credential_ld=None, version=StatusList.version + 1,
+            credential=sign_list_credential(old, kid_url=context.issuer().kid_url(kid), private_key=private)))
+        context.session().commit()
+    assert client.get(_path(entry), headers={"Accept": "application/vc"}).status_code == 503
+    assert run_cli("init").exit_code == 0
+    response = client.get(_path(entry), headers={"Accept": "application/vc"})
+    assert response.status_code == 200 and json.loads(response.data)["id"] == entry["statusListCredential"]
+    assert "jti" not in parse_jws(client.get(_path(entry)).get_data(as_text=True)).payload

@@ -210,6 +210,12 @@ class BadgeActions:
         with self._uow.write():
             return str(linked.for_badge(raw_id, create=True))
 
+    def upgrade_signed_documents(self) -> int:
+        """Sign what an upgrade left in an older form (``liang init``): status lists without their
+        JSON-LD form or with a ``jti``; return how many documents were signed again."""
+        with self._uow.write():
+            return self._badges.status_lists.resign_outdated()
+
     def backfill_linked_data(self, *, limit: int = 200) -> int:
         """Create the JSON-LD form of up to ``limit`` badges that have none, in one transaction."""
         with self._uow.write():

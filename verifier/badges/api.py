@@ -261,7 +261,8 @@ OPENAPI_PATHS: dict[str, Any] = {
     "/api/v1/admin/badges/{badge_id}/reinstate": _action("adminReinstateBadge", "Lift a suspension",
                                                          _body(_NOTE, [])),
     "/api/v1/admin/badges/{badge_id}/renew": _action(
-        "adminRenewBadge", "Extend validity; the id stays",
+        "adminRenewBadge", "Extend validity (valid_days added to the current end); the id stays; 400 when the "
+                           "credential would then end more than 3650 days from now",
         _body({"valid_days": {"type": "integer", "minimum": 1, "maximum": 3650}}, [])),
     "/api/v1/admin/audit": {"get": {
         "operationId": "adminAuditLog", "summary": "Audit events, newest first", "security": _SEC,

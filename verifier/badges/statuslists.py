@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 
@@ -9,7 +10,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from signer.clock import Clock
-from signer.credentials import Issuer, StatusEntry
+from signer.credentials import Issuer, StatusEntry, parse_jws
+from signer.errors import InvalidCredential
 from signer.keys import Keyring
 from signer.statuslist import (
     LIST_SIZE,
@@ -20,6 +22,7 @@ from signer.statuslist import (
     random_index,
     set_bit,
     sign_list_credential,
+    sign_list_linked_data,
 )
 from verifier.storage.models import StatusList, StatusSlot
 
@@ -81,7 +84,7 @@ class StatusListService:
         now = self._clock()
         status_list = StatusList(id=secrets.token_hex(8), purpose=purpose, size=LIST_SIZE, used=0,
                                  bits=bytes(empty_bits()), version=1, updated_at=now)
-        status_list.credential = self._sign(status_list)
+        status_list.credential, status_list.credential_ld = self._sign(status_list)
         self._session.add(status_list)
         self._session.flush()
         return status_list
@@ -101,36 +104,58 @@ class StatusListService:
         status_list.bits = bytes(bits)
         status_list.version += 1
         status_list.updated_at = self._clock()
-        status_list.credential = self._sign(status_list)
+        status_list.credential, status_list.credential_ld = self._sign(status_list)
         self._session.flush()
 
     def resign_all(self) -> int:
         """Re-sign every list credential with the current key (after key rotation)."""
         count = 0
         for status_list in self._session.execute(select(StatusList)).scalars():
-            status_list.credential = self._sign(status_list)
+            status_list.credential, status_list.credential_ld = self._sign(status_list)
             status_list.version += 1
             count += 1
         self._session.flush()
         return count
 
-    def _sign(self, status_list: StatusList) -> str:
+    def resign_outdated(self) -> int:
+        """Re-sign the lists signed before their JSON-LD form existed (or with a ``jti``); return how many."""
+        count = 0
+        for status_list in self._session.execute(select(StatusList)).scalars():
+            if status_list.credential_ld and '"jti"' not in _payload_text(status_list.credential):
+                continue
+            status_list.credential, status_list.credential_ld = self._sign(status_list)
+            status_list.version += 1
+            count += 1
+        self._session.flush()
+        return count
+
+    def _sign(self, status_list: StatusList) -> tuple[str, str]:
+        """Return the list credential as a JWS and as JSON-LD with a Data Integrity proof, same key, same content."""
         kid, private = self._keyring.signing_key()
         payload = build_list_credential(
             issuer=self._issuer, list_url=list_url(self._issuer, status_list.id),
             purpose=status_list.purpose, bits=status_list.bits, valid_from=status_list.updated_at,
             ttl_seconds=self._ttl,
         )
-        return sign_list_credential(payload, kid_url=self._issuer.kid_url(kid), private_key=private)
+        return (sign_list_credential(payload, kid_url=self._issuer.kid_url(kid), private_key=private),
+                sign_list_linked_data(payload, issuer=self._issuer, kid=kid, private_key=private,
+                                      created=status_list.updated_at))
 
 
-def signed_list(session: Session, list_id: str) -> tuple[int, str] | None:
-    """Return a status list's version and signed credential (JWS), or None if it has none."""
-    row = session.execute(select(StatusList.version, StatusList.credential)
-                          .where(StatusList.id == list_id)).one_or_none()
-    if row is None or not row.credential:
+def _payload_text(token: str | None) -> str:
+    try:
+        return json.dumps(parse_jws(token or "").payload)
+    except InvalidCredential:
+        return '"jti"'  # unreadable: sign it again
+
+
+def signed_list(session: Session, list_id: str, *, linked_data: bool = False) -> tuple[int, str] | None:
+    """Return a status list's version and signed credential (the JWS, or the JSON-LD form), or None."""
+    column = StatusList.credential_ld if linked_data else StatusList.credential
+    row = session.execute(select(StatusList.version, column).where(StatusList.id == list_id)).one_or_none()
+    if row is None or not row[1]:
         return None
-    return int(row.version), str(row.credential)
+    return int(row[0]), str(row[1])
 
 
 class _TakenProbe:

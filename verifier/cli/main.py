@@ -45,6 +45,7 @@ def _init() -> str | None:
         if app.config["PUBLIC_ONLY"]:
             return None
         record = context.key_actions().ensure_key(actor=cli_actor())
+        context.badge_actions().upgrade_signed_documents()  # after an upgrade: lists in their current form
         return record.kid if record else None
 
 

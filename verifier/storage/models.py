@@ -182,6 +182,8 @@ class StatusList(Base):
     bits: Mapped[bytes] = mapped_column(LargeBinary)
     version: Mapped[int] = mapped_column(Integer, default=1)
     credential: Mapped[str | None] = mapped_column(Text)  # signed JWS, served as is
+    # The same list as JSON-LD with an eddsa-rdfc-2022 proof (what credential.json's entries name).
+    credential_ld: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

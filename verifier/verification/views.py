@@ -141,31 +141,53 @@ def jwks() -> Response:
     return etagged(jsonify(document), cache_control=KEY_DOCUMENT_CACHE)
 
 
+#: The JSON-LD form of a status list is served to a client that prefers one of these to the JWS.
+_LINKED_DATA_TYPES = ("application/vc", "application/ld+json", "application/vc+ld+json", "application/json")
+_JWT_TYPES = ("application/vc+jwt", "application/jwt")
+
+
+def _wants_linked_data() -> bool:
+    """Return whether the request asks for the JSON-LD form: a JSON-LD type named, preferred to the JWS.
+
+    No ``Accept``, ``*/*`` or ``application/vc+jwt`` keep the JWS (what VC-JWT credentials and
+    ``liang verify`` read); ``application/vc`` or ``application/ld+json`` (what stock Bitstring
+    Status List verifiers send) get the JSON-LD ``BitstringStatusListCredential``.
+    """
+    accept = request.accept_mimetypes
+    linked = max((q for value, q in accept if value.lower() in _LINKED_DATA_TYPES), default=0.0)
+    return linked > 0 and linked >= max((accept[value] for value in _JWT_TYPES if value in accept), default=0.0)
+
+
 @bp.get("/status/<list_id>")
 @unlimited
 def status_list(list_id: str) -> Response:
-    """Serve a signed Bitstring Status List credential (cached per process until its version changes)."""
+    """Serve a signed Bitstring Status List credential, JWS or JSON-LD (cached per process until its version moves)."""
     if len(list_id) > 32 or not list_id.isalnum():
         raise ApiError(404, "not_found", "no such status list")
     # The database decides: one cheap version look-up per request, the signed bytes only when it moved.
     version = context.reader().status_list_version(list_id)
     if version is None:
         raise ApiError(404, "not_found", "no such status list")
-    cache: dict[str, tuple[int, bytes, str]] = current_app.extensions.setdefault("liang.status_cache", {})
-    cached = cache.get(list_id)
+    linked = _wants_linked_data()
+    cache: dict[tuple[str, bool], tuple[int, bytes, str]] = current_app.extensions.setdefault(
+        "liang.status_cache", {})
+    cached = cache.get((list_id, linked))
     if cached is None or cached[0] != version:
-        signed = context.status_list(list_id)
+        signed = context.status_list(list_id, linked_data=linked)
+        if signed is None and linked:  # a list signed before its JSON-LD form existed: liang init signs it
+            raise ApiError(503, "unavailable", "this status list has no JSON-LD form yet; ask for application/vc+jwt")
         if signed is None:
             raise ApiError(404, "not_found", "no such status list")
-        data = signed[1].encode("ascii")
+        data = signed[1].encode("utf-8")
         cached = (signed[0], data, hashlib.sha256(data).hexdigest()[:32])
         if len(cache) > 4096:  # bounded: lists are few, ids in requests are not
             cache.clear()
-        cache[list_id] = cached
+        cache[(list_id, linked)] = cached
     ttl = int(current_app.config["STATUS_LIST_TTL"])
-    response = Response(cached[1], mimetype="application/vc+jwt")
+    response = Response(cached[1], mimetype="application/vc" if linked else "application/vc+jwt")
     response.set_etag(cached[2])
     response.headers["Cache-Control"] = f"public, max-age={ttl}"
+    response.vary.add("Accept")
     return conditional(response)
 
 

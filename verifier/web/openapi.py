@@ -112,11 +112,16 @@ CORE_PATHS: dict[str, Any] = {
                 "type": "object", "required": ["kty", "crv", "x", "kid"], "not": {"required": ["d"]}}}}}}}}},
     }},
     "/status/{list_id}": {"get": {
-        "operationId": "getStatusList", "summary": "Bitstring Status List credential (compact JWS)",
+        "operationId": "getStatusList",
+        "summary": "Bitstring Status List credential: a compact JWS, or with Accept: application/vc or "
+                   "application/ld+json the same list as JSON-LD with an eddsa-rdfc-2022 proof",
         "parameters": [{"name": "list_id", "in": "path", "required": True,
                         "schema": {"type": "string", "pattern": "^[0-9a-zA-Z]{1,32}$"}}],
-        "responses": {"200": {"description": "JWS", "content": {"application/vc+jwt": {"schema": {
-            "type": "string"}}}}, **_error_responses(404)},
+        "responses": {"200": {"description": "the list credential", "content": {
+            "application/vc+jwt": {"schema": {"type": "string"}},
+            "application/vc": {"schema": {"type": "object", "required": ["@context", "id", "type", "credentialSubject",
+                                                                          "proof"]}}}},
+            **_error_responses(404, 503)},
     }},
     "/healthz": {"get": {
         "operationId": "health", "summary": "200 when the database answers, else 503",
