@@ -45,6 +45,7 @@ class StaticLog:
         assert isinstance(signer, Ed25519Signer) and not isinstance(signer, CosignatureSigner)
         self.signer = signer
         self.vkey = signer.verifier.vkey()
+        self.write("key", self.vkey.encode() + b"\n")  # /log/key
         self.store = MemoryHashStore()
         self.entries: list[bytes] = []
         self.published = 0

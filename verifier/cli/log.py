@@ -100,3 +100,34 @@ def witness(key_file: Path, name: str | None, log_keys: tuple[str, ...], origin:
     from verifier.cli.serve import run_wsgi
 
     run_wsgi(factory, host=host, port=port, workers=workers, name="liang-witness")
+
+
+@log.command()
+@click.option("--server", default=None, help="The service's URL (default LIANG_PUBLIC_URL); the log is at <server>/log/.")
+@click.option("--since", default=0, type=click.IntRange(0, None), help="Print decisions from this entry number on.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per decision and line.")
+@click.option("--key", default=None, help="The log's verifier key (default: /log/key, pinned on first use).")
+@click.option("--state", "state_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="State file (default under $XDG_CACHE_HOME/liang/monitor).")
+@click.option("--follow", is_flag=True, help="Keep following: check again every --interval seconds.")
+@click.option("--interval", default=60, type=click.IntRange(1, 86400), show_default=True)
+def monitor(server: str | None, since: int, as_json: bool, key: str | None, state_path: Path | None, follow: bool,
+            interval: int) -> None:
+    """Follow the log from its tiles, verify every checkpoint, print each decision; exit 1 on any inconsistency."""
+    import json
+    import time
+
+    from verifier.transparency.monitor import Monitor, MonitorState, default_state_path
+    from verifier.transparency.remote import http_fetcher
+    from verifier.verification.client import default_server
+
+    base = (server or default_server()).rstrip("/")
+    monitor = Monitor(http_fetcher(base + "/log/"), MonitorState(state_path or default_state_path(base)), key=key)
+    while True:
+        for decision in monitor.run():
+            if decision.index < since:
+                continue
+            click.echo(json.dumps(decision.fields(), ensure_ascii=False, sort_keys=True) if as_json else decision.line())
+        if not follow:
+            return
+        time.sleep(interval)
