@@ -6,11 +6,13 @@ import logging
 import weakref
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import RequestRedirect
 
 from signer.clock import ensure_utc, utcnow
 from signer.credentials import Issuer
@@ -88,6 +90,27 @@ class LiangFlask(Flask):
             return found
         except TypeError:  # an unhashable or unreferenceable callable: ask every time
             return super().ensure_sync(func)
+
+    def raise_routing_exception(self, request: Any) -> NoReturn:
+        """Raise the routing exception, with a redirect's ``Location`` made host-free.
+
+        Werkzeug builds the merge-slashes and trailing-slash redirects from the request's
+        ``Host`` header, which a client chooses: behind a proxy that passes it on, a poisoned
+        cache could send shoppers elsewhere. The redirect keeps only path and query, relative
+        to whatever host the client reached (RFC 9110 allows a relative ``Location``).
+        """
+        exc = request.routing_exception
+        if isinstance(exc, RequestRedirect):
+            raise RequestRedirect(host_free_location(exc.new_url)) from None
+        super().raise_routing_exception(request)
+
+
+def host_free_location(url: str) -> str:
+    """Return ``url``'s path and query only, never a form a browser reads as another host."""
+    parts = urlsplit(url)
+    # "//evil" or "/\\evil" would be protocol-relative in a browser: one leading slash only.
+    path = "/" + parts.path.lstrip("/\\")
+    return path + (f"?{parts.query}" if parts.query else "")
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
