@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from signer.clock import Clock
 from signer.errors import Conflict, InvalidInput
 from verifier.audit.service import Actor, AuditLog
 from verifier.organisation import members
-from verifier.storage.models import Badge, Branch, Member, PartyGroup
+from verifier.storage.models import Badge, Branch, Member, PartyGroup, Shop
+from verifier.storage.publicdoc import refresh_public_document
 
 GROUP_KINDS = ("trade", "area")
 #: One limit per text field, enforced here and shown in the console's forms (``maxlength``).
@@ -130,6 +132,10 @@ class OrgService:
         if branch is None:
             raise InvalidInput(f"no branch with code {code!r}", field="code", kind="unknown", params={"value": code})
         before, branch.name = branch.name, _name(name)
+        # The branch name is in its badges' public documents: refresh them in this transaction
+        # (the database's guard empties them at the flush; left empty, `liang audit verify`
+        # would report them missing until the next `liang init`).
+        self._refresh_documents(select(Badge.id).where(Badge.branch_id == branch.id))
         self._audit.append(actor, "branch_edit", target=code, branch_code=code, before={"name": before},
                            after={"name": branch.name})
         return branch
@@ -165,10 +171,18 @@ class OrgService:
             chosen.append(group)
         before = {"name": member.name, "groups": sorted(g.code for g in member.groups)}
         member.name, member.contact, member.groups = _name(name), _contact(contact), chosen
+        # The holder's name is in the public documents of the member's badges: same transaction.
+        self._refresh_documents(select(Badge.id).join(Shop, Shop.id == Badge.shop_id)
+                                .where(Shop.member_id == member.id))
         # The contact is personal data: the audit record says it changed, never what it is.
         self._audit.append(actor, "member_edit", target=f"member:{member.id}", branch_code=member.branch.code,
                            before=before, after={"name": member.name, "groups": sorted(groups)})
         return member
+
+    def _refresh_documents(self, badge_ids: Select[Any]) -> None:
+        """Recompute the public documents of the badges ``badge_ids`` selects."""
+        self._session.flush()  # the guard empties the documents now, the refresh fills them after
+        refresh_public_document(self._session, list(self._session.execute(badge_ids).scalars()))
 
     # -- look-ups -------------------------------------------------------------
     def branch(self, code: str) -> Branch | None:

@@ -288,3 +288,25 @@ def test_the_etag_is_the_bodys_sha256_and_answers_304(app, client, issue_badge):
     assert response.headers["Vary"] == "Accept-Language"
     again = client.get(f"/api/v1/badges/{badge_id}", headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304
+
+
+@pytest.mark.parametrize("what", ["member", "branch"])
+def test_a_rename_in_the_console_refreshes_the_documents_and_audit_verify_stays_clean(app, client, issue_badge,
+                                                                                      run_cli, what):
+    """Issue 24 F: renaming a member (or branch) left the documents empty and `audit verify` exit 1."""
+    badge_id = issue_badge(shop_name="改名小店", holder="旧名字")
+    canonical = parse_badge_id(badge_id)
+    with app.app_context():
+        badge = context.session().get(Badge, canonical)
+        member_id, branch_code = badge.shop.member_id, badge.branch.code
+        if what == "member":
+            context.org_actions().edit_member(member_id, name="新名字", contact=None, groups=(), actor=COMMITTEE,
+                                              allow=lambda member: None)
+        else:
+            context.org_actions().edit_branch(branch_code, "新支部名", actor=COMMITTEE)
+    stored, fresh = _stored_and_fresh(app, badge_id)
+    assert stored is not None and stored == fresh
+    body = json.loads(client.get(f"/api/v1/badges/{badge_id}").data)
+    assert (body["holder"]["display_name"] if what == "member" else body["branch"]["name"]) in {"新名字", "新支部名"}
+    result = run_cli("audit", "verify")
+    assert result.exit_code == 0, result.stderr
