@@ -15,6 +15,7 @@ from signer.keys import KeyEncryptor, Keyring
 from verifier.accounts.actions import AccountActions
 from verifier.accounts.logins import LoginService
 from verifier.accounts.service import AccountService
+from verifier.audit.consistency import check_consistency
 from verifier.audit.service import Actor, AuditLog
 from verifier.badges.actions import BadgeActions
 from verifier.badges.bulk import BulkImporter
@@ -161,6 +162,11 @@ def transaction() -> AbstractContextManager[Session]:
     return unit_of_work().write()
 
 
+def record_disagreements() -> list[str]:
+    """Return where rows, status bits, signed lists and public documents disagree (``liang audit verify``)."""
+    return check_consistency(session())
+
+
 def audit_log() -> AuditLog:
     """Return the audit log on this request's session."""
     return AuditLog(session(), clock=clock())
@@ -191,7 +197,8 @@ def account_actions() -> AccountActions:
 def badge_actions() -> BadgeActions:
     """Return what the console, admin API, applicants and CLI do to badges."""
     linked = LinkedDataService(session(), issuer=issuer(), keyring=_LazyKeyring(), clock=clock())  # type: ignore[arg-type]
-    return BadgeActions(unit_of_work(), badges=badge_service(), clock=clock(), importer=bulk_importer, linked=linked)
+    return BadgeActions(unit_of_work(), badges=badge_service(), issuer=issuer(), clock=clock(),
+                        importer=bulk_importer, linked=linked)
 
 
 def bulk_importer(*, sign_workers: int = 0) -> BulkImporter:

@@ -59,7 +59,7 @@ def _load_user(session_id: str) -> Principal | None:
     user_id, _, nonce = session_id.partition(":")
     if not user_id.isdigit() or not nonce:
         return None
-    user = context.session().get(User, int(user_id))
+    user = context.account_service().user(int(user_id))
     # The nonce changes at logout and password change, ending every old session.
     if user is None or not user.active or user.session_nonce != nonce:
         return None

@@ -19,7 +19,6 @@ from flask_login import current_user
 from verifier import context
 from verifier.accounts.auth import Principal, bearer_principal
 from verifier.accounts.policy import decide, require
-from verifier.storage.models import User
 from verifier.web.errors import ApiError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -36,7 +35,7 @@ def principal() -> Principal:
 def _totp_missing(who: Principal) -> bool:
     if who.role != "committee" or not current_app.config.get("REQUIRE_TOTP_FOR_COMMITTEE"):
         return False
-    user = context.session().get(User, who.user_id)
+    user = context.account_service().user(who.user_id)
     return user is None or not user.totp_secret
 
 

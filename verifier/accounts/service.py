@@ -175,6 +175,10 @@ class AccountService:
         self._session.flush()
         return token
 
+    def user(self, user_id: int) -> User | None:
+        """Return the user with this id, or None."""
+        return self._session.get(User, user_id)
+
     def user_for_token(self, token: str) -> User | None:
         """Return the active user owning this unrevoked token, or None."""
         if not token.startswith(TOKEN_PREFIX) or len(token) > 200:

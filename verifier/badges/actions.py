@@ -9,17 +9,19 @@ any error, rolled back. What a change means is decided by :class:`BadgeService`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from signer.clock import Clock
+from signer.credentials import Issuer
 from signer.lifecycle import State
 from verifier.audit.service import Actor
 from verifier.badges import previews
 from verifier.badges.bulk import BulkImporter, ImportReport, RowError, parse_csv
+from verifier.badges.export import iter_statuses
 from verifier.badges.linkeddata import LinkedDataService
 from verifier.badges.rules import IssueRequest
 from verifier.badges.service import BadgeService
@@ -51,11 +53,12 @@ def allow_all(action: str, *, branch_code: str | None) -> None:
 class BadgeActions:
     """Issue, apply, decide, change state, renew many, import, look up and list badges; the linked-data form."""
 
-    def __init__(self, uow: UnitOfWork, *, badges: BadgeService, clock: Clock,
+    def __init__(self, uow: UnitOfWork, *, badges: BadgeService, issuer: Issuer, clock: Clock,
                  importer: Callable[[], BulkImporter] | None = None, linked: LinkedDataService | None = None) -> None:
         self._uow = uow
         self._session = uow.session
         self._badges = badges
+        self._issuer = issuer
         self._clock = clock
         self._importer = importer
         self._linked = linked
@@ -75,6 +78,10 @@ class BadgeActions:
     def expiring(self, *, days: int, branch: str | None = None) -> list[Badge]:
         """Return live badges (of ``branch`` only when given) whose validity ends within ``days``, soonest first."""
         return self._badges.expiring(days=days, branch=branch)
+
+    def statuses(self) -> Iterator[dict[str, Any]]:
+        """Yield every public badge's JSON status, streamed (the export)."""
+        return iter_statuses(self._session, issuer=self._issuer, now=self._clock())
 
     def public(self, raw_id: str) -> Badge:
         """Return a badge shoppers may see (pending and rejected ones are not found)."""

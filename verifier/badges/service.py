@@ -312,6 +312,7 @@ class BadgeService:
                                                      now=self._clock())
 
     # -- lists ----------------------------------------------------------------
+
     def search(self, *, branch: str | None = None, status: str | None = None, q: str | None = None,
                page: int = 1, per_page: int = 50) -> tuple[list[Badge], int]:
         """Return (badges, total) matching the filters, newest first."""

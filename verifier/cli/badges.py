@@ -132,10 +132,8 @@ def badge_renew(badge_id: str, valid_days: int | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 def badge_export(fmt: str) -> None:
     """Stream every public badge as JSON lines or CSV."""
-    from verifier.badges.export import iter_statuses
-
     with app_context():
-        rows = iter_statuses(context.session(), issuer=context.issuer(), now=context.clock()())
+        rows = context.badge_actions().statuses()
         if fmt == "jsonl":
             for body in rows:
                 click.echo(json.dumps(body, ensure_ascii=False))

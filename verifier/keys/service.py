@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -57,6 +58,10 @@ def in_use_kids(session: Session, *, now: datetime) -> set[str]:
 
 class KeyService:
     """Manage signing keys; the caller owns the transaction."""
+
+    def jwks(self, *, kid_url: Callable[[str], str]) -> dict[str, list[dict[str, str]]]:
+        """Return the published key set: active keys, and retired ones still used by live badges."""
+        return self.keyring().jwks(in_use=in_use_kids(self._session, now=self._clock()), kid_url=kid_url)
 
     def __init__(self, session: Session, *, encryptor: KeyEncryptor | None, clock: Clock) -> None:
         self._session = session

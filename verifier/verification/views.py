@@ -14,7 +14,6 @@ from signer.lifecycle import REVOCATION_REASONS
 from verifier import context
 from verifier.badges.platforms import PLATFORM_NAMES, platform_name  # noqa: F401 - PLATFORM_NAMES: re-exported
 from verifier.i18n import with_lang
-from verifier.keys.service import in_use_kids
 from verifier.storage.publicdoc import PublicDocument, Splicer
 from verifier.verification.counts import VerificationCounter
 from verifier.web.cache import RenderCache
@@ -135,9 +134,7 @@ KEY_DOCUMENT_CACHE = "public, max-age=60, must-revalidate"
 @unlimited
 def jwks() -> Response:
     """Publish the public keys: active ones, and retired ones still used by live badges."""
-    ring = context.keyring()
-    now = context.clock()()
-    document = ring.jwks(in_use=in_use_kids(context.session(), now=now), kid_url=context.issuer().kid_url)
+    document = context.key_service().jwks(kid_url=context.issuer().kid_url)
     return etagged(jsonify(document), cache_control=KEY_DOCUMENT_CACHE)
 
 
