@@ -49,7 +49,7 @@ _STATE_WORDS = {
     "valid": _l("有效"), "active": _l("生效中"), "expired": _l("已过期"), "suspended": _l("已暂停"),
     "revoked": _l("已撤销"), "pending": _l("待审核"), "rejected": _l("已驳回"),
 }
-_COMPLAINT_STATES = {"received": _l("已受理"), "in_progress": _l("处理中"), "resolved": _l("已解决"),
+_COMPLAINT_STATES = {"received": _l("待受理"), "in_progress": _l("处理中"), "resolved": _l("已解决"),
                      "rejected": _l("不予受理")}
 _ACTION_WORDS = {"suspend": _l("暂停"), "reinstate": _l("恢复"), "renew": _l("续期"), "revoke": _l("撤销"),
                  "approve": _l("批准"), "reject": _l("驳回")}
@@ -70,6 +70,7 @@ def _kind_words() -> dict[str, Callable[[dict[str, Any]], str]]:
         "member_id": lambda p: _("党员须以其 id（一个正整数）指定。"),
         "validity_cap": lambda p: _("续期后徽章的有效期将超过自今日起 %(max)d 天；现在最多还能续 %(n)d 天。",
                                     max=p.get("max", 0), n=p.get("n", 0)),
+        "reply_to_close": lambda p: _("办结或不予受理时须填写公开答复：投诉人会在跟踪页面看到它。"),
     }
 
 

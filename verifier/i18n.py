@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from flask import Flask, g, request
-from flask_babel import get_translations
+from flask_babel import get_locale, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
@@ -82,13 +82,17 @@ def _translations(context: Context) -> Any:
     Flask-Babel's template callables resolved the locale and its catalogue on every ``_()``
     call (some thirty on the verify page). One render never changes language (``force_locale``
     wraps a whole render), so the catalogue is kept on the render's evaluation context, which
-    every block and derived context of that render shares and no other render sees.
+    every block and derived context of that render shares. A macro module imported without
+    context (``{% from "admin/_macros.html" import state_word %}``) is made once and kept by
+    Jinja, evaluation context included, for every later render: the catalogue is kept with the
+    locale it is for, so such a macro speaks each request's language, not the first one's.
     """
     eval_ctx = context.eval_ctx
+    locale = get_locale()  # Flask-Babel keeps it on the request: no negotiation per call
     found = getattr(eval_ctx, "_liang_translations", None)
-    if found is None:
-        found = eval_ctx._liang_translations = get_translations()  # type: ignore[attr-defined]
-    return found
+    if found is None or found[0] is not locale:
+        found = eval_ctx._liang_translations = (locale, get_translations())  # type: ignore[attr-defined]
+    return found[1]
 
 
 @pass_context

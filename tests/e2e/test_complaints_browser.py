@@ -48,7 +48,7 @@ def test_shopper_files_a_complaint_from_the_verify_page(live_server, issue_badge
             page.click("button[type=submit]")
             page.wait_for_url(re.compile(r"/c/[^/]+\?filed=1$"))
             text = page.inner_text("main")
-            assert "投诉已提交" in text and "已受理" in text
+            assert "投诉已提交" in text and "待受理" in text
             assert re.search(r"TS-\d{8}-[0-9A-Z]{5}", text)
             assert "吹风机用了一天就坏了，<b>店家</b>拒绝退货。" in text  # markup shown as text
             assert "13800000000" not in page.content() and "TB-20261125-01" not in page.content()

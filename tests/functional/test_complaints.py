@@ -58,7 +58,7 @@ def test_form_post_files_and_redirects_to_tracking_page(client, issue_badge, app
     page = client.get(location).get_data(as_text=True)
     number = re.search(r"TS-\d{8}-[0-9A-Z]{5}", page).group(0)
     assert number.startswith("TS-20261125-")
-    assert "投诉已提交" in page and "已受理" in page and "https://www.12315.cn/" in page
+    assert "投诉已提交" in page and "待受理" in page and "https://www.12315.cn/" in page
     # the tracking page never shows personal data
     assert "13800000000" not in page and "TB-998877" not in page
     with app.app_context():

@@ -110,7 +110,7 @@ def test_illegal_or_bad_state_changes_are_refused(client, setup, path, body, sta
     if path != "received":
         _status(client, setup["b01"], number, status="in_progress")
     if path == "resolved":
-        _status(client, setup["b01"], number, status="resolved")
+        _status(client, setup["b01"], number, status="resolved", reply="已处理")
     response = _status(client, setup["b01"], number, **body)
     assert response.status_code == status
     assert response.get_json()["error"]["code"] == code
@@ -267,7 +267,10 @@ def test_console_status_change_with_csrf(client, setup, app):
     assert response.status_code == 303
     html = client.get(f"/admin/complaints/{number}").get_data(as_text=True)
     assert "&lt;b&gt;正在处理&lt;/b&gt;" in html and "处理中" in html
-    response = client.post(f"/admin/complaints/{number}/suspend-badge", data={"csrf_token": token})
+    unconfirmed = client.post(f"/admin/complaints/{number}/suspend-badge", data={"csrf_token": token})
+    assert unconfirmed.status_code == 400 and 'nav class="console"' in unconfirmed.get_data(as_text=True)
+    assert client.get(f"/api/v1/badges/{setup['badge']}").get_json()["status"] == "valid"
+    response = client.post(f"/admin/complaints/{number}/suspend-badge", data={"csrf_token": token, "confirm": "yes"})
     assert response.status_code == 303
     assert client.get(f"/api/v1/badges/{setup['badge']}").get_json()["status"] == "suspended"
 
@@ -316,7 +319,7 @@ def test_console_same_state_without_words_says_why_and_changes_nothing(client, s
     response = _console_status(client, setup, status="received")
     page = response.get_data(as_text=True)
     assert response.status_code == 409 and 'href="/admin/badges"' in page
-    assert "这件投诉已是“已受理”：请填写答复或备注后再保存。" in page
+    assert "这件投诉已是“待受理”：请填写答复或备注后再保存。" in page
     with app.app_context():
         events = context.session().execute(select(Complaint)).scalars().one().events
         assert len(events) == 1

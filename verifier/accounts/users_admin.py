@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from signer.errors import InvalidInput
+from signer.errors import Conflict, InvalidInput
 from verifier import context
 from verifier.accounts import guards
 from verifier.accounts.policy import branch_scope
@@ -62,6 +62,9 @@ def change_user() -> Any:
     except InvalidInput as exc:  # a password too short or too common: nothing changed
         flash(describe(exc), "error")
         return _users_page(400)
+    except Conflict as exc:  # the last committee account: refused on this page, in words
+        flash(describe(exc), "error")
+        return _users_page(409)
     message = {
         "disable": _("已停用该账户，其会话和令牌已全部失效。"),
         "enable": _("已启用该账户。"),

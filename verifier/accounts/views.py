@@ -121,7 +121,10 @@ def tokens() -> Any:
 @bp.post("/tokens/<int:token_id>/revoke")
 @guards.console("token.write")
 def token_revoke(token_id: int) -> ResponseReturnValue:
-    """Revoke one of the signed-in user's API tokens."""
+    """Revoke one of the signed-in user's API tokens (its confirmation box ticked: a script using it stops)."""
+    from verifier.console.blueprint import require_confirmation
+
+    require_confirmation()
     if not context.account_actions().revoke_own_token(guards.principal().actor(), token_id):
         raise ApiError(404, "not_found", _("没有这个令牌。"))
     return redirect(url_for("admin.tokens"))

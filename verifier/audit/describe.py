@@ -41,7 +41,7 @@ def _reason(code: str | None) -> str:
 
 
 def _complaint_state(code: Any) -> str:
-    words = {"received": _("已受理"), "in_progress": _("处理中"), "resolved": _("已解决"), "rejected": _("不予受理")}
+    words = {"received": _("待受理"), "in_progress": _("处理中"), "resolved": _("已解决"), "rejected": _("不予受理")}
     return words.get(str(code), str(code))
 
 

@@ -19,6 +19,7 @@ from flask import (
     Blueprint,
     Flask,
     Response,
+    flash,
     jsonify,
     make_response,
     redirect,
@@ -27,12 +28,14 @@ from flask import (
     url_for,
 )
 
+from flask_babel import gettext as _
+
 from signer.errors import IllegalTransition, InvalidInput
 from verifier import context
 from verifier.accounts import guards
 from verifier.accounts.policy import branch_scope, decide, require
 from verifier.complaints.actions import Allow
-from verifier.complaints.service import STATES, ComplaintService, admin_json
+from verifier.complaints.service import CLOSED_STATES, STATES, ComplaintService, admin_json
 from verifier.extensions import csrf
 from verifier.storage.models import Complaint
 from verifier.web.errors import ApiError
@@ -155,7 +158,7 @@ def _detail_page(complaint: Complaint, form: Any = None, *, status: int = 200) -
     next_states = sorted(TRANSITIONS[complaint.state] | {complaint.state}, key=STATES.index)
     if form is None:
         form = ComplaintForm(None, states=[(s, state_names().get(s, s)) for s in next_states],
-                             data={"status": complaint.state})
+                             data={"status": complaint.state}, closing=CLOSED_STATES)
     html = render_template(
         "admin/complaints/detail.html", complaint=complaint, age=_service().age(complaint),
         personal=may_see_personal_data(principal, complaint),
@@ -164,10 +167,21 @@ def _detail_page(complaint: Complaint, form: Any = None, *, status: int = 200) -
                      and complaint.badge.state == "active"),
         next_states=next_states, states=state_names(), categories=category_names(),
         tracking_url=tracking_url(complaint), held=is_held(complaint), form=form,
+        badge_state=_badge_state(complaint),
     )
     response = _page_response(html)
     response.status_code = status
     return response
+
+
+def _badge_state(complaint: Complaint) -> str:
+    """Return the complained-of badge's state as the console names it (public state, else stored)."""
+    from signer.lifecycle import public_status
+
+    badge = complaint.badge
+    shown = public_status(badge.state, valid_from=badge.valid_from, valid_until=badge.valid_until,
+                          now=context.clock()())
+    return shown.value if shown is not None else str(badge.state)
 
 
 @console.post("/<number>/status")
@@ -186,7 +200,7 @@ def change_status(number: str) -> Response:
     principal = guards.principal()
     complaint = _load(principal, number)
     states = sorted(TRANSITIONS[complaint.state] | {complaint.state}, key=STATES.index)
-    form = ComplaintForm(request.form, states=[(s, state_names().get(s, s)) for s in states])
+    form = ComplaintForm(request.form, states=[(s, state_names().get(s, s)) for s in states], closing=CLOSED_STATES)
     if not form.validate():
         return _detail_page(complaint, form, status=400)
     try:
@@ -197,13 +211,17 @@ def change_status(number: str) -> Response:
     except IllegalTransition as exc:
         form.form_errors.append(transition_message(exc))
         return _detail_page(_load(principal, number), form, status=409)
+    flash(_("已保存：投诉人在跟踪页面可以看到新的状态和答复。"))
     return redirect(url_for("complaints_admin.detail", number=complaint.tracking_number), code=303)  # type: ignore[return-value]
 
 
 @console.post("/<number>/suspend-badge")
 @guards.console("complaint.write")
 def suspend_badge(number: str) -> Response:
-    """One click: suspend the badge while the complaint is investigated."""
+    """Suspend the badge while the complaint is investigated (its confirmation box ticked)."""
+    from verifier.console.blueprint import require_confirmation
+
+    require_confirmation()
     principal = guards.principal()
     complaint = _suspend_badge(principal, number)
     return redirect(url_for("complaints_admin.detail", number=complaint.tracking_number), code=303)  # type: ignore[return-value]

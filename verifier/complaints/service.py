@@ -293,6 +293,9 @@ class ComplaintService:
                 complaint.personal_data_purged_at is not None and status in OPEN_STATES):
             raise IllegalTransition(f"a complaint cannot go from {before} to {status}", state=before, action=status,
                                     subject="complaint")
+        if status in CLOSED_STATES and status != before and reply is None:  # never closed in silence
+            raise InvalidInput(f"a public reply is required to close a complaint ({status})", field="reply",
+                               kind="reply_to_close")
         now = self._clock()
         complaint.state = status
         if status in CLOSED_STATES and before not in CLOSED_STATES:

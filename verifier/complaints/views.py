@@ -77,7 +77,8 @@ def category_names() -> dict[str, str]:
 
 def state_names() -> dict[str, str]:
     """Return the display names of the complaint states."""
-    return {"received": _("已受理"), "in_progress": _("处理中"), "resolved": _("已解决"), "rejected": _("不予受理")}
+    # One word per state on the receipt, the tracking page and the console (the timeline names states with them).
+    return {"received": _("待受理"), "in_progress": _("处理中"), "resolved": _("已解决"), "rejected": _("不予受理")}
 
 
 # -- rate limits ------------------------------------------------------------------------------

@@ -307,11 +307,18 @@ class ComplaintForm(ConsoleForm):
                           validators=[text("reply", MAX_REPLY, required=False)], render_kw={"rows": 4})
     note = TextAreaField(_l("内部备注（不公开）"), validators=[text("note", MAX_COMPLAINT_NOTE, required=False)],
                          render_kw={"rows": 3})
+    confirm = BooleanField(_l("我确认办结这件投诉：状态和公开答复将显示给投诉人"))
 
-    def __init__(self, *args: Any, states: list[tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, states: list[tuple[str, str]], closing: tuple[str, ...] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.status.choices = options(states)
         self.status.validators = [choice("status", [code for code, _name in states])]
+        self._closing = closing
+
+    def validate_confirm(self, field: Field) -> None:
+        """Closing a complaint (resolved, rejected) asks first: the shopper is told at once."""
+        if self.status.data in self._closing and field.data is not True:
+            raise StopValidation(input_words("confirm", "invalid"))
 
 
 def _password_pair(form: Any, field: Field) -> None:

@@ -102,7 +102,9 @@ def error_response(status: int, code: str, message: str, **extra: Any) -> Respon
         response = jsonify(body)
     else:
         try:
-            page = render_template("errors/error.html", status=status, code=code, message=message)
+            # In the console a refusal stays in the console: its navigation, a heading in words, a way back.
+            template = "admin/error.html" if request.path.startswith("/admin") else "errors/error.html"
+            page = render_template(template, status=status, code=code, message=message, back=_way_back())
         except Exception:  # noqa: BLE001 - the error page itself must never fail
             _logger.exception("error page failed to render")
             page = f"<!doctype html><title>{status}</title><p>{status}</p>"
@@ -110,6 +112,13 @@ def error_response(status: int, code: str, message: str, **extra: Any) -> Respon
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _way_back() -> str | None:
+    """Return the page the request came from on this site (a refused form's page), if any."""
+    referrer = request.referrer or ""
+    own = request.host_url
+    return referrer if referrer.startswith(own) and referrer.split("?")[0] != request.base_url else None
 
 
 # Lazy strings: only the one message an error needs is translated, per request.

@@ -302,7 +302,7 @@ def test_api_token_page_shows_token_once_and_revokes(client, login, make_user):
     assert client.get("/api/v1/admin/badges", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     page = console.get("/admin/tokens").get_data(as_text=True)
     token_id = page.split("/admin/tokens/")[1].split("/revoke")[0]
-    assert console.post(f"/admin/tokens/{token_id}/revoke", data={"csrf_token": csrf_from(page)}).status_code == 302
+    assert console.post(f"/admin/tokens/{token_id}/revoke", data={"csrf_token": csrf_from(page), "confirm": "yes"}).status_code == 302
     assert client.get("/api/v1/admin/badges", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
 
@@ -316,7 +316,7 @@ def test_cannot_revoke_someone_elses_token(client, login, make_user, make_token,
     with app.app_context():
         token_id = context.session().execute(select(ApiToken.id)).scalar_one()
     page = console.get("/admin/tokens").get_data(as_text=True)
-    assert console.post(f"/admin/tokens/{token_id}/revoke", data={"csrf_token": csrf_from(page)}).status_code == 404
+    assert console.post(f"/admin/tokens/{token_id}/revoke", data={"csrf_token": csrf_from(page), "confirm": "yes"}).status_code == 404
     assert client.get("/api/v1/admin/badges", headers={"Authorization": f"Bearer {other}"}).status_code == 200
 
 

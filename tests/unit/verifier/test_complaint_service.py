@@ -159,7 +159,7 @@ def test_every_transition_in_the_table_works_and_others_are_refused(service_ctx,
                                          actor=COMMITTEE).complaint
             complaint.state = start
             if target in TRANSITIONS[start]:
-                service_ctx.change_state(complaint, status=target, actor=COMMITTEE)
+                service_ctx.change_state(complaint, status=target, actor=COMMITTEE, reply="答复")
                 assert complaint.state == target
             else:
                 with pytest.raises(IllegalTransition, match="cannot go|already") as info:
@@ -175,7 +175,7 @@ def test_same_state_with_a_reply_is_an_answer_not_a_transition(service_ctx, badg
 
 def test_closing_sets_closed_at_and_reopening_clears_it(service_ctx, badge, clock):
     complaint = service_ctx.file(badge, _form(), client=None, actor=COMMITTEE).complaint
-    service_ctx.change_state(complaint, status="resolved", actor=COMMITTEE)
+    service_ctx.change_state(complaint, status="resolved", reply="已处理", actor=COMMITTEE)
     assert complaint.closed_at == clock.now
     service_ctx.change_state(complaint, status="in_progress", actor=COMMITTEE)
     assert complaint.closed_at is None
@@ -191,10 +191,10 @@ def test_purge_keeps_open_and_recent_complaints(service_ctx, badge, clock):
     old_closed = service_ctx.file(badge, _form(description="old", contact="c1", order_number="o1"),
                                   client="a", actor=COMMITTEE).complaint
     old_open = service_ctx.file(badge, _form(description="open", contact="c2"), client="a", actor=COMMITTEE).complaint
-    service_ctx.change_state(old_closed, status="resolved", actor=COMMITTEE)
+    service_ctx.change_state(old_closed, status="resolved", reply="已处理", actor=COMMITTEE)
     clock.advance(days=200)
     recent = service_ctx.file(badge, _form(description="recent", contact="c3"), client="a", actor=COMMITTEE).complaint
-    service_ctx.change_state(recent, status="rejected", actor=COMMITTEE)
+    service_ctx.change_state(recent, status="rejected", reply="不属于本会处理范围", actor=COMMITTEE)
     clock.advance(days=166)  # old_closed is 366 days closed, recent 166
     counts = service_ctx.purge(retention_days=365, actor=COMMITTEE)
     assert counts == {"complaints": 1, "evidence": 0}
@@ -210,3 +210,16 @@ def test_purge_refuses_negative_retention(service_ctx):
     with pytest.raises(InvalidInput, match="must not be negative") as info:
         service_ctx.purge(retention_days=-1, actor=COMMITTEE)
     assert info.value.field == "retention_days"
+
+
+@pytest.mark.parametrize("target", ["resolved", "rejected"])
+def test_closing_needs_a_public_reply_the_shopper_reads(service_ctx, badge, target):
+    complaint = service_ctx.file(badge, _form(description=f"close {target}"), client=None, actor=COMMITTEE).complaint
+    service_ctx.change_state(complaint, status="in_progress", actor=COMMITTEE)
+    for reply in (None, "", "   "):
+        with pytest.raises(InvalidInput, match="public reply is required") as info:
+            service_ctx.change_state(complaint, status=target, reply=reply, note="内部", actor=COMMITTEE)
+        assert info.value.field == "reply" and info.value.kind == "reply_to_close"
+        assert complaint.state == "in_progress"
+    service_ctx.change_state(complaint, status=target, reply="已与店家核实处理。", actor=COMMITTEE)
+    assert complaint.state == target and complaint.public_reply == "已与店家核实处理。"
