@@ -27,7 +27,6 @@ from flask import (
     request,
     url_for,
 )
-
 from flask_babel import gettext as _
 
 from signer.errors import IllegalTransition, InvalidInput
