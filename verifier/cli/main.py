@@ -136,11 +136,21 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 @click.option("--server", default=None, help="Official service URL (default LIANG_PUBLIC_URL).")
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--offline", is_flag=True, help="Use only cached keys and status lists.")
-def verify(target: str, server: str | None, as_json: bool, offline: bool) -> None:
-    """Verify a URL, badge id, JWS or baked image from outside the service."""
+@click.option("--log-key", default=None,
+              help="The transparency log's key <origin>+<id>+<base64> (default LIANG_LOG_KEY, else pinned on first use).")
+@click.option("--witness", "witnesses", multiple=True,
+              help="Require a cosignature of this witness key on the log checkpoint (repeatable).")
+@click.option("--witness-quorum", default=None, type=click.IntRange(1, None),
+              help="How many of the --witness keys must have cosigned (default: all).")
+def verify(target: str, server: str | None, as_json: bool, offline: bool, log_key: str | None,
+           witnesses: tuple[str, ...], witness_quorum: int | None) -> None:
+    """Verify a URL, badge id, JWS or baked image from outside the service, and its place in the public log."""
     from verifier.verification.client import VerifyClient, default_server
 
-    client = VerifyClient(server or default_server(), offline=offline)
+    if witness_quorum is not None and witness_quorum > len(witnesses):
+        raise click.UsageError("--witness-quorum is larger than the number of --witness keys")
+    client = VerifyClient(server or default_server(), offline=offline, log_key=log_key, witnesses=witnesses,
+                          witness_quorum=witness_quorum)
     outcome = client.verify(target)
     if as_json:
         click.echo(json.dumps(outcome, ensure_ascii=False, indent=2))

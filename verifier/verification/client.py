@@ -37,9 +37,12 @@ from signer.credentials import VerifiedCredential, verify_credential, verify_jws
 from signer.errors import InvalidCredential, MalformedId
 from signer.ids import normalise_badge_id
 from signer.statuslist import decode_bits, get_bit
+from verifier.transparency.remote import http_fetcher
 from verifier.verification import outcome
 from verifier.verification.evidence import ClientError, _is_file, _json_credential
 from verifier.verification.fetch import NOT_FOUND, NotFound, OfficialOrigin
+from verifier.verification.logcheck import LogChecker, LogPins
+from verifier.verification.logverdict import with_log
 from verifier.verification.outcome import CANNOT_CHECK
 
 __all__ = ["CANNOT_CHECK", "NOT_FOUND", "ClientError", "VerifyClient", "default_server"]
@@ -63,7 +66,9 @@ class VerifyClient:
     """Verify targets against one official server."""
 
     def __init__(self, server: str, *, offline: bool = False, cache_dir: Path | None = None,
-                 session: requests.Session | None = None, clock: Callable[[], float] = time.time) -> None:
+                 session: requests.Session | None = None, clock: Callable[[], float] = time.time,
+                 log_key: str | None = None, witnesses: tuple[str, ...] = (), witness_quorum: int | None = None,
+                 log_pins: LogPins | None = None) -> None:
         parts = urlsplit(server)
         if parts.scheme not in {"http", "https"} or not parts.hostname:
             raise ClientError(f"--server must be an http(s) URL, not {server!r}")
@@ -72,6 +77,11 @@ class VerifyClient:
         self.issuer = self._origin.issuer
         self._offline = offline
         self._clock = clock
+        self._session = session or requests.Session()
+        root = cache_dir or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "liang"
+        self._log = LogChecker(self.server, fetch=None if offline else http_fetcher(self.server + "/log/", self._session),
+                               cache_dir=root, log_key=log_key, witnesses=witnesses, quorum=witness_quorum,
+                               pins=log_pins)
 
     def _credential_for(self, target: str) -> tuple[str | dict[str, Any], dict[str, Any] | None]:
         """Return (compact JWS or JSON-LD credential, live JSON status if it was fetched) for any kind of target."""
@@ -173,9 +183,20 @@ class VerifyClient:
         return cred, status, True
 
     def verify(self, target: str) -> dict[str, Any]:
-        """Return the outcome for ``target``: ``valid`` (bool), ``status``, printable ``lines``."""
+        """Return the outcome for ``target``: ``valid`` (bool), ``status``, printable ``lines``.
+
+        A verified credential is then checked against the public log (``logverdict``): a log that
+        contradicts itself or the credential turns any answer into a refusal, never VALID.
+        """
         self._origin.start()
         token, fetched = self._credential_for(target)
+        result = self._verify_token(token, fetched)
+        if "reason" not in result:  # the credential verified: now the log must agree
+            return with_log(self._log, self._origin, self._session, result, token, self._live_seen, self._clock())
+        return result
+
+    def _verify_token(self, token: str | dict[str, Any], fetched: dict[str, Any] | None) -> dict[str, Any]:
+        self._live_seen: dict[str, Any] | None = fetched
         live: dict[str, Any] | NotFound | None = fetched
         try:
             cred, status, refreshed = self._check(token)
@@ -184,6 +205,7 @@ class VerifyClient:
         notes: list[str] = []
         if not self._offline and live is None:
             live = self._live_for(cred.badge_id)
+        self._live_seen = live if isinstance(live, dict) else None
         if live is NOT_FOUND:
             # the signature may be good (a stolen key), the badge it speaks for does not exist
             return self._refused(token, InvalidCredential(

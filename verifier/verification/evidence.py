@@ -90,8 +90,9 @@ class Evidence:
         return max(0.0, now - self.fetched)
 
     def stale(self, now: float) -> bool:
-        """Return whether it is past its time to live."""
-        return self.age(now) > self.ttl
+        """Return whether it is past its time to live; a fetch time in the future is stale too (no clock
+        the client trusts ever wrote it: a tampered cache or a clock set back)."""
+        return self.fetched > now or self.age(now) > self.ttl
 
     def as_json(self, now: float) -> dict[str, Any]:
         """Return the machine-readable description of this evidence."""

@@ -59,7 +59,7 @@ class OfficialOrigin:
             raise ClientError(f"refusing to fetch {url}: not on the official origin {self.server}")
         entry = self._cache.load(url) if cached else None
         now = self._clock()
-        if entry and not refresh and (self.offline or now - entry["fetched"] <= entry["ttl"]):
+        if entry and not refresh and (self.offline or 0 <= now - entry["fetched"] <= entry["ttl"]):
             return self._use(url, entry, from_network=False)
         if self.offline:
             raise ClientError(f"offline and nothing cached for {url}")
