@@ -19,6 +19,7 @@ from signer.credentials import Issuer
 from signer.keys import KeyEncryptor, load_or_create_kek
 from verifier import context, i18n
 from verifier.accounts.auth import init_auth
+from verifier.audit.metrics import install_session_hooks
 from verifier.badges import api as badges_api
 from verifier.badges import apply as badges_apply
 from verifier.badges.platforms import platform_name
@@ -28,6 +29,7 @@ from verifier.complaints import views as complaints_views
 from verifier.config import ensure_secret_key, kek_path, load_config
 from verifier.console import views as console_views
 from verifier.embedding import views as embedding_views
+from verifier.errors import register_domain_errors
 from verifier.extensions import babel, csrf
 from verifier.organisation import api as members_api
 from verifier.storage.db import Database
@@ -174,6 +176,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_auth(app)  # Flask-Login, and the hook that keeps its response hook from marking every answer
 
     register_error_handlers(app)
+    register_domain_errors(app)  # verifier/errors.py: the one domain-error → HTTP map
+    install_session_hooks()  # issuance and state changes counted into the metrics on commit
     app.teardown_appcontext(context.close_session)
     _install_template_helpers(app)
     _register_blueprints(app)

@@ -121,7 +121,7 @@ def test_static_layer_is_shared_by_two_instances_on_one_database(app, app_config
 def test_a_database_that_cannot_keep_layers_still_answers(app, client, issue_badge, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    import verifier.web.cache as cache
+    import verifier.embedding.layers as cache
 
     calls: list[int] = []
 

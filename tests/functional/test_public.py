@@ -183,7 +183,7 @@ def test_api_cors_open_for_get(client, issue_badge):
 
 
 def test_every_platform_has_a_display_name():
+    from verifier.badges.platforms import PLATFORM_NAMES
     from verifier.badges.service import PLATFORMS
-    from verifier.verification.views import PLATFORM_NAMES
 
     assert set(PLATFORM_NAMES) == set(PLATFORMS)

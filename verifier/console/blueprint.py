@@ -17,10 +17,10 @@ from verifier import context
 from verifier.accounts import guards
 from verifier.accounts.policy import branch_scope, decide
 from verifier.audit.service import AuditLog
+from verifier.badges.platforms import PLATFORM_NAMES
 from verifier.badges.shops import display_url
 from verifier.console.forms import LIMITS
 from verifier.storage.models import Badge, Branch, Member
-from verifier.verification.views import PLATFORM_NAMES
 from verifier.web.errors import ApiError
 
 PER_PAGE = 50

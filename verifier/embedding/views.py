@@ -21,18 +21,11 @@ from signer.qr import qr_png, qr_svg
 from verifier import context
 from verifier.badges.platforms import platform_name
 from verifier.badges.service import status_json
+from verifier.embedding.layers import LAYER_BYTES, LAYER_ENTRIES, LayerStore
 from verifier.storage.publicread import PublicBadge
-from verifier.verification.views import conditional, strong_etag
-from verifier.web.cache import (
-    CACHE_BYTES,
-    CACHE_ENTRIES,
-    LAYER_BYTES,
-    LAYER_ENTRIES,
-    LayerStore,
-    RenderCache,
-    content_key,
-)
+from verifier.web.cache import CACHE_BYTES, CACHE_ENTRIES, RenderCache, content_key
 from verifier.web.errors import ApiError
+from verifier.web.etags import conditional, strong_etag
 from verifier.web.openapi import BADGE_ID_PATTERN
 from verifier.web.ratelimit import read_limit, unlimited
 from verifier.web.writelimits import WriteLimit, write_limit

@@ -10,8 +10,8 @@ from signer.credentials import MAX_JWS_LENGTH
 from verifier import context
 from verifier.extensions import csrf
 from verifier.verification.service import VerificationService
-from verifier.verification.views import etagged_body
 from verifier.web.errors import ApiError
+from verifier.web.etags import etagged_body
 from verifier.web.ratelimit import charge, read_limit
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

@@ -17,8 +17,9 @@ from signer import dataintegrity
 from signer.credentials import OB_CONTEXT, VC_CONTEXT, achievement
 from signer.keys import KeyRecord
 from verifier import context
-from verifier.verification.views import KEY_DOCUMENT_CACHE, etagged
+from verifier.verification.views import KEY_DOCUMENT_CACHE
 from verifier.web.errors import ApiError
+from verifier.web.etags import etagged
 from verifier.web.ratelimit import read_limit, unlimited
 
 bp = Blueprint("documents", __name__)

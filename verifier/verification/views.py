@@ -12,57 +12,17 @@ from flask_babel import get_locale
 
 from signer.lifecycle import REVOCATION_REASONS
 from verifier import context
-from verifier.badges.platforms import PLATFORM_NAMES, platform_name  # noqa: F401 - PLATFORM_NAMES: re-exported
+from verifier.badges.platforms import platform_name
 from verifier.i18n import with_lang
 from verifier.storage.publicdoc import PublicDocument, Splicer
 from verifier.verification.counts import VerificationCounter
 from verifier.web.cache import RenderCache
 from verifier.web.errors import ApiError
+from verifier.web.etags import conditional, etagged, etagged_body
 from verifier.web.ratelimit import read_limit, unlimited
 
 bp = Blueprint("public", __name__)
 
-
-
-_GIL_CHUNK = 2047
-_CONDITIONS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
-
-
-def etagged(response: Response, *, cache_control: str) -> Response:
-    """Add a strong ETag over the body and answer If-None-Match with 304."""
-    response.set_etag(hashlib.sha256(response.get_data()).hexdigest()[:32])
-    response.headers["Cache-Control"] = cache_control
-    response.vary.add("Accept-Language")
-    return conditional(response)
-
-
-def etagged_body(body: bytes, *, mimetype: str, cache_control: str) -> Response:
-    """Return ``body`` as a response with a strong ETag (304 for a matching If-None-Match), headers set at once.
-
-    The same headers as :func:`etagged`, handed to the response as it is made: setting them one by
-    one afterwards (the ``vary`` set object above all) cost more than the hash.
-    """
-    response = Response(body, mimetype=mimetype, headers=[
-        ("ETag", f'"{strong_etag(body)}"'), ("Cache-Control", cache_control), ("Vary", "Accept-Language")])
-    return conditional(response)
-
-
-def strong_etag(body: bytes) -> str:
-    """Return the strong ETag (unquoted) of ``body``: the first 32 hex digits of its SHA-256."""
-    digest = hashlib.sha256()
-    for start in range(0, len(body), _GIL_CHUNK):
-        # In pieces below hashlib's 2 KiB threshold the hash keeps the GIL: releasing and
-        # re-taking it under four serving threads cost more than hashing a few KiB.
-        digest.update(body[start:start + _GIL_CHUNK])
-    return digest.hexdigest()[:32]
-
-
-def conditional(response: Response) -> Response:
-    """Answer a conditional GET with 304 when the ETag matches (skipped when the request asks nothing)."""
-    environ = request.environ
-    if not any(key in environ for key in _CONDITIONS):
-        return response
-    return response.make_conditional(request)  # type: ignore[return-value]
 
 
 @bp.get("/v/<raw_id>")

@@ -1,4 +1,5 @@
-"""Map domain and HTTP errors to responses in exactly one place."""
+"""HTTP-level errors: ``ApiError``, the JSON or HTML error shape, and the handlers for HTTP, CSRF and
+database errors. The domain errors' statuses are mapped in one place, :mod:`verifier.errors`."""
 
 from __future__ import annotations
 
@@ -11,25 +12,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
-
-from signer.errors import (
-    BadgeError,
-    BadgeNotFound,
-    Conflict,
-    IllegalTransition,
-    InvalidCredential,
-    InvalidImage,
-    InvalidInput,
-    InvalidRenderRequest,
-    KeyStoreError,
-    KeyUnavailable,
-    MalformedId,
-)
-from verifier.accounts.logins import LoginRefused
-from verifier.accounts.service import AuthError
-from verifier.complaints.service import ComplaintNotFound
-from verifier.errorwords import describe
-from verifier.verification.client import ClientError
 
 _logger = logging.getLogger(__name__)
 
@@ -44,35 +26,6 @@ class ApiError(Exception):
         self.message = message
         self.retry_after = retry_after
 
-
-#: Every domain error class and its HTTP status. Each class is listed itself (a test walks the
-#: hierarchy and fails on one that is not): a server fault must never fall through to "bad request".
-DOMAIN_STATUS: dict[type[BadgeError], int] = {
-    BadgeError: 500,  # the bare root is never raised on purpose: treat it as a fault
-    MalformedId: 400,
-    InvalidInput: 400,
-    InvalidCredential: 400,
-    InvalidImage: 400,
-    InvalidRenderRequest: 400,
-    AuthError: 401,
-    LoginRefused: 401,
-    BadgeNotFound: 404,
-    ComplaintNotFound: 404,
-    IllegalTransition: 409,
-    Conflict: 409,
-    KeyStoreError: 500,  # the node cannot load or decrypt its keys: an operator must act
-    ClientError: 502,  # an upstream service did not answer as it should
-    KeyUnavailable: 503,  # no private key here (public-only node, none created yet)
-}
-
-
-def status_for(exc: BadgeError) -> int:
-    """Return the HTTP status for a domain error: its own class's entry, else its nearest mapped base."""
-    for cls in type(exc).__mro__:
-        status = DOMAIN_STATUS.get(cls)  # type: ignore[call-overload]
-        if status is not None:
-            return status
-    return 500
 
 _HTTP_CODES = {
     400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -137,47 +90,14 @@ _MESSAGES = {
 }
 
 
-def _friendly(code: str, fallback: str) -> str:
+def friendly(code: str, fallback: str) -> str:
+    """Return the friendly message for an error code in the request's language, else ``fallback``."""
     message = _MESSAGES.get(code)
     return str(message) if message is not None else fallback
 
 
-#: Shoppers' pages of one badge: an unknown id there gets the counterfeit warning.
-_BADGE_PAGES = frozenset({"public.verify_page", "complaints.complain"})
-
-
-def _unknown_badge_page() -> bool:
-    return request.endpoint in _BADGE_PAGES and request.method == "GET" and not wants_json()
-
-
 def register_error_handlers(app: Flask) -> None:
-    """Install the handlers on ``app``."""
-
-    @app.errorhandler(BadgeError)
-    def _domain(exc: BadgeError) -> Response:
-        status = status_for(exc)
-        if status >= 500:
-            # A fault on our side: log it whole, tell the caller only that it is ours.
-            _logger.error("%s answered %d", type(exc).__name__, status, exc_info=exc)
-            message = exc.message if status == 503 else _("服务器内部错误，已记录，请稍后再试。")
-            return error_response(status, exc.code, message)
-        extra: dict[str, Any] = {}
-        if isinstance(exc, InvalidInput) and exc.field:
-            extra["field"] = exc.field
-        if isinstance(exc, (InvalidCredential, InvalidImage, InvalidRenderRequest)):
-            extra["reason"] = exc.reason
-        if isinstance(exc, (BadgeNotFound, MalformedId)) and _unknown_badge_page():
-            # The page a forged QR code leads to: say so plainly, not a neutral "not found".
-            from verifier.verification.home import unknown_badge_page
-
-            return unknown_badge_page(str((request.view_args or {}).get("raw_id", "")), status=status)
-        message = exc.message if status != 404 else _friendly("not_found", exc.message)
-        if isinstance(exc, MalformedId):
-            message = _friendly("malformed_id", exc.message)
-        if isinstance(exc, (InvalidInput, IllegalTransition, Conflict)):
-            # The words the console and the CLI use, in the request's language; ``code`` stays stable.
-            message = describe(exc)
-        return error_response(status, exc.code, message, **extra)
+    """Install the HTTP-level handlers on ``app`` (the domain errors' are ``verifier.errors``')."""
 
     @app.errorhandler(ApiError)
     def _api(exc: ApiError) -> Response:
@@ -188,13 +108,13 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> Response:
-        return error_response(400, "csrf", _friendly("csrf", str(exc.description)))
+        return error_response(400, "csrf", friendly("csrf", str(exc.description)))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
         status = exc.code or 500
         code = _HTTP_CODES.get(status, "error")
-        message = _friendly(code, exc.description or exc.name)
+        message = friendly(code, exc.description or exc.name)
         response = error_response(status, code, message)
         if status == 405 and exc.valid_methods:  # type: ignore[attr-defined]
             response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
@@ -215,7 +135,7 @@ def register_error_handlers(app: Flask) -> None:
         # Two writers raced for one unique thing (two approvals of one application, one shop
         # issued twice): the loser's transaction was rolled back, nothing changed.
         _logger.info("write refused by a constraint: %s", type(exc.__cause__ or exc).__name__)
-        return error_response(409, "conflict", _friendly("write_conflict", "changed by someone else; reload"))
+        return error_response(409, "conflict", friendly("write_conflict", "changed by someone else; reload"))
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(DBAPIError)
@@ -224,8 +144,8 @@ def register_error_handlers(app: Flask) -> None:
         # that failed says it saved nothing, not the shopper's "cannot verify now".
         _logger.error("database unavailable: %s", type(exc).__name__)
         if request.method not in ("GET", "HEAD", "OPTIONS") and request.path != "/api/v1/verify":
-            return error_response(503, "unavailable", _friendly("write_unavailable", "nothing was saved; try later"))
-        return error_response(503, "unavailable", _friendly("unavailable", "cannot verify now"))
+            return error_response(503, "unavailable", friendly("write_unavailable", "nothing was saved; try later"))
+        return error_response(503, "unavailable", friendly("unavailable", "cannot verify now"))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

@@ -10,17 +10,11 @@ start: prometheus-client then keeps each worker's values in files there and
 from __future__ import annotations
 
 import os
-from collections import Counter as _Tally
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client import multiprocess as _multiprocess
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from sqlalchemy import event
-from sqlalchemy.orm import Session
-
-from signer.lifecycle import Action
-from verifier.audit.service import APPENDED
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -34,6 +28,7 @@ OUTCOMES = frozenset({
 
 VERIFICATIONS = Counter("liang_verifications_total", "Verifications answered, by outcome",
                         ["endpoint", "outcome"], registry=REGISTRY)
+#: Counted by verifier/audit/metrics.py when the audit events of an issue or a state change commit.
 ISSUANCE = Counter("liang_issuance_total", "Badge credentials issued (issue and approve)", registry=REGISTRY)
 STATE_CHANGES = Counter("liang_state_changes_total", "Committed badge state changes, by action", ["action"],
                         registry=REGISTRY)
@@ -41,10 +36,6 @@ COMPLAINTS = Counter("liang_complaints_total", "Complaints received", registry=R
 LATENCY = Histogram("liang_request_duration_seconds", "Request latency by URL rule", ["endpoint", "method"],
                     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
                     registry=REGISTRY)
-
-_ISSUING = {Action.ISSUE.value, Action.APPROVE.value}
-_STATE_ACTIONS = {a.value for a in Action} - {Action.ISSUE.value, Action.APPLY.value}
-
 
 # Labelled children, looked up once: ``labels()`` validates and locks on every call, which
 # made metrics one of the costliest steps of a verification. Label values are bounded
@@ -83,26 +74,3 @@ def render() -> tuple[bytes, str]:
         _multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry), CONTENT_TYPE
     return generate_latest(REGISTRY), CONTENT_TYPE
-
-
-# -- issuance and state changes, counted when their audit events commit ---------------------------
-def _after_commit(session: Session) -> None:
-    appended: list[str] | None = session.info.pop(APPENDED, None)
-    if not appended:
-        return
-    for action, count in _Tally(appended).items():  # an import appends thousands: one increment per action
-        if action in _ISSUING:
-            ISSUANCE.inc(count)
-        if action in _STATE_ACTIONS:
-            STATE_CHANGES.labels(action=action).inc(count)
-
-
-def _after_rollback(session: Session, _transaction: Any) -> None:
-    session.info.pop(APPENDED, None)
-
-
-def install_session_hooks() -> None:
-    """Count lifecycle events from committed audit rows (once per process; cheap when idle)."""
-    if not event.contains(Session, "after_commit", _after_commit):
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback", _after_rollback)

@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify
 
+from verifier.web.etags import etagged
+
 bp = Blueprint("openapi", __name__)
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -168,8 +170,6 @@ def openapi() -> Response:
     """Serve the OpenAPI document."""
     document = build_document(public_url=current_app.config["PUBLIC_URL"],
                               packages=current_app.extensions.get("liang.openapi_packages", ()))
-    from verifier.verification.views import etagged
-
     return etagged(jsonify(document), cache_control="public, max-age=300")
 
 

@@ -228,7 +228,6 @@ def register(app: Flask) -> None:
     if not app.testing:  # under pytest the capture owns stderr; tests use the formatters directly
         configure_logging(fmt, path=app.config.get("LOG_FILE") or None)
         app.extensions[_WRITER] = AccessWriter(_access)
-    metrics.install_session_hooks()
     app.after_request(_after)
     app.teardown_request(_teardown)
     view = csrf.exempt(metrics_endpoint)

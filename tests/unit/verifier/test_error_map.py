@@ -13,7 +13,7 @@ import verifier
 from signer.errors import BadgeError, InvalidRenderRequest, KeyStoreError, KeyUnavailable
 from verifier.accounts.logins import LoginRefused
 from verifier.accounts.service import AuthError
-from verifier.web.errors import DOMAIN_STATUS, status_for
+from verifier.errors import DOMAIN_STATUS, status_for
 
 
 def _import_everything() -> None:
