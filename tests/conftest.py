@@ -114,6 +114,13 @@ def instance_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(tmp_path_factory.mktemp("instance"))
 
 
+@pytest.fixture(autouse=True)
+def _own_config_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give each test its own XDG_CONFIG_HOME: ``liang verify`` pins log keys there per server URL, and
+    test servers reuse loopback ports with new keys (a pin left by another test would be a key change)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+
+
 @pytest.fixture
 def app_config(instance_dir: str, database_url: str, clock: FrozenClock) -> dict[str, Any]:
     """Return the configuration for the test app (tests may edit it before ``app`` is built)."""

@@ -155,6 +155,20 @@ class LogChecker:
             self.pins.pin(self.server, text)
         return self._parse_key(text) if text else None
 
+    def pin_hint(self) -> str:
+        """Return advice when the pinned (not configured) key no longer matches what the server serves."""
+        if self.configured or self.fetch is None or not self.pins.get(self.server):
+            return ""
+        try:
+            served = (self.fetch("key") or b"").decode("utf-8", "replace").strip()
+        except LogError:
+            return ""
+        if served and served != self.pins.get(self.server):
+            return (f" (the server now serves the log key {served[:80]}, not the one pinned on first use in "
+                    f"{self.pins.path}: a log key rotation is announced in advance; if this one is genuine, "
+                    "pass it with --log-key or remove the pin)")
+        return ""
+
     @staticmethod
     def _parse_key(text: str) -> Ed25519Verifier:
         try:

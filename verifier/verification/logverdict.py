@@ -60,7 +60,10 @@ def with_log(checker: LogChecker, origin: OfficialOrigin, session: requests.Sess
             if key is None:
                 raise LogRefused("the server names a log proof but publishes no log key")
             body = _get(session, url)
-            res = checker.check(badge_id, body, key)
+            try:
+                res = checker.check(badge_id, body, key)
+            except LogRefused as exc:
+                raise LogRefused(exc.message + checker.pin_hint()) from exc
             if isinstance(reference.get("index"), int) and reference["index"] != res.index:
                 raise LogRefused(f"the server says the latest decision is entry {reference['index']}, "
                                  f"its log proof says {res.index}")

@@ -169,6 +169,9 @@ def test_a_checkpoint_not_signed_by_the_pinned_key_is_refused(make_client: Calla
     _publish(origin, impostor, badge_id)  # serves its own /log/key too: the pin holds
     outcome = make_client().verify(badge_id)
     assert outcome["valid"] is False and "checkpoint does not verify" in outcome["lines"][0]
+    assert "not the one pinned on first use" in outcome["lines"][0] and "--log-key" in outcome["lines"][0]
+    # the new key given explicitly is trusted (an announced rotation)
+    assert make_client(log_key=impostor.vkey).verify(badge_id)["valid"] is True
 
 
 def test_a_witness_policy_needs_the_cosignatures(make_client: Callable[..., VerifyClient],
