@@ -37,7 +37,7 @@ from verifier.verification import api as verification_api
 from verifier.verification import documents as verification_documents
 from verifier.verification import home as verification_home
 from verifier.verification import views as verification_views
-from verifier.web import openapi, ops, ratelimit, writelimits
+from verifier.web import openapi, ops, ratelimit, uploadbudget, writelimits
 from verifier.web.errors import register_error_handlers
 from verifier.web.jsonsafe import SafeJSONProvider
 from verifier.web.requests import LiangRequest, refuse_oversized_body
@@ -173,6 +173,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     skip_csrf_on_safe_methods(app)
     ratelimit.init_app(app)
     writelimits.init_app(app)
+    uploadbudget.init_app(app)
     init_auth(app)  # Flask-Login, and the hook that keeps its response hook from marking every answer
 
     register_error_handlers(app)

@@ -49,11 +49,14 @@ ENV_KEYS = (
     "COMMITTEE_EMAIL",
     "API_TOKEN_DAYS",
     "PASSWORD_HASH_COST",
+    "UPLOAD_DECODE_SLOTS",
+    "UPLOAD_DECODE_PER_CLIENT",
 )
 
 _BOOL_KEYS = {"PUBLIC_ONLY", "REQUIRE_TOTP_FOR_COMMITTEE"}
 _INT_KEYS = {"STATUS_LIST_TTL", "DEFAULT_VALID_DAYS", "COMPLAINT_RETENTION_DAYS", "TRUSTED_PROXIES",
-             "IMPORT_SIGN_WORKERS", "HEALTH_MIN_FREE_BYTES", "API_TOKEN_DAYS", "PASSWORD_HASH_COST"}
+             "IMPORT_SIGN_WORKERS", "HEALTH_MIN_FREE_BYTES", "API_TOKEN_DAYS", "PASSWORD_HASH_COST",
+             "UPLOAD_DECODE_SLOTS", "UPLOAD_DECODE_PER_CLIENT"}
 
 
 def defaults() -> dict[str, Any]:
@@ -83,6 +86,9 @@ def defaults() -> dict[str, Any]:
         "IMPORT_SIGN_WORKERS": None,  # `liang badge import`: the idle cores but one (signer.batch)
         "HEALTH_MIN_FREE_BYTES": 16 * 1024 * 1024,  # /healthz: 503 when the SQLite disk has less free
         "PASSWORD_HASH_COST": DEFAULT_PASSWORD_HASH_COST,  # scrypt N = 2**cost for new password hashes
+        # Complaint photos decoded at once per worker process (of its 4 threads), and per client.
+        "UPLOAD_DECODE_SLOTS": 1,
+        "UPLOAD_DECODE_PER_CLIENT": 1,
     }
 
 

@@ -9,6 +9,7 @@ before anything changes; what a change means is :class:`ComplaintService`'s to d
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from verifier.audit.service import Actor
@@ -35,10 +36,20 @@ class ComplaintActions:
         """Return the badge a shopper complains about (pending and rejected ones are not found)."""
         return self._badges.get_public(raw_id)
 
-    def file(self, badge: Badge, form: ComplaintForm, *, client: str | None, actor: Actor) -> Filing:
-        """File a complaint about ``badge`` (or merge a repeat into the earlier one) and commit it."""
+    def file(self, badge: Badge, form: ComplaintForm, *, client: str | None, actor: Actor,
+             decoding: AbstractContextManager[Any] | None = None) -> Filing:
+        """File a complaint about ``badge`` (or merge a repeat into the earlier one) and commit it.
+
+        The evidence is decoded and re-encoded first, outside the transaction (inside
+        ``decoding``, the caller's budget for that work, when there is evidence): a write lock
+        held while pictures decode made every other writer wait (SQLite) or time out.
+        """
+        images: tuple[tuple[bytes, str], ...] = ()
+        if form.evidence:
+            with decoding or nullcontext():
+                images = self._complaints.prepare_evidence(form)
         with self._uow.write():
-            return self._complaints.file(badge, form, client=client, actor=actor)
+            return self._complaints.file(badge, form, client=client, actor=actor, images=images)
 
     # -- administrators -------------------------------------------------------------------------
     def get(self, number: str, *, allow: Allow) -> Complaint:

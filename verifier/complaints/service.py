@@ -166,8 +166,22 @@ class ComplaintService:
         self._tz = ZoneInfo(timezone)
 
     # -- filing ---------------------------------------------------------------
-    def file(self, badge: Badge, form: ComplaintForm, *, client: str | None, actor: Actor) -> Filing:
-        """File a complaint about ``badge`` (or return the one it repeats)."""
+    def prepare_evidence(self, form: ComplaintForm) -> tuple[tuple[bytes, str], ...]:
+        """Return the form's evidence re-encoded (bytes, media type), refusing a bad image.
+
+        The costly part of filing, and it touches no database: callers run it before the
+        write transaction, so no lock is held while pictures are decoded.
+        """
+        if len(form.evidence) > MAX_EVIDENCE:
+            raise InvalidInput(f"at most {MAX_EVIDENCE} evidence images", field="evidence")
+        return tuple(reencode_evidence(self._check_evidence(data)) for data in form.evidence)
+
+    def file(self, badge: Badge, form: ComplaintForm, *, client: str | None, actor: Actor,
+             images: tuple[tuple[bytes, str], ...] | None = None) -> Filing:
+        """File a complaint about ``badge`` (or return the one it repeats).
+
+        ``images`` is what :meth:`prepare_evidence` made of ``form.evidence`` (done here when absent).
+        """
         form = validate(form)
         now = self._clock()
         content_hash = _content_hash(badge.id, form)
@@ -181,8 +195,8 @@ class ComplaintService:
             ).scalar_one_or_none()
             if earlier is not None:
                 return Filing(earlier, merged=True)
-        # Re-encode before anything is stored: a bad image refuses the whole filing.
-        images = [reencode_evidence(self._check_evidence(data)) for data in form.evidence]
+        if images is None:  # a bad image refuses the whole filing, before anything is stored
+            images = self.prepare_evidence(form)
         complaint = Complaint(
             tracking_number=self._fresh_tracking_number(now), badge_id=badge.id, branch_id=badge.branch_id,
             category=form.category, order_number=form.order_number, description=form.description,

@@ -29,6 +29,7 @@ from verifier.complaints.service import (
 from verifier.extensions import client_key, csrf
 from verifier.i18n import with_lang
 from verifier.storage.models import Badge, Complaint
+from verifier.web import uploadbudget
 from verifier.web.errors import ApiError
 from verifier.web.openapi import BADGE_ID_PATTERN, EVIDENCE_MEDIA_TYPES
 from verifier.web.writelimits import WriteLimit, write_limit
@@ -240,6 +241,10 @@ def complain(raw_id: str) -> Response:
         form = _form_from_request()
         filing = _file(badge, form)
     except ApiError as exc:
+        if exc.status in (429, 503):  # photos arriving faster than they can be decoded: try again
+            response = _render_form(badge, values=values, field="evidence", status=exc.status, error=exc.message)
+            response.headers["Retry-After"] = str(exc.retry_after or uploadbudget.RETRY_AFTER)
+            return response
         if exc.status != 413:
             raise
         # A photo over 5 MB: the complaint comes back as typed (a file input cannot be refilled).
@@ -259,7 +264,10 @@ def _file(badge: Any, form: Any) -> Any:
     """File (or merge) a complaint in its own transaction and count it once committed."""
     from verifier.web import metrics
 
-    filing = context.complaint_actions().file(badge, form, client=context.client_address(), actor=_shopper())
+    client = context.client_address()
+    # Decoding photos is bounded per worker and per client (verifier/web/uploadbudget.py).
+    filing = context.complaint_actions().file(badge, form, client=client, actor=_shopper(),
+                                              decoding=uploadbudget.budget().take(client or "?"))
     if not filing.merged:
         metrics.count_complaint()
     return filing

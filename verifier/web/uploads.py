@@ -28,6 +28,10 @@ _logger = logging.getLogger(__name__)
 #: Default caps; callers with stricter limits (complaint evidence) pass their own.
 DEFAULT_MAX_PIXELS = 40_000_000
 DEFAULT_MAX_BYTES = 12 * 1024 * 1024
+#: Complaint evidence: a JPEG photo is decoded at a reduced scale, so a phone's 48 MP photo is
+#: fine; a PNG or WebP is decoded whole, so it may hold at most a long phone screenshot's pixels.
+EVIDENCE_JPEG_MAX_PIXELS = 64_000_000
+EVIDENCE_LOSSLESS_MAX_PIXELS = 16_000_000
 #: QR scanning of lossless pictures (PNG, WebP): they decode at full size, so fewer pixels are
 #: accepted than for JPEG photos, which decode at a reduced scale (``Image.draft``).
 QR_MAX_PIXELS = 20_000_000
@@ -121,12 +125,38 @@ def open_raster(
 
 
 def reencode_evidence(data: bytes, *, max_side: int = 2048) -> tuple[bytes, str]:
-    """Re-encode complaint evidence as a metadata-free JPEG no larger than ``max_side``."""
+    """Re-encode complaint evidence as a metadata-free JPEG no larger than ``max_side``.
+
+    The work is bounded before any pixel is decoded: the header says how many pixels there are,
+    a JPEG is decoded at a reduced DCT scale (``Image.draft``) just large enough for ``max_side``,
+    and a lossless picture (PNG, WebP), which can only be decoded whole, may hold at most
+    ``EVIDENCE_LOSSLESS_MAX_PIXELS``. A 150 KB picture of 6200 x 6200 pixels cost a worker
+    seconds and half a gigabyte decoded whole; now it costs a reduced decode, or a 400.
+    """
+    _check_size(data, max_bytes=DEFAULT_MAX_BYTES)
     kind = sniff_kind(data)
     if kind not in _EVIDENCE_KINDS:
         raise InvalidImage("Evidence must be a JPEG, PNG or WebP photo.", reason="unsupported_format")
-    image = open_raster(data)
-    rgb = _flatten_to_rgb(image)
+    image = _open_header(data, kind=kind,
+                         max_pixels=EVIDENCE_JPEG_MAX_PIXELS if kind == "jpeg" else EVIDENCE_LOSSLESS_MAX_PIXELS)
+    try:
+        width, height = image.size
+        if kind == "jpeg" and max(width, height) > max_side:
+            scale = max_side / max(width, height)
+            image.draft(image.mode if image.mode in ("L", "RGB") else "RGB",
+                        (max(1, int(width * scale)), max(1, int(height * scale))))
+        image.load()
+        transposed = ImageOps.exif_transpose(image)
+    except Image.DecompressionBombError as exc:
+        raise InvalidImage("The image is too large to decode.", reason="bomb") from exc
+    except (OSError, EOFError, SyntaxError, ValueError, struct.error, IndexError) as exc:
+        raise InvalidImage("The image file is truncated or corrupt.", reason="truncated") from exc
+    finally:
+        image.close()
+    longest = max(transposed.size)
+    if longest > 2 * max_side:  # a cheap box reduction first: LANCZOS then works on a few megapixels
+        transposed = transposed.reduce(longest // (2 * max_side) + 1)
+    rgb = _flatten_to_rgb(transposed)
     if max(rgb.size) > max_side:
         rgb.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     # A brand-new image from raw pixels carries no info dict at all, so no
