@@ -53,10 +53,9 @@ class MemoryHashStore:
 
     def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
         """Return the stored hashes at ``indexes``."""
-        try:
-            return [self.hashes[i] for i in indexes]
-        except IndexError as exc:
-            raise ProofError("stored hash not present", reason="bad_sizes") from exc
+        if any(not 0 <= i < len(self.hashes) for i in indexes):
+            raise ProofError("stored hash not present", reason="bad_sizes")
+        return [self.hashes[i] for i in indexes]
 
     def append_record(self, data: bytes) -> int:
         """Append a record, store its hashes, and return its index (the tree size before it)."""

@@ -120,6 +120,8 @@ def test_size_edges_are_refused() -> None:
                  lambda: prove_tree(1, 0, store), lambda: prove_tree(1, 2, store)):
         with pytest.raises(ProofError):
             call()
+    with pytest.raises(ProofError):  # no negative index wraps around to the end
+        store.read_hashes([-1])
     with pytest.raises(ProofError):  # the empty tree proves nothing (Go's CheckTree)
         check_tree([], 1, tree_hash(1, store), 0, EMPTY_ROOT)
 
