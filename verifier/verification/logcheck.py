@@ -69,6 +69,9 @@ class LogResult:
 
     def line(self) -> str:
         """Return the line ``liang verify`` prints."""
+        if self.index < 0:
+            return (f"  log: no decision of this badge is in the signed checkpoint of {self.size} entries yet "
+                    f"(a new checkpoint follows within seconds); history {self.consistency}")
         witnessed = f", cosigned by {', '.join(self.cosigners)}" if self.cosigners else ""
         return (f"  log: latest decision is entry {self.index}{f' ({self.at})' if self.at else ''}, in the signed "
                 f"checkpoint of {self.size} entries of {self.origin}{witnessed}; history {self.consistency}")
@@ -208,7 +211,7 @@ class LogChecker:
             doc = json.loads(body)
             note = str(doc["checkpoint"]).encode("utf-8")
             entries = doc["entries"]
-            if not isinstance(entries, list) or not entries:
+            if not isinstance(entries, list):
                 raise ValueError("no entries")
         except (ValueError, KeyError, TypeError) as exc:
             raise LogRefused(f"the log proof for {badge_id} is malformed") from exc

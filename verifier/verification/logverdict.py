@@ -64,9 +64,12 @@ def with_log(checker: LogChecker, origin: OfficialOrigin, session: requests.Sess
                 res = checker.check(badge_id, body, key)
             except LogRefused as exc:
                 raise LogRefused(exc.message + checker.pin_hint()) from exc
-            if isinstance(reference.get("index"), int) and reference["index"] != res.index:
-                raise LogRefused(f"the server says the latest decision is entry {reference['index']}, "
+            latest = reference.get("index")
+            if isinstance(latest, int) and latest < res.size and latest != res.index:
+                # The checkpoint covers the latest decision, yet the proof shows another one as latest.
+                raise LogRefused(f"the server says the latest decision is entry {latest}, "
                                  f"its log proof says {res.index}")
+            # latest >= res.size: decided after the checkpoint; the next one (seconds) will cover it.
             checker.check_consistency(res, body, key)
             checker.store_proof(badge_id, body)
             return {**result, "log": _log_json(res), "lines": [*result["lines"], res.line()]}

@@ -246,3 +246,17 @@ def test_a_key_added_to_the_cached_key_set_makes_no_forgery_valid(
     assert "never recorded this credential" in outcome["lines"][0]
     # the genuine credential still verifies offline from the same cache
     assert make_client(offline=True).verify(credential)["valid"] is True
+
+
+def test_a_decision_newer_than_the_checkpoint_is_pending_not_refused(
+        make_client: Callable[..., VerifyClient], logged: tuple[str, str, StaticLog], origin: Origin) -> None:
+    badge_id, _, _ = logged
+    origin.refs[badge_id] = 9  # decided after the checkpoint of 8 entries
+    outcome = make_client().verify(badge_id)
+    assert outcome["valid"] is True and outcome["log"]["index"] == 7, outcome["lines"]
+    origin.proofs[badge_id] = json.dumps({**json.loads(origin.proofs[badge_id]), "entries": []})
+    outcome = make_client().verify(badge_id)  # a badge issued seconds ago: no entry in a checkpoint yet
+    assert outcome["valid"] is True and "no decision of this badge is in the signed checkpoint" in outcome["lines"][-1]
+    origin.refs[badge_id] = 3  # the checkpoint covers entry 3, yet the proof shows no decision: a lie
+    outcome = make_client().verify(badge_id)
+    assert outcome["valid"] is False and outcome["reason"] == "log_refused"
