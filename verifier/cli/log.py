@@ -9,6 +9,7 @@ import click
 
 from signer.tlog import (
     CosignatureSigner,
+    CosignatureVerifier,
     Ed25519Verifier,
     KeyFormatError,
     generate_key,
@@ -54,6 +55,20 @@ def parse_log_keys(values: tuple[str, ...]) -> list[Ed25519Verifier]:
             raise CliError(f"--log-key {value[:40]!r}: {exc.message}") from exc
         if type(key) is not Ed25519Verifier:
             raise CliError(f"--log-key {key.name}: a log key is an Ed25519 note key (type 0x01)")
+        keys.append(key)
+    return keys
+
+
+def parse_witness_keys(values: tuple[str, ...]) -> list[CosignatureVerifier]:
+    """Return the witness keys given with ``--witness`` (type 0x04)."""
+    keys = []
+    for value in values:
+        try:
+            key = parse_verifier_key(value.strip())
+        except KeyFormatError as exc:
+            raise CliError(f"--witness {value[:40]!r}: {exc.message}") from exc
+        if not isinstance(key, CosignatureVerifier):
+            raise CliError(f"--witness {key.name}: a witness key is a cosignature key (type 0x04)")
         keys.append(key)
     return keys
 
@@ -111,8 +126,11 @@ def witness(key_file: Path, name: str | None, log_keys: tuple[str, ...], origin:
               help="State file (default under $XDG_CACHE_HOME/liang/monitor).")
 @click.option("--follow", is_flag=True, help="Keep following: check again every --interval seconds.")
 @click.option("--interval", default=60, type=click.IntRange(1, 86400), show_default=True)
+@click.option("--witness", "witnesses", multiple=True, help="Require this witness's cosignature (repeatable).")
+@click.option("--witness-quorum", default=None, type=click.IntRange(1, None),
+              help="How many of the --witness keys must have cosigned (default: all).")
 def monitor(server: str | None, since: int, as_json: bool, key: str | None, state_path: Path | None, follow: bool,
-            interval: int) -> None:
+            interval: int, witnesses: tuple[str, ...], witness_quorum: int | None) -> None:
     """Follow the log from its tiles, verify every checkpoint, print each decision; exit 1 on any inconsistency."""
     import json
     import time
@@ -122,7 +140,11 @@ def monitor(server: str | None, since: int, as_json: bool, key: str | None, stat
     from verifier.verification.client import default_server
 
     base = (server or default_server()).rstrip("/")
-    monitor = Monitor(http_fetcher(base + "/log/"), MonitorState(state_path or default_state_path(base)), key=key)
+    trusted = parse_witness_keys(witnesses)
+    if witness_quorum is not None and witness_quorum > len(trusted):
+        raise click.UsageError("--witness-quorum is larger than the number of --witness keys")
+    monitor = Monitor(http_fetcher(base + "/log/"), MonitorState(state_path or default_state_path(base)), key=key,
+                      witnesses=trusted, quorum=len(trusted) if witness_quorum is None else witness_quorum)
     while True:
         for decision in monitor.run():
             if decision.index < since:

@@ -17,13 +17,14 @@ import base64
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from signer.tlog import (
     Checkpoint,
+    CosignatureVerifier,
     Ed25519Verifier,
     KeyFormatError,
     LogError,
@@ -128,10 +129,13 @@ def default_state_path(server: str, cache_dir: Path | None = None) -> Path:
 class Monitor:
     """Follow one log through ``fetch``; :meth:`run` yields each new decision after it is verified."""
 
-    def __init__(self, fetch: Fetch, state: MonitorState, *, key: str | None = None) -> None:
+    def __init__(self, fetch: Fetch, state: MonitorState, *, key: str | None = None,
+                 witnesses: Sequence[CosignatureVerifier] = (), quorum: int = 0) -> None:
         self.fetch = fetch
         self.state = state
         self.given_key = key
+        self.witnesses = list(witnesses)
+        self.quorum = quorum
 
     def _get(self, path: str) -> bytes:
         data = self.fetch(path)
@@ -162,7 +166,8 @@ class Monitor:
         origin = self.state.origin or key.name
         note = self._get("checkpoint")
         try:
-            checkpoint = open_checkpoint(note, origin=origin, log_keys=[key]).checkpoint
+            checkpoint = open_checkpoint(note, origin=origin, log_keys=[key], witnesses=self.witnesses,
+                                         quorum=self.quorum).checkpoint
         except LogError as exc:
             raise MonitorError(f"the checkpoint does not verify: {exc.message}") from exc
         old = self.state.size

@@ -132,3 +132,19 @@ def test_key_and_signature_problems_are_one_line(published: tuple[StaticLog, str
     _fails(capsys, url, "checkpoint does not verify")
     code, _, err = _run(capsys, "--server", url + "/nowhere")
     assert code == 1 and err.startswith("liang: ") and err.count("\n") == 1
+
+
+def test_a_witness_policy(published: tuple[StaticLog, str], capsys: pytest.CaptureFixture[str]) -> None:
+    from signer.tlog import CosignatureSigner, parse_signer_key
+
+    log, url = published
+    wsk, wvk = generate_key("witness.example/w1", cosigner=True)
+    code, _, err = _run(capsys, "--server", url, "--witness", wvk)
+    assert code == 1 and "witness cosignatures required" in err and err.count("\n") == 1
+    witness = parse_signer_key(wsk)
+    assert isinstance(witness, CosignatureSigner)
+    log.publish(witness)
+    code, lines, err = _run(capsys, "--server", url, "--witness", wvk)
+    assert code == 0 and len(lines) == 300, err
+    code, _, err = _run(capsys, "--server", url, "--witness", log.vkey)
+    assert code == 1 and "type 0x04" in err
