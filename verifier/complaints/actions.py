@@ -59,9 +59,10 @@ class ComplaintActions:
         return complaint
 
     def queue(self, *, branch_code: str | None, status: str | None, page: int,
-              per_page: int) -> tuple[list[Complaint], int]:
-        """Return one page of complaints (oldest open first) and the total count."""
-        return self._complaints.queue(branch_code=branch_code, status=status, page=page, per_page=per_page)
+              per_page: int, held: bool | None = None) -> tuple[list[Complaint], int]:
+        """Return one page of complaints (oldest first, held ones after the rest) and the total count."""
+        return self._complaints.queue(branch_code=branch_code, status=status, page=page, per_page=per_page,
+                                      held=held)
 
     def evidence(self, complaint: Complaint, evidence_id: int) -> ComplaintEvidence:
         """Return one evidence image of ``complaint`` or raise ComplaintNotFound."""

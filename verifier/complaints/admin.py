@@ -45,6 +45,8 @@ console = Blueprint("complaints_admin", __name__, url_prefix="/admin/complaints"
 api = Blueprint("complaints_api", __name__, url_prefix="/api/v1/admin/complaints")
 
 _PER_PAGE = 50
+#: Held complaints shown in their own section on the queue's first page.
+_HELD_SHOWN = 10
 #: Highest page number :func:`_page` accepts (documented as the ``page`` maximum).
 _MAX_PAGE = 100_000
 
@@ -127,8 +129,17 @@ def queue() -> Response:
     status, branch = _queue_filters(principal)
     page = _page()
     service = _service()
-    items, total = context.complaint_actions().queue(branch_code=branch, status=status, page=page,
-                                                     per_page=_PER_PAGE)
+    only_held = request.args.get("held") == "1"
+    actions = context.complaint_actions()
+    items, total = actions.queue(branch_code=branch, status=status, page=page, per_page=_PER_PAGE,
+                                 held=True if only_held else None)
+    # Held complaints sort after the rest; the first page also shows the newest of them in a
+    # section of their own, so a flood held for review is never out of the branch's sight.
+    held_items: list[Complaint] = []
+    held_total = 0
+    if page == 1 and not only_held:
+        held_items, held_total = actions.queue(branch_code=branch, status=status, page=1, per_page=_HELD_SHOWN,
+                                               held=True)
     branches = [] if branch_scope(principal) else context.org_actions().branches()
     from verifier.complaints.bursts import is_held
     from verifier.complaints.views import category_names, state_names
@@ -136,7 +147,9 @@ def queue() -> Response:
     html = render_template("admin/complaints/queue.html", items=[(c, service.age(c)) for c in items], total=total,
                            page=page, per_page=_PER_PAGE, status=status or "", branch=branch or "",
                            branches=branches, states=state_names(), categories=category_names(),
-                           scoped=branch_scope(principal) is not None, is_held=is_held)
+                           scoped=branch_scope(principal) is not None, is_held=is_held,
+                           held_items=[(c, service.age(c)) for c in held_items], held_total=held_total,
+                           only_held=only_held)
     return _page_response(html)
 
 

@@ -24,7 +24,7 @@ from signer.clock import Clock, isoformat_z
 from signer.errors import BadgeNotFound, IllegalTransition, InvalidInput
 from signer.ids import format_badge_id
 from verifier.audit.service import Actor, AuditLog
-from verifier.complaints.bursts import BURST_THRESHOLD, hold_if_burst, is_held
+from verifier.complaints.bursts import BURST_THRESHOLD, held_clause, hold_if_burst, is_held
 from verifier.storage.models import Badge, Branch, Complaint, ComplaintEvent, ComplaintEvidence
 from verifier.web.uploads import reencode_evidence
 
@@ -208,7 +208,8 @@ class ComplaintService:
                                                         created_at=now))
         complaint.events.append(ComplaintEvent(at=now, kind="filed", to_state="received", public=1))
         # A burst: accepted like any other (the shopper is not refused), flagged for the branch.
-        held = hold_if_burst(self._session, complaint, now=now, threshold=self._burst_threshold)
+        held = hold_if_burst(self._session, complaint, now=now, threshold=self._burst_threshold,
+                             words=normalise_text(str(form.description)))
         self._session.add(complaint)
         self._session.flush()
         self._audit.append(actor, "complaint_file", target=complaint.tracking_number,
@@ -264,8 +265,12 @@ class ComplaintService:
         return complaint
 
     def queue(self, *, branch_code: str | None = None, status: str | None = None, page: int = 1,
-              per_page: int = 50) -> tuple[list[Complaint], int]:
-        """Return one page of complaints (oldest open first) and the total count."""
+              per_page: int = 50, held: bool | None = None) -> tuple[list[Complaint], int]:
+        """Return one page of complaints and the total count: oldest first, held ones after the rest.
+
+        A flood held for review must not push a genuine complaint off the first page; ``held``
+        True or False lists only the held complaints or only the others.
+        """
         if status is not None and status not in STATES and status != "open":
             raise InvalidInput(f"status must be one of {', '.join(STATES)} or open", field="status")
         conditions: list[Any] = []
@@ -275,13 +280,18 @@ class ComplaintService:
             conditions.append(Complaint.state.in_(OPEN_STATES))
         elif status is not None:
             conditions.append(Complaint.state == status)
+        flooded: Any = held_clause()
+        if held is True:
+            conditions.append(flooded)
+        elif held is False:
+            conditions.append(~flooded)
         total = self._session.execute(
             select(func.count(Complaint.id)).join(Complaint.branch).where(*conditions)).scalar_one()
         page = max(int(page), 1)
         rows = self._session.execute(
             select(Complaint).join(Complaint.branch).where(*conditions)
             .options(joinedload(Complaint.branch), joinedload(Complaint.badge))
-            .order_by(Complaint.created_at, Complaint.id)
+            .order_by(flooded, Complaint.created_at, Complaint.id)
             .offset((page - 1) * per_page).limit(per_page)
         ).unique().scalars()
         return list(rows), int(total)
