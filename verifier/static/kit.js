@@ -10,7 +10,7 @@
     button.addEventListener("click", function () {
       area.select();
       var done = function () {
-        button.textContent = "✓ " + label;
+        button.textContent = button.getAttribute("data-done") || label;
         setTimeout(function () { button.textContent = label; }, 1500);
       };
       if (navigator.clipboard && window.isSecureContext) {
@@ -24,6 +24,7 @@
   var print = document.querySelector("button.print");
   if (print) {
     print.hidden = false;
+    if (print.disabled) return; // a withdrawn badge's card is void: nothing to print
     print.addEventListener("click", function () { window.print(); });
   }
 })();

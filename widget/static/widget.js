@@ -16,7 +16,7 @@
     "border-radius:10px;color:#fff;cursor:pointer;font:14px/1.35 system-ui,-apple-system,'PingFang SC'," +
     "'Microsoft YaHei','Noto Sans CJK SC',sans-serif;box-shadow:0 1px 3px rgba(0,0,0,.25)}" +
     ".b:focus-visible{outline:3px solid #f4c244;outline-offset:2px}" +
-    ".i{font-size:22px;line-height:1;flex:none}.t{display:flex;flex-direction:column;min-width:0}" +
+    ".i{width:22px;height:22px;flex:none}.t{display:flex;flex-direction:column;min-width:0}" +
     ".h{font-weight:700;letter-spacing:.05em}.s{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}" +
     ".p{margin-left:auto;padding:2px 8px;border-radius:99px;background:#fff;font-weight:700;flex:none}" +
     ".w{font-weight:700}";
@@ -27,6 +27,26 @@
     if (cls) node.className = cls;
     if (text) node.textContent = text; // text only, never markup: the shop name is someone else's text
     return node;
+  }
+
+  // State icons as SVG, not font glyphs (a reader with only CJK fonts saw the revoked cross as an empty box);
+  // the same shapes as templates/_icons.html.
+  var SVG = "http://www.w3.org/2000/svg";
+  var ICONS = { valid: ["M5 12.5l4.5 4.5L19 7.5"], revoked: ["M6.5 6.5l11 11M17.5 6.5l-11 11"],
+    warning: ["M12 3.8L2.8 19.8h18.4z", "M12 10v4.3", "M12 17.1v.1"] };
+
+  function icon(name) {
+    var svg = document.createElementNS(SVG, "svg");
+    var attrs = { "class": "i", viewBox: "0 0 24 24", width: "22", height: "22", "aria-hidden": "true",
+      focusable: "false", fill: "none", stroke: "currentColor", "stroke-width": name === "warning" ? "2.2" : "3",
+      "stroke-linecap": "round", "stroke-linejoin": "round" };
+    for (var key in attrs) svg.setAttribute(key, attrs[key]);
+    ICONS[name].forEach(function (d) {
+      var path = document.createElementNS(SVG, "path");
+      path.setAttribute("d", d);
+      svg.appendChild(path);
+    });
+    return svg;
   }
 
   function style(root) {
@@ -67,7 +87,7 @@
       var warn = state === "foreign"
         ? ["此徽章不属于本店", "点击查看徽章真正的主人", "警告：此徽章不属于本店。点击打开核验页面"]
         : ["没有这枚徽章", "此编号从未签发，可能是伪造的", "警告：没有这枚徽章，此编号从未签发，可能是伪造的。点击打开核验页面"];
-      box.appendChild(el("span", "i", "⚠"));
+      box.appendChild(icon("warning"));
       var tw = el("span", "t");
       tw.appendChild(el("span", "w", warn[0]));
       tw.appendChild(el("span", "s", warn[1]));
@@ -75,7 +95,7 @@
       label = warn[2];
     } else {
       var word = WORDS[state];
-      box.appendChild(el("span", "i", state === "valid" ? "✓" : "✕"));
+      box.appendChild(icon(state === "valid" ? "valid" : "revoked"));
       var t = el("span", "t");
       t.appendChild(el("span", "h", "党员网商"));
       t.appendChild(el("span", "s", shop));
