@@ -260,3 +260,18 @@ def test_a_decision_newer_than_the_checkpoint_is_pending_not_refused(
     origin.refs[badge_id] = 3  # the checkpoint covers entry 3, yet the proof shows no decision: a lie
     outcome = make_client().verify(badge_id)
     assert outcome["valid"] is False and outcome["reason"] == "log_refused"
+
+
+def test_a_tampered_tile_is_refused(make_client: Callable[..., VerifyClient], logged: tuple[str, str, StaticLog],
+                                    origin: Origin) -> None:
+    badge_id, _, log = logged
+    assert make_client().verify(badge_id)["valid"]  # remembers the checkpoint of 8 entries
+    log.append(*(_entry(f"OTHER-{i:04d}", f"c{i}") for i in range(8, 12)))
+    _publish(origin, log, badge_id)
+    path = log.folder / "tile/0/000.p/12"
+    data = bytearray(path.read_bytes())
+    data[5] ^= 1
+    path.write_bytes(bytes(data))
+    outcome = make_client().verify(badge_id)
+    assert outcome["valid"] is False and outcome["reason"] == "log_refused", outcome["lines"]
+    assert "tiles that do not match its checkpoint" in outcome["lines"][0]
