@@ -12,8 +12,10 @@ def test_status_json_has_contract_fields(client, issue_badge):
     badge_id = issue_badge(shop_name="小明杂货", hosts=("shop1.taobao.com",))
     body = client.get(f"/api/v1/badges/{badge_id}").get_json()
     assert set(body) == {"id", "status", "checked_at", "holder", "shop", "branch", "valid_from", "valid_until",
-                         "revocation", "verify_url", "complaint_url", "credential"}
+                         "revocation", "verify_url", "complaint_url", "credential", "log"}
     assert body["id"] == badge_id
+    assert isinstance(body["log"]["index"], int)
+    assert body["log"]["proof_url"] == f"http://127.0.0.1:8000/api/v1/badges/{badge_id}/log"
     assert body["status"] == "valid"
     assert body["checked_at"] == "2026-11-25T10:00:00Z"
     assert body["shop"]["hosts"] == ["shop1.taobao.com"]

@@ -45,12 +45,13 @@ from verifier.organisation.members import Chooser
 from verifier.storage.db import insert_many, reserve_ids
 from verifier.storage.models import LIVE_STATES, Badge, Branch, Member, Shop, StatusSlot
 from verifier.storage.publicdoc import document_text
+from verifier.transparency.entries import IssueEntries, PublicLog
 
 #: A shop with a badge in one of these states has its badge (pending applications do not block an issue).
 LIVE = LIVE_STATES
 _QUERY_CHUNK = 500
 _BADGE_COLUMNS = ("id", "shop_id", "branch_id", "state", "valid_from", "valid_until", "issued_at", "credential",
-                  "credential_id", "kid", "updated_at", "credential_ld", "shop_key", "public_doc")
+                  "credential_id", "kid", "updated_at", "credential_ld", "shop_key", "log_index", "public_doc")
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class Issuance:
         self._keyring = keyring
         self._clock = clock
         self._audit = audit
+        self._log = PublicLog(session, clock=clock)
         self._status_ttl = status_ttl
         self._default_days = default_days
         self._branches: dict[str, Branch] | None = None
@@ -308,10 +310,17 @@ class Issuance:
                       list(a.req.hosts or ()), now)
                      for a, k in zip(batch, owners, strict=True) if a.shop is None])
         self._audit.append_many(actor, audit_rows)
+        # One public-log entry per badge, in this transaction: indexes taken now (the log head is
+        # locked after the audit head, as everywhere), the entries written once the credentials
+        # they name are signed. One head update and one insert for the whole batch.
+        first = self._log.reserve(len(batch))
+        log_entries = IssueEntries(at=now, state=state, kid=kid)
+        logged: list[tuple[bytes, str | None]] = []
+        badge_rows = [(*row, first + n) for n, row in enumerate(badge_rows)]
         # Badge ids are 60 random bits; a clash with a stored id is practically impossible,
         # and the primary key would refuse it (rolling back the whole batch) anyway.
         # The public document goes in with the row (storage/publicdoc.py): no second write per badge.
-        signed = _signed(badge_rows, facts, signer, progress)
+        signed = _logged(_signed(badge_rows, facts, signer, progress), issued, facts, log_entries, logged)
         try:
             insert_many(session, Badge.__table__, _BADGE_COLUMNS, signed if len(batch) > SIGN_CHUNK else list(signed))
         except IntegrityError as exc:
@@ -321,6 +330,7 @@ class Issuance:
             if conflict is None:
                 raise
             raise conflict from exc
+        self._log.write(first, logged)
         insert_many(session, StatusSlot.__table__, ("list_id", "idx", "purpose", "badge_id"), slot_rows)
         slots.save_counters()
         # Whatever else is derived from a new badge belongs here, in the same transaction, for
@@ -332,6 +342,15 @@ def _credential_ids(count: int) -> list[str]:
     """Return ``count`` fresh credential ids, each ``urn:uuid:`` and a uuid4, from one draw of randomness."""
     raw = secrets.token_bytes(16 * count)  # what uuid4 reads, 16 bytes an id, read once for the batch
     return [f"urn:uuid:{uuid.UUID(bytes=raw[i:i + 16], version=4)}" for i in range(0, 16 * count, 16)]
+
+
+def _logged(rows: Iterator[tuple[Any, ...]], shown: list[str], facts: list[dict[str, Any]], entries: IssueEntries,
+            logged: list[tuple[bytes, str | None]]) -> Iterator[tuple[Any, ...]]:
+    """Yield the signed badge rows unchanged, keeping each one's log entry (it names the signed credential)."""
+    for row, badge, fact in zip(rows, shown, facts, strict=True):
+        logged.append((entries.entry(badge, fact["branch_code"], row[7], valid_from=fact["valid_from"],
+                                     valid_until=fact["valid_until"]), row[0]))
+        yield row
 
 
 def _signed(badge_rows: list[tuple[Any, ...]], facts: list[dict[str, Any]], signer: BatchSigner,

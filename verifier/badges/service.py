@@ -36,6 +36,7 @@ from verifier.badges.statuslists import StatusListService, list_url
 from verifier.storage.models import Badge, Branch, Member, Shop, StatusSlot
 from verifier.storage.publicdoc import refresh_public_document
 from verifier.storage.publicread import PublicBadge
+from verifier.transparency.entries import PublicLog
 
 _logger = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class BadgeService:
         self._keyring = keyring
         self._clock = clock
         self._audit = audit
+        self._log = PublicLog(session, clock=clock)
         self._default_days = default_days
         self.status_lists = StatusListService(session, issuer=issuer, keyring=keyring, clock=clock,
                                               ttl_seconds=status_ttl)
@@ -276,6 +278,7 @@ class BadgeService:
         refresh_public_document(self._session, [badge.id])  # flushes first
         self._audit.append(actor, action.value, target=format_badge_id(badge.id),
                            branch_code=badge.branch.code, before=before, after=badge_snapshot(badge))
+        self._log.badge_decision(badge, action)  # after the audit: its head is always locked first
         return badge
 
     def _fresh_id(self) -> str:
@@ -381,4 +384,6 @@ def status_json(badge: Badge | PublicBadge, *, issuer: Issuer, now: datetime) ->
         "verify_url": verify_url,
         "complaint_url": f"{verify_url}/complain",
         "credential": view.credential,
+        "log": None if view.log_index is None else {
+            "index": view.log_index, "proof_url": f"{issuer.public_url}/api/v1/badges/{shown}/log"},
     }

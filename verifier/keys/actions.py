@@ -9,12 +9,13 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from signer.clock import Clock
-from signer.keys import COMPROMISED, KeyRecord
+from signer.keys import ACTIVE, COMPROMISED, KeyRecord
 from verifier.audit.service import Actor, AuditLog
 from verifier.badges.service import BadgeService
 from verifier.keys.service import KeyService, in_use_kids
 from verifier.storage.models import Badge
 from verifier.storage.unit import UnitOfWork
+from verifier.transparency.entries import PublicLog
 
 
 class KeyActions:
@@ -28,6 +29,7 @@ class KeyActions:
         self._badges = badges
         self._audit = audit
         self._clock = clock
+        self._log = PublicLog(uow.session, clock=clock)
 
     def records(self) -> list[KeyRecord]:
         """Return every key record, oldest first."""
@@ -44,21 +46,28 @@ class KeyActions:
             record = self._keys.ensure_key()
             if record is not None:
                 self._audit.append(actor, "key_create", target=record.kid)
+                self._log.key_decision("key_add", kid=record.kid, state="active")
             return record
 
     def rotate(self, *, actor: Actor) -> KeyRecord:
         """Create a new signing key; the old one stays published while live badges use it."""
         with self._uow.write():
+            before = self._active_kids()
             record = self._keys.rotate()
             self._audit.append(actor, "key_rotate", target=record.kid)
+            self._log_rotation(record.kid, before)
             self._badges.status_lists.resign_all()
             return record
 
     def retire(self, kid: str, *, actor: Actor) -> int:
         """Withdraw a compromised key at once, re-sign what it signed; return how many badges were re-signed."""
         with self._uow.write():
-            self._keys.retire_compromised(kid)
+            before = self._active_kids()
+            new_key = self._keys.retire_compromised(kid)
             self._audit.append(actor, "key_retire", target=kid, after={"status": COMPROMISED})
+            if new_key is not None:
+                self._log_rotation(new_key.kid, before - {kid})
+            self._log.key_decision("key_withdraw", kid=kid, state="withdrawn")
             affected = list(self._session.execute(
                 # Revoked badges too: their credentials must go on saying "revoked", not "signature not valid".
                 select(Badge.id).where(Badge.kid == kid, Badge.state.in_(("active", "suspended", "revoked"))))
@@ -67,3 +76,12 @@ class KeyActions:
                 self._badges.resign(badge_id, actor=actor)
             self._badges.status_lists.resign_all()
             return len(affected)
+
+    def _active_kids(self) -> set[str]:
+        return {r.kid for r in self._keys.keyring().records if r.status == ACTIVE}
+
+    def _log_rotation(self, new_kid: str, retired: set[str]) -> None:
+        """Log a rotation: the new key added, each key it replaced retired (still verifying what it signed)."""
+        self._log.key_decision("key_add", kid=new_kid, state="active")
+        for kid in sorted(retired):
+            self._log.key_decision("key_retire", kid=kid, state="retired")

@@ -155,6 +155,8 @@ class Badge(Base):
     #: (or a second pending) badge for one shop impossible, whichever path or instance writes it.
     #: NULL only for a badge of an older database that already had a live twin (see migration 0011).
     shop_key: Mapped[str | None] = mapped_column(String(64))
+    #: The transparency-log entry of the badge's latest public decision (verifier.transparency), set with it.
+    log_index: Mapped[int | None] = mapped_column(BigInteger)
     shop: Mapped[Shop] = relationship()
     branch: Mapped[Branch] = relationship()
 
@@ -365,3 +367,4 @@ class ImportPreview(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     csv_text: Mapped[str] = mapped_column(Text)
+

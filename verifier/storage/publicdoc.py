@@ -58,6 +58,7 @@ class PublicDocument:
     revoked_at: datetime | None
     revocation_reason: str | None
     text: str  # the precomputed document (JSON object text)
+    log_index: int | None = None  # the public-log entry of the badge's latest decision (beside the document)
 
 
 def document_text(*, badge_id: str, holder: str, shop_name: str, platform: str, shop_url: str,
@@ -207,6 +208,13 @@ class Splicer:
         self._verify = ',"verify_url":"' + base
         self._complaint = '","complaint_url":"' + base
         self._stamp: tuple[float, str] = (-1.0, "")
+        self._proof = _ENCODE(issuer.public_url)[1:-1] + "/api/v1/badges/"
+
+    def log(self, doc: PublicDocument, shown: str) -> dict[str, Any] | None:
+        """Return the JSON status's ``log`` object: the latest decision's entry and where its proof is, or None."""
+        if doc.log_index is None:
+            return None
+        return {"index": doc.log_index, "proof_url": f"{self._proof}{shown}/log"}
 
     def checked_at(self, now: datetime) -> str:
         """Return ``now`` as the contract writes it (formatted once per second)."""
@@ -241,7 +249,9 @@ class Splicer:
         return "".join((
             text[:head], ',"status":"', status, '","checked_at":"', self.checked_at(now), '"',
             text[head:tail], ',"revocation":', "null" if revocation is None else _ENCODE(revocation),
-            self._verify, shown, self._complaint, shown, '/complain"', text[tail:], "\n",
+            self._verify, shown, self._complaint, shown, '/complain"', text[tail:-1], ',"log":',
+            "null" if doc.log_index is None else
+            f'{{"index":{doc.log_index},"proof_url":"{self._proof}{shown}/log"}}', "}\n",
         )).encode("utf-8")
 
     def as_dict(self, doc: PublicDocument, *, status: str, now: datetime | None) -> dict[str, Any]:
@@ -252,7 +262,8 @@ class Splicer:
                 "holder": fields["holder"], "shop": fields["shop"], "branch": fields["branch"],
                 "valid_from": fields["valid_from"], "valid_until": fields["valid_until"],
                 "revocation": self.revocation(doc), "verify_url": verify_url,
-                "complaint_url": f"{verify_url}/complain", "credential": fields["credential"]}
+                "complaint_url": f"{verify_url}/complain", "credential": fields["credential"],
+                "log": self.log(doc, fields["id"])}
 
 
 def when(value: Any) -> datetime:

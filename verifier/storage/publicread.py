@@ -55,6 +55,7 @@ class PublicBadge:
     holder: str
     branch_code: str
     branch_name: str
+    log_index: int | None = None  # the public-log entry of the badge's latest decision
 
     @classmethod
     def from_badge(cls, badge: Badge) -> PublicBadge:
@@ -66,7 +67,7 @@ class PublicBadge:
                    revocation_reason=badge.revocation_reason, credential=badge.credential,
                    credential_id=badge.credential_id, shop_name=shop.name, platform=shop.platform,
                    shop_url=shop.url, hosts=tuple(shop.hosts or ()), holder=shop.member.name,
-                   branch_code=badge.branch.code, branch_name=badge.branch.name)
+                   branch_code=badge.branch.code, branch_name=badge.branch.name, log_index=badge.log_index)
 
 
 def document_of(badge: PublicBadge) -> PublicDocument:
@@ -77,13 +78,14 @@ def document_of(badge: PublicBadge) -> PublicDocument:
                                              platform=badge.platform, shop_url=badge.shop_url, hosts=badge.hosts,
                                              branch_code=badge.branch_code, branch_name=badge.branch_name,
                                              valid_from=badge.valid_from, valid_until=badge.valid_until,
-                                             credential=badge.credential))
+                                             credential=badge.credential),
+                          log_index=badge.log_index)
 
 
 def _badge_query() -> ClauseElement:
     return (select(Badge.id, Badge.state, Badge.valid_from, Badge.valid_until, Badge.revoked_at,
                    Badge.revocation_reason, Badge.credential, Badge.credential_id, Shop.name, Shop.platform,
-                   Shop.url, Shop.hosts, Member.name, Branch.code, Branch.name)
+                   Shop.url, Shop.hosts, Member.name, Branch.code, Branch.name, Badge.log_index)
             .join(Shop, Shop.id == Badge.shop_id).join(Member, Member.id == Shop.member_id)
             .join(Branch, Branch.id == Badge.branch_id).where(Badge.id == bindparam("key")))
 
@@ -91,7 +93,7 @@ def _badge_query() -> ClauseElement:
 def _document_query() -> ClauseElement:
     # One row, no join: the deciding columns and the document precomputed at write time.
     return (select(Badge.id, Badge.state, Badge.valid_from, Badge.valid_until, Badge.revoked_at,
-                   Badge.revocation_reason, Badge.public_doc).where(Badge.id == bindparam("key")))
+                   Badge.revocation_reason, Badge.public_doc, Badge.log_index).where(Badge.id == bindparam("key")))
 
 
 class PublicReader:
@@ -124,7 +126,7 @@ class PublicReader:
                            revoked_at=when(row[4]) if row[4] is not None else None,
                            revocation_reason=row[5], credential=row[6], credential_id=row[7], shop_name=row[8],
                            platform=row[9], shop_url=row[10], hosts=tuple(hosts or ()), holder=row[12],
-                           branch_code=row[13], branch_name=row[14])
+                           branch_code=row[13], branch_name=row[14], log_index=row[15])
 
     def document(self, raw_id: str) -> PublicDocument:
         """Return a badge's deciding columns and public document; MalformedId / BadgeNotFound as ``badge``.
@@ -141,7 +143,7 @@ class PublicReader:
             return document_of(self.badge(canonical))
         return PublicDocument(id=row[0], state=row[1], valid_from=when(row[2]), valid_until=when(row[3]),
                               revoked_at=when(row[4]) if row[4] is not None else None,
-                              revocation_reason=row[5], text=text)
+                              revocation_reason=row[5], text=text, log_index=row[7])
 
     def status_list_version(self, list_id: str) -> int | None:
         """Return the current version of a status list, or None if there is no such list."""

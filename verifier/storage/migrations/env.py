@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from verifier.storage import logmodels  # noqa: F401 - its tables join Base.metadata
 from verifier.storage.engine import make_engine
 from verifier.storage.models import Base
 
