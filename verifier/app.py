@@ -33,6 +33,8 @@ from verifier.errors import register_domain_errors
 from verifier.extensions import babel, csrf
 from verifier.organisation import api as members_api
 from verifier.storage.db import Database
+from verifier.transparency import service as transparency_service
+from verifier.transparency import views as transparency_views
 from verifier.verification import api as verification_api
 from verifier.verification import documents as verification_documents
 from verifier.verification import home as verification_home
@@ -50,7 +52,8 @@ _logger = logging.getLogger(__name__)
 # time: a module that moves or disappears breaks the import here, loudly.
 #: Shoppers, shop owners, platforms and operators: every node serves these.
 PUBLIC_PACKAGES: tuple[Any, ...] = (verification_views, verification_home, verification_api, openapi,
-                                    embedding_views, complaints_views, ops, verification_documents)
+                                    embedding_views, complaints_views, ops, verification_documents,
+                                    transparency_views)
 #: Administrators and applicants: a ``--public-only`` node does not register these.
 ADMIN_PACKAGES: tuple[Any, ...] = (console_views, badges_api, members_api, complaints_admin, badges_apply)
 
@@ -182,6 +185,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.teardown_appcontext(context.close_session)
     _install_template_helpers(app)
     _register_blueprints(app)
+    transparency_service.install(app)  # the checkpointer thread, started by each serving process
     return app
 
 

@@ -51,12 +51,16 @@ ENV_KEYS = (
     "PASSWORD_HASH_COST",
     "UPLOAD_DECODE_SLOTS",
     "UPLOAD_DECODE_PER_CLIENT",
+    "LOG_CHECKPOINT_SECONDS",
+    "LOG_RESIGN_SECONDS",
+    "LOG_WITNESSES",
+    "LOG_CHECKPOINTER",
 )
 
-_BOOL_KEYS = {"PUBLIC_ONLY", "REQUIRE_TOTP_FOR_COMMITTEE"}
+_BOOL_KEYS = {"PUBLIC_ONLY", "REQUIRE_TOTP_FOR_COMMITTEE", "LOG_CHECKPOINTER"}
 _INT_KEYS = {"STATUS_LIST_TTL", "DEFAULT_VALID_DAYS", "COMPLAINT_RETENTION_DAYS", "TRUSTED_PROXIES",
              "IMPORT_SIGN_WORKERS", "HEALTH_MIN_FREE_BYTES", "API_TOKEN_DAYS", "PASSWORD_HASH_COST",
-             "UPLOAD_DECODE_SLOTS", "UPLOAD_DECODE_PER_CLIENT"}
+             "UPLOAD_DECODE_SLOTS", "UPLOAD_DECODE_PER_CLIENT", "LOG_CHECKPOINT_SECONDS", "LOG_RESIGN_SECONDS"}
 
 
 def defaults() -> dict[str, Any]:
@@ -89,6 +93,11 @@ def defaults() -> dict[str, Any]:
         # Complaint photos decoded at once per worker process (of its 4 threads), and per client.
         "UPLOAD_DECODE_SLOTS": 1,
         "UPLOAD_DECODE_PER_CLIENT": 1,
+        # The transparency log (docs/transparency.md): a checkpoint covers a decision within this many seconds,
+        "LOG_CHECKPOINT_SECONDS": 10,
+        "LOG_RESIGN_SECONDS": 3600,  # an unchanged tree is re-signed this often
+        "LOG_WITNESSES": None,  # "<URL>=<cosigner vkey>,…": witnesses asked to cosign each checkpoint
+        "LOG_CHECKPOINTER": True,  # each full serving process signs checkpoints from a background thread
     }
 
 
@@ -144,6 +153,16 @@ def _validate(config: dict[str, Any]) -> None:
     if config["IMPORT_SIGN_WORKERS"] is not None and int(config["IMPORT_SIGN_WORKERS"]) < 0:
         raise ConfigError("LIANG_IMPORT_SIGN_WORKERS must not be negative (0 signs in process)")
     _validate_password_cost(config)
+    if not 1 <= int(config["LOG_CHECKPOINT_SECONDS"]) <= 3600:
+        raise ConfigError("LIANG_LOG_CHECKPOINT_SECONDS must be from 1 to 3600")
+    if not int(config["LOG_CHECKPOINT_SECONDS"]) <= int(config["LOG_RESIGN_SECONDS"]) <= 86400:
+        raise ConfigError("LIANG_LOG_RESIGN_SECONDS must be from LIANG_LOG_CHECKPOINT_SECONDS to 86400")
+    from verifier.transparency.witnesses import parse_witnesses
+
+    try:
+        parse_witnesses(config["LOG_WITNESSES"])
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def _validate_password_cost(config: dict[str, Any]) -> None:

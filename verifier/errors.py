@@ -30,6 +30,7 @@ from verifier.accounts.logins import LoginRefused
 from verifier.accounts.service import AuthError
 from verifier.complaints.service import ComplaintNotFound
 from verifier.errorwords import describe
+from verifier.transparency.reads import NotInLog
 from verifier.verification.client import ClientError
 from verifier.verification.home import unknown_badge_page
 from verifier.web.errors import error_response, friendly, wants_json
@@ -49,6 +50,7 @@ DOMAIN_STATUS: dict[type[BadgeError], int] = {
     LoginRefused: 401,
     BadgeNotFound: 404,
     ComplaintNotFound: 404,
+    NotInLog: 404,  # a checkpoint, tile or entry the transparency log does not have (yet)
     IllegalTransition: 409,
     Conflict: 409,
     KeyStoreError: 500,  # the node cannot load or decrypt its keys: an operator must act

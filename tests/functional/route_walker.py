@@ -23,6 +23,7 @@ PARAM_VALUES: dict[str, str] = {
     "number": "LS-00000000",  # complaint tracking number (complaints feature)
     "token": "not-a-real-tracking-token",  # signed complaint link (complaints feature)
     "kid": "unknown-key-id",
+    "rest": "0/000.p/1",  # /log/tile/<path:rest>: a hash tile (404 until a checkpoint covers it)
     "code": "B01",
     "branch_code": "B01",  # admin console: /admin/branches/<branch_code>/edit
     "group_code": "T-ONE",  # admin console: /admin/groups/<group_code>/edit

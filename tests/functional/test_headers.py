@@ -15,7 +15,7 @@ from tests.functional.route_walker import UnfillableRule, World, fill, make_worl
 
 #: Where open CORS is allowed: the public GET API, keys, status lists, the widget, and the linked-data
 #: documents a verifier running in a browser dereferences (credential.json, keys, /ns/v1, issuer, ...).
-CORS_PATHS = re.compile(r"^(/api/v1/badges/[^/]+|/\.well-known/jwks\.json|/status/[^/]+|/widget\.js"
+CORS_PATHS = re.compile(r"^(/api/v1/badges/[^/]+(/log)?|/log/.+|/\.well-known/jwks\.json|/status/[^/]+|/widget\.js"
                         r"|/v/[^/]+/credential\.(json|jws)|/keys/[^/]+(/multikey)?|/ns/v1|/issuer"
                         r"|/achievements/[^/]+|/branches/[^/]+)$")
 CORS_METHODS = {"GET", "HEAD", "OPTIONS"}

@@ -46,6 +46,10 @@ def _init() -> str | None:
             return None
         record = context.key_actions().ensure_key(actor=cli_actor())
         context.badge_actions().upgrade_signed_documents()  # after an upgrade: lists in their current form
+        encryptor = context.encryptor()
+        if encryptor is not None:  # the transparency log's own key (never a badge-signing key)
+            context.key_actions().ensure_log_key(actor=cli_actor(), public_url=app.config["PUBLIC_URL"],
+                                                 encryptor=encryptor)
         return record.kid if record else None
 
 

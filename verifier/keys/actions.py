@@ -9,13 +9,14 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from signer.clock import Clock
-from signer.keys import ACTIVE, COMPROMISED, KeyRecord
+from signer.keys import ACTIVE, COMPROMISED, KeyEncryptor, KeyRecord
 from verifier.audit.service import Actor, AuditLog
 from verifier.badges.service import BadgeService
 from verifier.keys.service import KeyService, in_use_kids
 from verifier.storage.models import Badge
 from verifier.storage.unit import UnitOfWork
 from verifier.transparency.entries import PublicLog
+from verifier.transparency.keys import ensure_log_key, origin_for
 
 
 class KeyActions:
@@ -48,6 +49,15 @@ class KeyActions:
                 self._audit.append(actor, "key_create", target=record.kid)
                 self._log.key_decision("key_add", kid=record.kid, state="active")
             return record
+
+    def ensure_log_key(self, *, actor: Actor, public_url: str, encryptor: KeyEncryptor) -> str | None:
+        """Create the transparency log's own key if there is none (audited); return its name, or None if present."""
+        with self._uow.write():
+            if not ensure_log_key(self._session, public_url=public_url, encryptor=encryptor, clock=self._clock):
+                return None
+            name = origin_for(public_url)
+            self._audit.append(actor, "log_key_create", target=name)
+            return name
 
     def rotate(self, *, actor: Actor) -> KeyRecord:
         """Create a new signing key; the old one stays published while live badges use it."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, render_template, request
@@ -162,9 +163,27 @@ def healthz() -> Response:
         response.status_code = 503
         response.headers["Cache-Control"] = "no-store"
         return response
-    response = jsonify({"status": "ok"})
+    response = jsonify(_log_health() or {"status": "ok"})
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _log_health() -> dict[str, Any] | None:
+    """Return the body that reports a stale transparency-log checkpoint, or None when the log is current.
+
+    Still 200: the node verifies badges as well as ever, so a load balancer keeps it; a monitor
+    reads ``status`` (docs/transparency.md).
+    """
+    from verifier.transparency.health import log_health
+
+    config = current_app.config
+    health = log_health(context.session(), clock=context.clock(), checkpoint_seconds=int(config["LOG_CHECKPOINT_SECONDS"]),
+                        resign_seconds=int(config["LOG_RESIGN_SECONDS"]))
+    if not health.stale:
+        return None
+    return {"status": "degraded", "log": {"checkpoint": "stale", "tree_size": health.size, "entries": health.head,
+                                          "checkpoint_age_seconds": None if health.age_seconds is None
+                                          else int(health.age_seconds)}}
 
 
 def register(app: Flask) -> None:

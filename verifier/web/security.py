@@ -18,7 +18,7 @@ CSP = (
 )
 #: The widget script is loaded by shops' pages; it needs no rights of its own.
 _CORS_PREFIXES = ("/api/v1/badges/", "/.well-known/jwks.json", "/status/", "/widget.js",
-                  "/keys/", "/ns/", "/issuer", "/achievements/", "/branches/")
+                  "/keys/", "/ns/", "/issuer", "/achievements/", "/branches/", "/log/")
 #: Both secured forms of a badge's credential, read by verifiers running in a browser.
 _CORS_CREDENTIALS = ("/credential.json", "/credential.jws")
 
