@@ -34,6 +34,7 @@ from verifier.storage.db import Database
 from verifier.storage.publicdoc import PublicDocument, Splicer
 from verifier.storage.publicread import PublicBadge, PublicReader
 from verifier.storage.unit import UnitOfWork
+from verifier.transparency.reads import LogReads
 from verifier.verification.service import VerificationService
 
 
@@ -45,6 +46,11 @@ def database() -> Database:
 def status_list(list_id: str, *, linked_data: bool = False) -> tuple[int, str] | None:
     """Return a status list's version and signed credential (JWS or JSON-LD) as stored (no keys needed), or None."""
     return signed_list(session(), list_id, linked_data=linked_data)
+
+
+def log_reads() -> LogReads:
+    """Return the transparency log's public reads (checkpoint, key, tiles, a badge's proofs) on this request's session."""
+    return LogReads(session())
 
 
 def verification_service() -> VerificationService:

@@ -10,7 +10,7 @@ import json
 from flask import Blueprint, Flask, Response, request
 
 from verifier import context
-from verifier.transparency import reads
+from verifier.transparency.reads import LogReads
 from verifier.verification.views import etagged_body
 from verifier.web.ratelimit import read_limit, unlimited
 
@@ -27,7 +27,7 @@ _TEXT = "text/plain; charset=utf-8"
 @unlimited
 def checkpoint() -> Response:
     """Serve the latest signed checkpoint (C2SP tlog-checkpoint as a signed note, cosignatures included)."""
-    body = reads.checkpoint_note(context.session()).encode("utf-8")
+    body = context.log_reads().checkpoint_note().encode("utf-8")
     return Response(body, content_type=_TEXT, headers={"Cache-Control": CHECKPOINT_CACHE})
 
 
@@ -35,7 +35,7 @@ def checkpoint() -> Response:
 @unlimited
 def key() -> Response:
     """Serve the log's verifier key, ``<origin>+<key id>+<base64>``."""
-    body = (reads.verifier_key(context.session()) + "\n").encode("ascii")
+    body = (context.log_reads().verifier_key() + "\n").encode("ascii")
     return Response(body, content_type=_TEXT, headers={"Cache-Control": "public, max-age=3600"})
 
 
@@ -43,7 +43,7 @@ def key() -> Response:
 @unlimited
 def tile(rest: str) -> Response:
     """Serve a hash tile or an entry bundle within the latest checkpoint (404 beyond the tree)."""
-    served = reads.tile(context.session(), "tile/" + rest)
+    served = context.log_reads().tile("tile/" + rest)
     return Response(served.data, content_type="application/octet-stream",
                     headers={"Cache-Control": FULL_TILE_CACHE if served.full else PARTIAL_TILE_CACHE})
 
@@ -53,13 +53,13 @@ def tile(rest: str) -> Response:
 def badge_log(raw_id: str) -> Response:
     """Return a badge's log entries with inclusion proofs (JSON), or one C2SP tlog-proof (text)."""
     doc = context.public_document(raw_id)  # 404 / 400 exactly as the badge's other routes
-    body = reads.badge_proofs(context.session(), doc.id)
+    body = context.log_reads().badge_proofs(doc.id)
     cache = "no-cache, max-age=0, must-revalidate"
     if request.args.get("format") == "text" or (
             request.args.get("format") is None
             and request.accept_mimetypes.best_match(["application/json", "text/plain"]) == "text/plain"):
         index = request.args.get("index", type=int)
-        text = reads.proof_text(body, index=index)
+        text = LogReads.proof_text(body, index=index)
         return etagged_body(text.encode("utf-8"), mimetype="text/plain", cache_control=cache)
     data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return etagged_body(data, mimetype="application/json", cache_control=cache)

@@ -174,11 +174,9 @@ def _log_health() -> dict[str, Any] | None:
     Still 200: the node verifies badges as well as ever, so a load balancer keeps it; a monitor
     reads ``status`` (docs/transparency.md).
     """
-    from verifier.transparency.health import log_health
-
     config = current_app.config
-    health = log_health(context.session(), clock=context.clock(), checkpoint_seconds=int(config["LOG_CHECKPOINT_SECONDS"]),
-                        resign_seconds=int(config["LOG_RESIGN_SECONDS"]))
+    health = context.log_reads().health(clock=context.clock(), checkpoint_seconds=int(config["LOG_CHECKPOINT_SECONDS"]),
+                                        resign_seconds=int(config["LOG_RESIGN_SECONDS"]))
     if not health.stale:
         return None
     return {"status": "degraded", "log": {"checkpoint": "stale", "tree_size": health.size, "entries": health.head,
