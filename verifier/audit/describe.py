@@ -29,7 +29,7 @@ ACTION_NAMES = {
     "token_create": _l("签发 API 令牌"), "token_revoke": _l("吊销 API 令牌"), "login": _l("登录"),
     "logout": _l("退出"), "account_lock": _l("锁定账户"), "totp_enrol": _l("设置两步验证"),
     "totp_replace": _l("更换两步验证"), "key_create": _l("生成签名密钥"), "key_rotate": _l("轮换签名密钥"),
-    "key_retire": _l("停用泄露的密钥"),
+    "key_retire": _l("停用泄露的密钥"), "log_key_create": _l("生成公开日志密钥"),
 }
 
 
@@ -116,6 +116,7 @@ def _other_sentence(action: str, target: str, before: dict[str, Any], after: dic
         "key_create": _("生成了签名密钥 %(target)s", target=target),
         "key_rotate": _("轮换了签名密钥，新密钥为 %(target)s", target=target),
         "key_retire": _("停用了已泄露的签名密钥 %(target)s", target=target),
+        "log_key_create": _("生成了公开日志 %(target)s 的签名密钥", target=target),
     }
     return sentences.get(action)
 

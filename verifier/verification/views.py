@@ -61,6 +61,7 @@ def _page(doc: PublicDocument, status: str, now: datetime) -> bytes:
             "verify/badge.html", badge=body, checked_iso=iso_mark.decode("ascii"),
             checked_local=local_mark.decode("ascii"),
             platform_name=platform_name(body["shop"]["platform"]), reason_codes=REVOCATION_REASONS,
+            logged_at=context.log_reads().decision_time(doc.log_index),
         ).encode("utf-8")
 
     page = cache.get_or_render(key, render)

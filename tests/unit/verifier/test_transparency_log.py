@@ -335,3 +335,31 @@ def test_witness_cosignatures_are_published_on_the_checkpoint(app, client, issue
                              witnesses=[cosigner.verifier], quorum=1)
     assert opened.cosignatures == {"witness.example/w1": 1_800_000_000}
     assert opened.checkpoint.size == 3
+
+
+@pytest.mark.parametrize(("lang", "words", "entry"), [
+    ("zh-Hans", "已记入公开日志", "第 1 号记录"), ("zh-Hant", "已記入公開日誌", "第 1 號記錄"),
+    ("en", "Recorded in the public log", "entry #1"),
+])
+def test_the_verify_page_says_the_decision_is_in_the_public_log(app, client, issue_badge, act, clock, lang, words,
+                                                                entry):
+    badge_id = issue_badge()
+    clock.advance(hours=2)
+    act("suspend", badge_id)
+    page = client.get(f"/v/{badge_id}?lang={lang}").get_data(as_text=True)
+    assert words in page and entry in page
+    assert f'href="http://127.0.0.1:8000/api/v1/badges/{badge_id}/log"' in page
+    assert 'datetime="2026-11-25T12:00:00Z"' in page  # the decision's own time, not the check's
+
+
+def test_a_badge_from_before_the_log_shows_no_log_line(app, client, issue_badge):
+    badge_id = issue_badge()
+    with app.app_context():
+        from signer.ids import parse_badge_id
+        from verifier.storage.models import Badge
+
+        session = context.begin_write()
+        session.execute(update(Badge).where(Badge.id == parse_badge_id(badge_id)).values(log_index=None))
+        session.commit()
+    assert "已记入公开日志" not in client.get(f"/v/{badge_id}").get_data(as_text=True)
+    assert client.get(f"/api/v1/badges/{badge_id}").get_json()["log"] is None
