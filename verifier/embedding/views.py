@@ -30,6 +30,7 @@ from verifier.web.openapi import BADGE_ID_PATTERN
 from verifier.web.ratelimit import read_limit, unlimited
 from verifier.web.writelimits import WriteLimit, write_limit
 from widget.snippets import image_link_snippet, widget_snippet
+from widget.wordpress_zip import build_wordpress_zip
 
 _logger = logging.getLogger(__name__)
 
@@ -184,6 +185,20 @@ def kit(raw_id: str) -> Response:
                            parcel_card=card, platform_name=platform_name(body["shop"]["platform"]))
     response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "no-cache, max-age=0, must-revalidate"
+    return response
+
+
+@bp.get("/v/<raw_id>/kit/wordpress.zip")
+@read_limit("VERIFY_RATE_LIMIT", "300 per minute")
+def kit_wordpress_zip(raw_id: str) -> Response:
+    """Return the WordPress / WooCommerce plugin with this badge and this service pre-filled."""
+    shown = format_badge_id(context.public_badge(raw_id).id)
+    public_url = current_app.config["PUBLIC_URL"]
+    data = render_cache().get_or_render(
+        ("wordpress.zip", shown, public_url), lambda: build_wordpress_zip(badge_id=shown, public_url=public_url))
+    response = _binary(data, "application/zip", cache_control="no-cache, max-age=0, must-revalidate")
+    # A download, not a page: the browser saves it under the name WordPress's uploader expects.
+    response.headers["Content-Disposition"] = 'attachment; filename="liangshenfen-badge.zip"'
     return response
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, g, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
 from signer.credentials import MAX_JWS_LENGTH
 from verifier import context
@@ -43,8 +43,11 @@ def badge_status(raw_id: str) -> Response:
     now = context.clock()()
     status = splicer.status(doc, now)
     g.liang_outcome, g.liang_badge_id = status, doc.id  # for metrics and the dashboard's counter
-    return etagged_body(splicer.body(doc, status=status, now=now), mimetype="application/json",
-                        cache_control="no-cache, max-age=0, must-revalidate")
+    response = etagged_body(splicer.body(doc, status=status, now=now), mimetype="application/json",
+                            cache_control="no-cache, max-age=0, must-revalidate")
+    # How long a status list may be cached (its ttl): the storefront plugin never keeps an answer longer.
+    response.headers["Liang-Status-List-Ttl"] = str(int(current_app.config["STATUS_LIST_TTL"]))
+    return response
 
 
 @bp.post("/verify")
