@@ -30,7 +30,12 @@ final class Liang_Badge_Id {
 		if ( ! is_string( $raw ) || strlen( $raw ) > self::MAX_RAW ) {
 			return null;
 		}
-		$text = str_replace( array( '-', ' ', "\t" ), '', trim( $raw ) );
+		// Trim what Python's str.strip() trims (the service's parser), then drop the separators.
+		$trimmed = preg_replace( '/^[\s\p{Z}\x{85}\x{1C}-\x{1F}]+|[\s\p{Z}\x{85}\x{1C}-\x{1F}]+$/u', '', $raw );
+		if ( ! is_string( $trimmed ) ) {
+			return null; // Not UTF-8.
+		}
+		$text = str_replace( array( '-', ' ', "\t" ), '', $trimmed );
 		// ASCII only: a look-alike letter from another script must never name a real badge.
 		if ( '' === $text || preg_match( '/[^\x21-\x7E]/', $text ) ) {
 			return null;
