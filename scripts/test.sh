@@ -16,16 +16,32 @@ PY=${PYTHON:-python3}
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test]'
 
-# Debian packages: Chromium for the browser tests, Noto CJK so their screenshots show Chinese.
+# Debian packages: Chromium for the browser tests, Noto CJK so their screenshots show Chinese,
+# and what the WordPress plugin's tests need (below).
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q 'ok installed' || missing+=(fonts-noto-cjk)
+# The WordPress plugin's tests (tests/wordpress/): PHP and PHPUnit, and a real WordPress (Debian's 6.1)
+# on MariaDB. The server is on the machine already (it starts before the session); installed here if not.
+for pkg in wordpress php-mysql php-cli php-curl php-gd php-xml php-mbstring phpunit mariadb-client; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")
+done
+[ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
-    echo "installing Debian ${missing[*]} for the browser tests"
+    echo "installing Debian ${missing[*]} for the browser and WordPress tests"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "warning: Debian ${missing[*]} missing and not root: browser tests skip or show no Chinese" >&2
+    echo "warning: Debian ${missing[*]} missing and not root: browser and WordPress tests skip or show no Chinese" >&2
+  fi
+fi
+
+# MariaDB for the real-WordPress test: started here when it is installed but not answering.
+if [ -x /usr/sbin/mariadbd ] && ! mysqladmin -h 127.0.0.1 -u root ping >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "starting MariaDB for the WordPress test"
+    start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+    for _ in $(seq 1 30); do mysqladmin -h 127.0.0.1 -u root ping >/dev/null 2>&1 && break; sleep 1; done
   fi
 fi
 

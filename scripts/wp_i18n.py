@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import struct
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +29,8 @@ LANGUAGES = PLUGIN / "languages"
 DOMAIN = "liangshenfen-badge"
 LOCALES = ("zh_CN", "zh_TW")
 _FIXED_DATE = datetime(2026, 12, 1, tzinfo=UTC)
+VERSION = re.search(r"^ \* Version:\s*(\S+)$", (PLUGIN / "liangshenfen-badge.php").read_text(encoding="utf-8"),
+                    re.MULTILINE).group(1)  # type: ignore[union-attr]
 
 _CALL = re.compile(
     r"\b(?:__|_e|esc_html__|esc_html_e|esc_attr__|esc_attr_e)\(\s*'((?:[^'\\]|\\.)*)'\s*,\s*'" + DOMAIN + r"'\s*\)")
@@ -42,7 +45,8 @@ def _unescape(text: str) -> str:
 
 def extract() -> Catalog:
     """Return a template catalogue of every translatable string in the plugin."""
-    template = Catalog(project="Liangshenfen Badge", domain=DOMAIN, creation_date=_FIXED_DATE,
+    template = Catalog(project="Liangshenfen Badge", version=VERSION, msgid_bugs_address="", domain=DOMAIN,
+                       creation_date=_FIXED_DATE,
                        revision_date=_FIXED_DATE, charset="utf-8", fuzzy=False)
     for path in sorted(PLUGIN.rglob("*.php")):
         rel = path.relative_to(PLUGIN).as_posix()
@@ -70,7 +74,13 @@ def _po_bytes(catalog: Catalog) -> bytes:
 def _mo_bytes(catalog: Catalog) -> bytes:
     out = io.BytesIO()
     write_mo(out, catalog, use_fuzzy=False)
-    return out.getvalue()
+    data = bytearray(out.getvalue())
+    # Babel writes no hash table and puts its offset at 0. WordPress's MO reader sizes the
+    # translations table as (hash table offset - translations offset), so it refuses such a file:
+    # point the (empty, size 0) hash table just past the translations table, as msgfmt would.
+    count, _originals, translations = struct.unpack_from("<III", data, 8)
+    struct.pack_into("<II", data, 20, 0, translations + 8 * count)
+    return bytes(data)
 
 
 def build() -> dict[Path, bytes]:
@@ -86,6 +96,7 @@ def build() -> dict[Path, bytes]:
             catalog = Catalog(locale=locale, domain=DOMAIN, project="Liangshenfen Badge")
         catalog.update(template, no_fuzzy_matching=True)
         catalog.creation_date = catalog.revision_date = _FIXED_DATE
+        catalog.project, catalog.version, catalog.msgid_bugs_address = "Liangshenfen Badge", VERSION, ""
         catalog.fuzzy = False
         files[po_path] = _po_bytes(catalog)
         files[LANGUAGES / f"{DOMAIN}-{locale}.mo"] = _mo_bytes(catalog)

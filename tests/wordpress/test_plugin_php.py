@@ -106,3 +106,19 @@ def test_translation_check_catches_a_new_string(monkeypatch: pytest.MonkeyPatch)
     found = wp_i18n.problems()
     assert any("zh_CN: not translated: 'A string nobody translated'" in line for line in found)
     assert any("zh_TW: not translated" in line for line in found)
+
+
+@needs_php
+@pytest.mark.skipif(not Path("/usr/share/wordpress/wp-includes/pomo/mo.php").exists(),
+                    reason="Debian wordpress not installed (scripts/test.sh installs it)")
+@pytest.mark.parametrize(("locale", "word"), [("zh_CN", "已撤销"), ("zh_TW", "已撤銷")])
+def test_wordpress_own_reader_loads_the_mo_files(locale: str, word: str) -> None:
+    """WordPress reads .mo files with its own reader (wp-includes/pomo), stricter than gettext's."""
+    mo = PLUGIN / "languages" / f"liangshenfen-badge-{locale}.mo"
+    script = ("define('ABSPATH', '/usr/share/wordpress/'); require ABSPATH . 'wp-includes/pomo/mo.php';"
+              f"$mo = new MO(); if (!$mo->import_from_file({json.dumps(str(mo))})) {{ exit(3); }}"
+              "echo count($mo->entries), ' ', $mo->translate('Revoked');")
+    result = subprocess.run([PHP, "-r", script], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    count, translated = result.stdout.split(" ", 1)
+    assert int(count) >= 50 and translated == word

@@ -328,7 +328,7 @@ final class Liang_Badge_Admin {
 			echo '<form method="post" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '">';
 			echo '<input type="hidden" name="action" value="liang_badge_refresh">';
 			wp_nonce_field( 'liang_badge_refresh' );
-			submit_button( __( 'Check now', 'liangshenfen-badge' ), 'secondary', 'submit', false );
+			submit_button( __( 'Check now', 'liangshenfen-badge' ), 'secondary', 'liang-check-now', false );
 			echo '</form></div>';
 		}
 		echo '<form method="post" action="' . esc_url( admin_url( 'options.php' ) ) . '">';

@@ -30,10 +30,13 @@ final class Liang_Badge_Render {
 		$verify = $service . '/v/' . $id;
 		$state  = (string) ( $status['state'] ?? 'unreachable' );
 		$class  = 'liang-badge liang-badge-' . sanitize_html_class( $place );
+		// The footer has no theme box around it: centre the badge and keep it off the screen's edges.
+		$box  = 'footer' === $place ? ' style="box-sizing:border-box;max-width:100%;padding:1em;text-align:center"' : '';
+		$open = '<div class="' . esc_attr( $class ) . '"' . $box . '>';
 		if ( 'unreachable' === $state ) {
 			return sprintf(
-				'<div class="%1$s"><a class="liang-badge-text" href="%2$s" rel="noopener">%3$s</a></div>',
-				esc_attr( $class ),
+				'%1$s<a class="liang-badge-text" href="%2$s" rel="noopener">%3$s</a></div>',
+				$open,
 				esc_url( $verify ),
 				esc_html__( 'Party-member merchant · verify our badge', 'liangshenfen-badge' )
 			);
@@ -43,8 +46,8 @@ final class Liang_Badge_Render {
 		}
 		if ( 'link' === $style ) {
 			return sprintf(
-				'<div class="%1$s"><a class="liang-badge-text" href="%2$s" target="_blank" rel="noopener">%3$s</a></div>',
-				esc_attr( $class ),
+				'%1$s<a class="liang-badge-text" href="%2$s" target="_blank" rel="noopener">%3$s</a></div>',
+				$open,
 				esc_url( $verify ),
 				esc_html__( 'Party-member merchant · verify our badge', 'liangshenfen-badge' )
 			);
@@ -55,8 +58,8 @@ final class Liang_Badge_Render {
 				wp_enqueue_script( 'liangshenfen-badge-widget', $service . '/widget.js', array(), null, true ); // phpcs:ignore WordPress.WP.EnqueuedResourceParameters.MissingVersion
 			}
 			return sprintf(
-				'<div class="%1$s"><a class="liang-badge" data-badge-id="%2$s" href="%3$s">%4$s</a></div>',
-				esc_attr( $class ),
+				'%1$s<a class="liang-badge" data-badge-id="%2$s" href="%3$s">%4$s</a></div>',
+				$open,
 				esc_attr( $id ),
 				esc_url( $verify ),
 				esc_html__( 'Party-member merchant · verify our badge', 'liangshenfen-badge' )
@@ -71,8 +74,8 @@ final class Liang_Badge_Render {
 			: sprintf( __( 'Liangshenfen party-member merchant badge of %s (click to verify)', 'liangshenfen-badge' ), $shop );
 		return sprintf(
 			// max-width and height:auto: the image scales down on a phone, whatever the theme does.
-			'<div class="%1$s"><a href="%2$s" target="_blank" rel="noopener"><img class="liang-badge-image" src="%3$s" width="%4$d" height="%5$d" alt="%6$s" loading="lazy" decoding="async" style="max-width:100%%;height:auto;vertical-align:middle"></a></div>',
-			esc_attr( $class ),
+			'%1$s<a href="%2$s" target="_blank" rel="noopener"><img class="liang-badge-image" src="%3$s" width="%4$d" height="%5$d" alt="%6$s" loading="lazy" decoding="async" style="max-width:100%%;height:auto;vertical-align:middle"></a></div>',
+			$open,
 			esc_url( $verify ),
 			esc_url( $service . '/v/' . $id . '/badge.png?size=' . $size ),
 			(int) $dims[0],
