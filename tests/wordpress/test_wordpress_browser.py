@@ -180,7 +180,7 @@ def test_shop_owner_installs_the_plugin_and_the_badge_stays_honest(wordpress, se
     _shot(page, "03-installed", docs=True)
     activate.click()
     page.wait_for_load_state()
-    assert page.locator("tr[data-slug='liangshenfen-badge'].active").count() == 1, page.content()[-3000:]
+    assert page.locator("tr[data-plugin='liangshenfen-badge/liangshenfen-badge.php'].active").count() == 1, page.content()[-3000:]
     # A valid badge on a bound host: nothing to warn about.
     assert page.locator(".liang-badge-notice").count() == 0
     _shot(page, "04-activated", docs=True)
@@ -255,8 +255,28 @@ def test_shop_owner_installs_the_plugin_and_the_badge_stays_honest(wordpress, se
         html, elapsed = _storefront(site)
         assert f'<a class="liang-badge-text" href="{hung_url}/v/{badge_id}"' in html
         assert 2.5 <= elapsed < 3 + 4, elapsed
+
+    # 9. Deactivate and delete: uninstall.php removes the settings and every cached state.
+    stored = ("SELECT COUNT(*) FROM wp_options WHERE option_name LIKE 'liangshenfen\\_%' "
+              "OR option_name LIKE '\\_transient\\_%liang\\_badge\\_%'")
+    assert int(site.sql(stored)) >= 3  # options, cache key list, transients (with their timeouts)
+    page.goto(f"{site.url}/wp-admin/plugins.php")
+    row = page.locator("tr[data-plugin='liangshenfen-badge/liangshenfen-badge.php']")
+    row.hover()  # row actions show on hover
+    row.locator(".deactivate a").click()
+    page.wait_for_load_state()
+    row.hover()
+    page.on("dialog", lambda dialog: dialog.accept())  # "Are you sure you want to delete…?"
+    row.locator(".delete a").click()
+    page.wait_for_load_state()
+    if "action=delete-selected" in page.url:  # the confirmation page (when the click was not taken by script)
+        page.locator("form input#submit").first.click()  # "Yes, delete these files and data"
+        page.wait_for_load_state()
+    _wait_for(lambda: not (site.root / "wp-content" / "plugins" / "liangshenfen-badge").exists(), timeout=30,
+              what="plugin deleted")
+    assert int(site.sql(stored)) == 0, site.sql(stored.replace("COUNT(*)", "option_name"))
     context.close()
 
-    # 9. No warning or notice from the plugin anywhere in PHP's log.
+    # 10. No warning or notice from the plugin anywhere in PHP's log.
     log = site.error_log.read_text(encoding="utf-8", errors="replace") if site.error_log.exists() else ""
     assert "liangshenfen-badge" not in log, log[-3000:]

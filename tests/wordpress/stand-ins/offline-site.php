@@ -2,28 +2,32 @@
 /**
  * Plugin Name: Offline site (tests only)
  * Description: The test machine reaches no wordpress.org. WordPress's update checks would fail and
- * print a warning on every wp-admin page; this tells it the checks just ran and found nothing.
+ * print a warning on wp-admin pages; this answers them, here, with "nothing new".
  */
 
-foreach ( array( 'update_core', 'update_plugins', 'update_themes' ) as $liang_test_transient ) {
-	add_filter(
-		'pre_site_transient_' . $liang_test_transient,
-		static function () {
-			return (object) array(
-				'last_checked'    => time(),
-				'version_checked' => get_bloginfo( 'version' ),
-				'updates'         => array(),
-				'translations'    => array(),
-				'response'        => array(),
-				'checked'         => array(),
-			);
+add_filter(
+	'pre_http_request',
+	static function ( $preempt, $args, $url ) {
+		$host = (string) wp_parse_url( $url, PHP_URL_HOST );
+		if ( 'wordpress.org' !== $host && ! str_ends_with( $host, '.wordpress.org' ) ) {
+			return $preempt;
 		}
-	);
-}
-remove_action( 'admin_init', '_maybe_update_core' );
-remove_action( 'admin_init', '_maybe_update_plugins' );
-remove_action( 'admin_init', '_maybe_update_themes' );
-remove_action( 'wp_version_check', 'wp_version_check' );
+		$feed = str_contains( (string) wp_parse_url( $url, PHP_URL_PATH ), '/feed' );
+		return array(
+			'headers'  => array( 'content-type' => 'application/json' ),
+			'body'     => $feed ? '' : '{"plugins":[],"themes":[],"translations":[],"no_update":[],"offers":[]}',
+			'response' => array(
+				'code'    => $feed ? 404 : 200,
+				'message' => $feed ? 'Not Found' : 'OK',
+			),
+			'cookies'  => array(),
+			'filename' => null,
+		);
+	},
+	10,
+	3
+);
+
 // Plugins → Add New lists wordpress.org's plugins and tags: none here, quietly.
 add_filter(
 	'plugins_api',
