@@ -33,6 +33,7 @@ from verifier.errors import register_domain_errors
 from verifier.extensions import babel, csrf
 from verifier.organisation import api as members_api
 from verifier.storage.db import Database
+from verifier.storage.engine import Timeouts
 from verifier.transparency import service as transparency_service
 from verifier.transparency import views as transparency_views
 from verifier.verification import api as verification_api
@@ -163,7 +164,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         hops = int(settings["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
-    app.extensions["liang.db"] = Database(settings["DATABASE_URL"])
+    app.extensions["liang.db"] = Database(settings["DATABASE_URL"], timeouts=Timeouts(
+        connect=int(settings["DB_CONNECT_TIMEOUT"]), statement=int(settings["DB_STATEMENT_TIMEOUT"]),
+        pool=int(settings["DB_POOL_TIMEOUT"])))
     app.extensions["liang.issuer"] = Issuer(public_url=settings["PUBLIC_URL"], name=settings["ISSUER_NAME"])
     if not settings["PUBLIC_ONLY"]:
         kek = load_or_create_kek(kek_path(settings), env_value=settings.get("KEY_ENCRYPTION_KEY"))

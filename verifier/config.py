@@ -55,12 +55,17 @@ ENV_KEYS = (
     "LOG_RESIGN_SECONDS",
     "LOG_WITNESSES",
     "LOG_CHECKPOINTER",
+    "DB_CONNECT_TIMEOUT",
+    "DB_STATEMENT_TIMEOUT",
+    "DB_POOL_TIMEOUT",
+    "HEALTH_TIMEOUT",
 )
 
 _BOOL_KEYS = {"PUBLIC_ONLY", "REQUIRE_TOTP_FOR_COMMITTEE", "LOG_CHECKPOINTER"}
 _INT_KEYS = {"STATUS_LIST_TTL", "DEFAULT_VALID_DAYS", "COMPLAINT_RETENTION_DAYS", "TRUSTED_PROXIES",
              "IMPORT_SIGN_WORKERS", "HEALTH_MIN_FREE_BYTES", "API_TOKEN_DAYS", "PASSWORD_HASH_COST",
-             "UPLOAD_DECODE_SLOTS", "UPLOAD_DECODE_PER_CLIENT", "LOG_CHECKPOINT_SECONDS", "LOG_RESIGN_SECONDS"}
+             "UPLOAD_DECODE_SLOTS", "UPLOAD_DECODE_PER_CLIENT", "LOG_CHECKPOINT_SECONDS", "LOG_RESIGN_SECONDS",
+             "DB_CONNECT_TIMEOUT", "DB_STATEMENT_TIMEOUT", "DB_POOL_TIMEOUT", "HEALTH_TIMEOUT"}
 
 
 def defaults() -> dict[str, Any]:
@@ -98,6 +103,12 @@ def defaults() -> dict[str, Any]:
         "LOG_RESIGN_SECONDS": 3600,  # an unchanged tree is re-signed this often
         "LOG_WITNESSES": None,  # "<URL>=<cosigner vkey>,…": witnesses asked to cosign each checkpoint
         "LOG_CHECKPOINTER": True,  # each full serving process signs checkpoints from a background thread
+        # PostgreSQL: seconds to open a connection, to run one statement, to wait for a pooled
+        # connection (0: no limit). A hung server must cost a request seconds, not forever.
+        "DB_CONNECT_TIMEOUT": 5,
+        "DB_STATEMENT_TIMEOUT": 60,
+        "DB_POOL_TIMEOUT": 10,
+        "HEALTH_TIMEOUT": 3,  # /healthz answers 503 when the database has not answered by then
     }
 
 
@@ -152,6 +163,11 @@ def _validate(config: dict[str, Any]) -> None:
         raise ConfigError("LIANG_API_TOKEN_DAYS must be at least 1")
     if config["IMPORT_SIGN_WORKERS"] is not None and int(config["IMPORT_SIGN_WORKERS"]) < 0:
         raise ConfigError("LIANG_IMPORT_SIGN_WORKERS must not be negative (0 signs in process)")
+    for key in ("DB_CONNECT_TIMEOUT", "DB_STATEMENT_TIMEOUT", "DB_POOL_TIMEOUT"):
+        if int(config[key]) < 0:
+            raise ConfigError(f"LIANG_{key} must not be negative (0: no limit)")
+    if int(config["HEALTH_TIMEOUT"]) < 1:
+        raise ConfigError("LIANG_HEALTH_TIMEOUT must be at least 1 second")
     _validate_password_cost(config)
     if not 1 <= int(config["LOG_CHECKPOINT_SECONDS"]) <= 3600:
         raise ConfigError("LIANG_LOG_CHECKPOINT_SECONDS must be from 1 to 3600")

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from verifier.storage.publicread import PublicReader
 
 from verifier.storage.engine import IMMEDIATE as _IMMEDIATE
-from verifier.storage.engine import make_engine
+from verifier.storage.engine import Timeouts, make_engine
 
 _logger = logging.getLogger(__name__)
 
@@ -29,9 +29,10 @@ _logger = logging.getLogger(__name__)
 class Database:
     """Owns the engine and hands out sessions."""
 
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    def __init__(self, url: str, *, timeouts: Timeouts | None = None, **engine_kwargs: Any) -> None:
         self.url = url
-        self.engine = make_engine(url, **engine_kwargs)
+        self.timeouts = timeouts
+        self.engine = make_engine(url, timeouts=timeouts, **engine_kwargs)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._factory = sessionmaker(self.engine, expire_on_commit=False, future=True)
         self._reader: PublicReader | None = None
@@ -45,7 +46,7 @@ class Database:
 
             with self._reader_lock:
                 if self._reader is None:
-                    self._reader = PublicReader(self.url)
+                    self._reader = PublicReader(self.url, timeouts=self.timeouts)
         return self._reader
 
     def session(self) -> Session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +13,46 @@ from sqlalchemy.engine import Engine, make_url
 IMMEDIATE = "liang_sqlite_immediate"
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite connections get WAL, synchronous=FULL and foreign keys."""
+@dataclass(frozen=True)
+class Timeouts:
+    """How long a PostgreSQL connection may take to open, a statement to run, a pool slot to free up.
+
+    Without them a hung server (stopped, or a network that drops packets silently) held every
+    request, /healthz included, for as long as the server stayed hung. Seconds; 0 turns one off.
+    """
+
+    connect: int = 5
+    statement: int = 60
+    pool: int = 10
+
+
+#: For tools that may run long statements on purpose (migrations): connect bounded, statements not.
+MIGRATION_TIMEOUTS = Timeouts(connect=10, statement=0, pool=30)
+
+
+def postgres_connect_args(url: str, timeouts: Timeouts) -> dict[str, Any]:
+    """Return psycopg connect arguments: ``connect_timeout`` and ``statement_timeout`` added to the URL's own
+    ``options`` (a search_path given there is kept)."""
+    args: dict[str, Any] = {}
+    if timeouts.connect > 0:
+        args["connect_timeout"] = max(2, int(timeouts.connect))  # libpq treats 1 as 2
+    if timeouts.statement > 0:
+        options = make_url(url).query.get("options") or ""
+        if isinstance(options, tuple):
+            options = " ".join(options)
+        args["options"] = f"{options} -c statement_timeout={int(timeouts.statement) * 1000}".strip()
+    return args
+
+
+def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite connections get WAL, synchronous=FULL and foreign keys; PostgreSQL gets timeouts."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, future=True, **kwargs)
+        chosen = timeouts or MIGRATION_TIMEOUTS
+        if chosen.pool > 0:
+            kwargs.setdefault("pool_timeout", chosen.pool)
+        return create_engine(url, pool_pre_ping=True, future=True,
+                             connect_args=postgres_connect_args(url, chosen), **kwargs)
     if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
         from verifier.storage.fsmodes import private_database, private_dir
 

@@ -25,7 +25,7 @@ from signer.clock import ensure_utc
 from signer.errors import BadgeNotFound
 from signer.ids import format_badge_id, parse_badge_id
 from signer.lifecycle import State
-from verifier.storage.engine import make_engine
+from verifier.storage.engine import Timeouts, make_engine
 from verifier.storage.models import Badge, BadgeImageLayer, Branch, Member, Shop, StatusList
 from verifier.storage.publicdoc import PublicDocument, document_text, when
 
@@ -99,8 +99,8 @@ def _document_query() -> ClauseElement:
 class PublicReader:
     """Reads public records on per-thread autocommit connections (one per serving thread)."""
 
-    def __init__(self, url: str) -> None:
-        self._engine = make_engine(url, pool_size=16, max_overflow=48)
+    def __init__(self, url: str, *, timeouts: Timeouts | None = None) -> None:
+        self._engine = make_engine(url, timeouts=timeouts, pool_size=16, max_overflow=48)
         self._sqlite = self._engine.dialect.name == "sqlite"
         # Compiled once by SQLAlchemy for this dialect, then run as plain DBAPI statements.
         self._badge_sql = self._compile(_badge_query())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -153,12 +155,15 @@ def status_list(list_id: str) -> Response:
 @bp.get("/healthz")
 @unlimited
 def healthz() -> Response:
-    """Answer 200 when the database answers and can take writes, else 503."""
-    try:
-        context.reader().ping()
-        healthy = context.database().writable(min_free_bytes=int(current_app.config["HEALTH_MIN_FREE_BYTES"]))
-    except Exception:  # noqa: BLE001 - any failure means "not healthy"
-        healthy = False
+    """Answer 200 when the database answers and can take writes, else 503 (within ``HEALTH_TIMEOUT``)."""
+    reader, database = context.reader(), context.database()
+    min_free = int(current_app.config["HEALTH_MIN_FREE_BYTES"])
+
+    def check() -> bool:
+        reader.ping()
+        return database.writable(min_free_bytes=min_free)
+
+    healthy = current_app.extensions["liang.health_probe"].run(check, timeout=float(current_app.config["HEALTH_TIMEOUT"]))
     if not healthy:
         response = jsonify({"status": "unavailable"})
         response.status_code = 503
@@ -183,10 +188,40 @@ def _log_health() -> dict[str, Any] | None:
     return {"status": "degraded", "log": {"checkpoint": "stale", "tree_size": health.size, "entries": health.head,
                                           "checkpoint_age_seconds": None if health.age_seconds is None
                                           else int(health.age_seconds)}}
+class HealthProbe:
+    """Run the health check on a thread of its own, so that a hung database cannot hang /healthz.
+
+    A server that stops answering (SIGSTOP, a network dropping packets) holds a query past any
+    server-side timeout. The check waits at most ``timeout`` for its probe; a probe still stuck
+    from before is not joined by another (at most one thread is ever stuck), the answer is 503.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: threading.Thread | None = None
+
+    def run(self, check: Callable[[], bool], *, timeout: float) -> bool:
+        """Return ``check()``, or False if it raised or has not finished within ``timeout`` seconds."""
+        result: list[bool] = []
+
+        def probe() -> None:
+            try:
+                result.append(bool(check()))
+            except Exception:  # noqa: BLE001 - any failure means "not healthy"
+                result.append(False)
+
+        with self._lock:
+            if self._running is not None and self._running.is_alive():
+                return False  # the last probe is still waiting on the database: not healthy
+            thread = self._running = threading.Thread(target=probe, name="liang-health", daemon=True)
+            thread.start()
+        thread.join(timeout)
+        return bool(result and result[0])
 
 
 def register(app: Flask) -> None:
     """Mount the public pages and documents, the verify page's cache and the verification counter."""
+    app.extensions["liang.health_probe"] = HealthProbe()
     app.register_blueprint(bp)
     install_page_cache(app)
     install_counter(app)
