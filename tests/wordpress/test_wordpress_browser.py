@@ -141,6 +141,18 @@ def _save_settings(page: Any, site: wp.WordPress, **fields: Any) -> None:
     assert page.locator("#setting-error-settings_updated").count() == 1, page.content()[-2000:]
 
 
+_POST_COLUMNS = ("post_author, post_date, post_date_gmt, post_content, post_title, post_excerpt, post_status, "
+                 "post_name, to_ping, pinged, post_modified, post_modified_gmt, post_content_filtered, post_type")
+
+
+def _add_post(site: wp.WordPress, content: str) -> int:
+    """Publish a post with ``content`` straight into the database and return its id."""
+    values = (f"1, NOW(), UTC_TIMESTAMP(), X'{content.encode().hex()}', 'Our badge', '', 'publish', 'our-badge', "
+              "'', '', NOW(), UTC_TIMESTAMP(), '', 'post'")
+    site.sql(f"INSERT INTO wp_posts ({_POST_COLUMNS}) VALUES ({values})")  # noqa: S608 - our own content, hex
+    return int(site.sql("SELECT MAX(ID) FROM wp_posts WHERE post_name = 'our-badge'"))
+
+
 def test_shop_owner_installs_the_plugin_and_the_badge_stays_honest(wordpress, server, browser, issue_badge, act,
                                                                     tmp_path):
     site = wordpress
@@ -216,11 +228,23 @@ def test_shop_owner_installs_the_plugin_and_the_badge_stays_honest(wordpress, se
         html, _ = _storefront(site, f"/?liang_wc={place}")
         assert re.search(rf'class="liang-badge liang-badge-{place}"><a href="{re.escape(verify_url)}"', html), place
 
+    # 5b. The shortcode and the block in a post, and the classic widget (stand-in page: the block theme has no sidebar).
+    post_id = _add_post(site, '<p>[liang_badge size="s" style="link"]</p>\n'
+                              '<!-- wp:liangshenfen/badge {"size":"s"} /-->')
+    html, _ = _storefront(site, f"/?p={post_id}")
+    assert re.search(rf'class="liang-badge liang-badge-shortcode"><a class="liang-badge-text" href="{re.escape(verify_url)}"',
+                     html), html[-3000:]
+    assert re.search(rf'class="liang-badge liang-badge-block"><a href="{re.escape(verify_url)}"[^>]*><img [^>]*'
+                     rf'src="{re.escape(verify_url)}/badge.png\?size=s" width="320" height="200"', html)
+    html, _ = _storefront(site, "/?liang_widget=1")
+    assert "<h2>Verified shop</h2>" in html
+    assert f'class="liang-badge liang-badge-widget"><a href="{verify_url}"' in html
+
     # 6. Revoked: after the cache's lifetime the storefront shows nothing of the badge; wp-admin says why.
     act("revoke", badge_id, reason="shop_closed")
     _wait_for(lambda: "liang-badge" not in _storefront(site)[0], timeout=5 + 10, what="badge gone after revocation")
-    for place in ("product", "cart", "checkout"):
-        assert "liang-badge" not in _storefront(site, f"/?liang_wc={place}")[0]
+    for path in ("/?liang_wc=product", "/?liang_wc=cart", "/?liang_wc=checkout", f"/?p={post_id}", "/?liang_widget=1"):
+        assert "liang-badge" not in _storefront(site, path)[0], path
     page.goto(f"{site.url}/wp-admin/")
     notice = page.locator(".liang-badge-notice[data-liang-state='revoked']")
     assert "is revoked" in notice.inner_text()
