@@ -83,8 +83,11 @@ def product_context(issuer: Issuer) -> dict[str, Any]:
             },
             # The badge number as printed (XXXX-XXXX-XXXX); the credential keeps it for life.
             "badge": f"{vocab}badgeNumber",
-            # The suspension entry: a BitstringStatusListEntry like credentialStatus (whose one
-            # object, the OB 3.0 schema says, is the revocation entry).
+            # The revocation entry: a BitstringStatusListEntry like credentialStatus, whose one object
+            # (the OB 3.0 schema allows one) is the suspension entry, set for suspended and revoked badges.
+            "revocationStatus": {"@id": f"{vocab}revocationStatus", "@type": "@id"},
+            # Credentials signed before issue 24 carry revocation in credentialStatus and the suspension
+            # entry under this term; it stays defined so that they keep expanding.
             "suspensionStatus": {"@id": f"{vocab}suspensionStatus", "@type": "@id"},
             # JWT claim carried in the VC-JWT payload; the VC 2.0 context defines the others.
             "jti": {"@id": "https://www.iana.org/assignments/jwt#jti", "@type": "@id"},

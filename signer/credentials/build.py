@@ -49,13 +49,15 @@ def build_credential(claims: BadgeClaims, *, issuer: Issuer, credential_id: str 
         "validUntil": isoformat_z(valid_until),
         "credentialSubject": subject,
     }
-    # One entry in credentialStatus (the OB 3.0 schema allows one object): revocation, which every
-    # Bitstring Status List verifier checks. Suspension is a second, equally standard entry under
-    # the product's term suspensionStatus, read by our verifiers (docs/credentials.md).
-    if "revocation" in statuses:
-        credential["credentialStatus"] = statuses["revocation"]
+    # One entry in credentialStatus (the OB 3.0 schema allows one object), the one every Bitstring
+    # Status List verifier reads: the suspension entry, whose bit is set while the badge is suspended
+    # AND once it is revoked, so a verifier that reads only standard terms never calls a withdrawn badge
+    # valid. Revocation (final) is a second, equally standard entry under the product's term
+    # revocationStatus, read by verifiers that know the product's context (docs/credentials.md).
     if "suspension" in statuses:
-        credential["suspensionStatus"] = statuses["suspension"]
+        credential["credentialStatus"] = statuses["suspension"]
+    if "revocation" in statuses:
+        credential["revocationStatus"] = statuses["revocation"]
     # JWT claims (Open Badges 3.0, JSON Web Token proof format)
     credential.update(iss=issuer.id, jti=cred_id, sub=verify_url, nbf=int(valid_from.timestamp()),
                       exp=int(valid_until.timestamp()))

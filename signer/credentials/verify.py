@@ -50,18 +50,24 @@ class VerifiedCredential:
 
     @property
     def status_entries(self) -> list[StatusEntry]:
-        """Return the credential's status-list entries (``credentialStatus`` and ``suspensionStatus``)."""
+        """Return the credential's status-list entries (``credentialStatus`` and the product's terms)."""
         return status_entries(self.payload)
 
 
-def status_entries(credential: dict[str, Any]) -> list[StatusEntry]:
-    """Return the status-list entries of a credential, new form or the earlier array form.
+#: Where a credential carries status entries, in every form it was ever signed in.
+STATUS_TERMS = ("credentialStatus", "revocationStatus", "suspensionStatus")
 
-    Since issue 15 ``credentialStatus`` is one object (revocation) and the suspension entry is
-    ``suspensionStatus``; credentials signed before carry both entries in a ``credentialStatus`` array.
+
+def status_entries(credential: dict[str, Any]) -> list[StatusEntry]:
+    """Return the status-list entries of a credential, whichever form it was signed in.
+
+    Since issue 24 ``credentialStatus`` is the suspension entry (its bit also set once revoked) and
+    ``revocationStatus`` the revocation entry; from issue 15, ``credentialStatus`` was revocation and
+    ``suspensionStatus`` suspension; before that, both entries were in a ``credentialStatus`` array.
+    Each entry says its own ``statusPurpose``, so all three read the same way.
     """
     raw_entries: list[Any] = []
-    for key in ("credentialStatus", "suspensionStatus"):
+    for key in STATUS_TERMS:
         value = credential.get(key)
         if value is None:
             continue

@@ -33,7 +33,7 @@ def status_entry(credential: str, purpose: str) -> tuple[str, int]:
     """Return (list path, index) of a credential's status entry for ``purpose``."""
     payload = jws_payload(credential)
     subject = payload.get("vc", payload)
-    entry = next(e for e in (subject["credentialStatus"], subject["suspensionStatus"]) if e["statusPurpose"] == purpose)
+    entry = next(e for e in (subject["credentialStatus"], subject["revocationStatus"]) if e["statusPurpose"] == purpose)
     url = str(entry["statusListCredential"])
     return "/status/" + url.rsplit("/", 1)[1], int(entry["statusListIndex"])
 

@@ -134,7 +134,7 @@ def test_forged_credential_for_missing_badge_is_not_valid_before_and_after_retir
     assert kid == _kid(badge["credential"])
     # point at a real badge's (clear) status bits, so the lists alone cannot tell
     payload = jws_payload(badge["credential"])
-    forged = _forge(live_server.url, kid, private_key, [payload["credentialStatus"], payload["suspensionStatus"]])
+    forged = _forge(live_server.url, kid, private_key, [payload["revocationStatus"], payload["credentialStatus"]])
     code, outcome, _ = _verify(env, live_server.url, badge["credential"])
     assert code == 0  # warm cache
 

@@ -21,7 +21,7 @@ def _status_list_url(client: FlaskClient, badge: str, purpose: str = "revocation
     payload = body["credential"].split(".")[1]
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     credential = claims.get("vc", claims)
-    entry = next(e for e in [credential["credentialStatus"], credential["suspensionStatus"]]
+    entry = next(e for e in [credential["credentialStatus"], credential["revocationStatus"]]
                  if e["statusPurpose"] == purpose)
     return str(entry["statusListCredential"]).removeprefix("http://127.0.0.1:8000")
 

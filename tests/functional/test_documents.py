@@ -109,7 +109,7 @@ def test_product_context_defines_every_own_term(client):
     response = client.get("/ns/v1")
     assert response.status_code == 200 and response.mimetype == "application/ld+json"
     assert response.get_json() == di.product_context(di.Issuer(public_url=PUBLIC))
-    assert {"shop", "badge", "suspensionStatus", "jti"} <= set(response.get_json()["@context"])
+    assert {"shop", "badge", "revocationStatus", "suspensionStatus", "jti"} <= set(response.get_json()["@context"])
 
 
 def test_ids_in_the_credential_answer(client, issue_badge):

@@ -64,14 +64,15 @@ def test_revocation_shows_at_once_everywhere(client, issue_badge, act, app):
     # the private note appears nowhere public
     for path in (f"/v/{badge_id}", f"/api/v1/badges/{badge_id}", "/.well-known/jwks.json"):
         assert "SECRET-NOTE-123" not in client.get(path).get_data(as_text=True)
-    # the bit is set in the revocation list
-    entry = parse_jws(body["credential"]).payload["credentialStatus"]
-    assert entry["statusPurpose"] == "revocation"
-    list_path = entry["statusListCredential"].removeprefix("http://127.0.0.1:8000")
-    status_list = client.get(list_path)
-    assert "SECRET-NOTE-123" not in status_list.get_data(as_text=True)
-    bits = decode_bits(parse_jws(status_list.get_data(as_text=True)).payload["credentialSubject"]["encodedList"])
-    assert get_bit(bits, int(entry["statusListIndex"])) is True
+    # the bit is set in the revocation list, and in the list credentialStatus names (what standard verifiers read)
+    payload = parse_jws(body["credential"]).payload
+    assert payload["revocationStatus"]["statusPurpose"] == "revocation"
+    for entry in (payload["revocationStatus"], payload["credentialStatus"]):
+        list_path = entry["statusListCredential"].removeprefix("http://127.0.0.1:8000")
+        status_list = client.get(list_path)
+        assert "SECRET-NOTE-123" not in status_list.get_data(as_text=True)
+        bits = decode_bits(parse_jws(status_list.get_data(as_text=True)).payload["credentialSubject"]["encodedList"])
+        assert get_bit(bits, int(entry["statusListIndex"])) is True
 
 
 @pytest.mark.parametrize("state_change,word,status", [

@@ -14,7 +14,7 @@ from verifier import context
 def _entries(client, badge_id):
     token = client.get(f"/api/v1/badges/{badge_id}").get_json()["credential"]
     payload = parse_jws(token).payload
-    return {e["statusPurpose"]: e for e in (payload["credentialStatus"], payload["suspensionStatus"])}
+    return {e["statusPurpose"]: e for e in (payload["credentialStatus"], payload["revocationStatus"])}
 
 
 def _bit(client, entry):
@@ -51,13 +51,61 @@ def test_suspend_and_reinstate_flip_the_suspension_bit(client, issue_badge, act)
     assert _bit(client, entries["suspension"]) is False
 
 
-def test_revoking_a_suspended_badge_clears_its_suspension_bit(client, issue_badge, act):
+@pytest.mark.parametrize("suspended_first", [False, True])
+def test_a_revoked_badge_is_never_valid_to_a_standard_verifier(client, issue_badge, act, suspended_first):
+    """credentialStatus (the one entry standard verifiers read) is the suspension entry: set for good on revocation."""
     badge_id = issue_badge()
+    token = client.get(f"/api/v1/badges/{badge_id}").get_json()["credential"]
+    standard = parse_jws(token).payload["credentialStatus"]
+    assert standard["statusPurpose"] == "suspension"
     entries = _entries(client, badge_id)
-    act("suspend", badge_id)
+    if suspended_first:
+        act("suspend", badge_id)
     act("revoke", badge_id, reason="misconduct")
     assert _bit(client, entries["revocation"]) is True
-    assert _bit(client, entries["suspension"]) is False
+    assert _bit(client, standard) is True
+
+
+def test_init_brings_older_credentials_and_revoked_bits_to_the_current_layout(client, app, issue_badge, act, run_cli):
+    """Credentials signed with revocation in credentialStatus are re-signed, ids and slots kept; a revoked
+    badge whose suspension bit an older release cleared gets it set: then no standard verifier calls it valid."""
+    from sqlalchemy import update
+
+    from signer.credentials import sign_jws
+    from signer.ids import parse_badge_id
+    from verifier.storage.models import Badge
+
+    live, revoked = issue_badge(), issue_badge()
+    act("revoke", revoked, reason="misconduct")
+    revoked_entries = _entries(client, revoked)
+    with app.app_context():
+        context.begin_write()
+        kid, private = context.keyring().signing_key()
+        for badge_id in (live, revoked):
+            payload = parse_jws(client.get(f"/api/v1/badges/{badge_id}").get_json()["credential"]).payload
+            payload["credentialStatus"], payload["suspensionStatus"] = (payload.pop("revocationStatus"),
+                                                                        payload["credentialStatus"])
+            context.session().execute(update(Badge).where(Badge.id == parse_badge_id(badge_id)).values(
+                credential=sign_jws(payload, kid_url=context.issuer().kid_url(kid), private_key=private)))
+        context.badge_service().status_lists.set_bit(parse_badge_id(revoked), "suspension", False)
+        context.session().commit()
+    assert _bit(client, revoked_entries["suspension"]) is False
+    assert run_cli("audit", "verify").exit_code == 1  # the cleared bit is reported
+    assert run_cli("init").exit_code == 0
+    assert _bit(client, revoked_entries["suspension"]) is True
+    for badge_id in (live, revoked):
+        payload = parse_jws(client.get(f"/api/v1/badges/{badge_id}").get_json()["credential"]).payload
+        assert payload["credentialStatus"]["statusPurpose"] == "suspension"
+        assert payload["credentialSubject"]["badge"] == badge_id
+    assert _entries(client, revoked) == revoked_entries  # the same slots
+    body = client.post("/api/v1/verify", json={"credential": client.get(f"/v/{revoked}/credential.json")
+                                               .get_json(force=True)}).get_json()
+    assert body["status"] == "revoked"
+    assert run_cli("audit", "verify").exit_code == 0
+    again = run_cli("init")  # nothing left to do: no second re-signing
+    assert again.exit_code == 0
+    with app.app_context():
+        assert context.badge_service().outdated_credentials() == ([], None)
 
 
 def test_indexes_are_random_not_sequential(client, issue_badge):

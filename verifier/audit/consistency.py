@@ -84,8 +84,9 @@ def _check_badges(session: Session, lists: dict[str, StatusList]) -> Iterator[st
         if state not in _SIGNED_STATES:
             continue
         own = slots.get(badge_id, {})
+        # The suspension bit (credentialStatus) is set while suspended and for good once revoked.
         for purpose, expected in (("revocation", state == State.REVOKED.value),
-                                  ("suspension", state == State.SUSPENDED.value)):
+                                  ("suspension", state in (State.SUSPENDED.value, State.REVOKED.value))):
             slot = own.get(purpose)
             if slot is None:
                 yield f"badge {shown}: no {purpose} status slot"
@@ -95,9 +96,6 @@ def _check_badges(session: Session, lists: dict[str, StatusList]) -> Iterator[st
                 yield f"badge {shown}: {purpose} slot in a missing list {slot.list_id}"
                 continue
             bit = get_bit(bytes(status_list.bits), slot.idx)
-            # A revoked badge's suspension bit is moot (revocation is final); older releases left it set.
-            if purpose == "suspension" and state == State.REVOKED.value:
-                continue
             if bit != expected:
                 yield (f"badge {shown}: state {state} but its {purpose} bit "
                        f"({slot.list_id}[{slot.idx}]) is {'set' if bit else 'clear'}")

@@ -217,11 +217,27 @@ class BadgeActions:
         with self._uow.write():
             return str(linked.for_badge(raw_id, create=True))
 
-    def upgrade_signed_documents(self) -> int:
-        """Sign what an upgrade left in an older form (``liang init``): status lists without their
-        JSON-LD form or with a ``jti``; return how many documents were signed again."""
+    def upgrade_signed_documents(self, *, actor: Actor) -> dict[str, int]:
+        """Sign what an upgrade left in an older form (``liang init``); return what was done.
+
+        Status lists without their JSON-LD form or with a ``jti`` are signed again; revoked badges get
+        their suspension bit (the one ``credentialStatus`` names); credentials in an older status layout
+        are re-signed (their JSON-LD form follows on first request), a few hundred per transaction.
+        """
         with self._uow.write():
-            return self._badges.status_lists.resign_outdated()
+            bits = self._badges.mark_revoked_unacceptable()
+            lists = self._badges.status_lists.resign_outdated()
+        resigned, after = 0, ""
+        while True:
+            with self._uow.write():
+                outdated, last = self._badges.outdated_credentials(after=after)
+                for badge_id in outdated:
+                    self._badges.resign(badge_id, actor=actor, linked_data=False)
+                resigned += len(outdated)
+            if last is None:
+                break
+            after = last
+        return {"lists": lists, "revoked_bits": bits, "credentials": resigned}
 
     def backfill_linked_data(self, *, limit: int = 200) -> int:
         """Create the JSON-LD form of up to ``limit`` badges that have none, in one transaction."""

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from signer import lifecycle
 from signer.clock import Clock, isoformat_z
-from signer.credentials import BadgeClaims, Issuer, StatusEntry, build_credential, sign_jws
-from signer.errors import BadgeNotFound, Conflict, InvalidInput
+from signer.credentials import BadgeClaims, Issuer, StatusEntry, build_credential, parse_jws, sign_jws
+from signer.errors import BadgeNotFound, Conflict, InvalidCredential, InvalidInput
 from signer.ids import format_badge_id, new_badge_id, parse_badge_id
 from signer.keys import Keyring
 from signer.lifecycle import Action, PublicStatus, State
@@ -227,8 +227,10 @@ class BadgeService:
         badge.revocation_reason = reason
         badge.revocation_note = clean_text(note, "note", required=False, limit=MAX_NOTE) or None
         self.status_lists.set_bit(badge.id, "revocation", True)
-        if before["state"] == State.SUSPENDED.value:  # revoked, no longer "suspended": one status at a time
-            self.status_lists.set_bit(badge.id, "suspension", False)
+        if before["state"] != State.SUSPENDED.value:
+            # The suspension bit is the one credentialStatus names, the only entry a standard verifier
+            # reads: set it for good, so that none of them calls a revoked badge valid.
+            self.status_lists.set_bit(badge.id, "suspension", True)
         return self._record(badge, actor, Action.REVOKE, before)
 
     def renew(self, raw_id: str, *, actor: Actor, valid_days: int | None = None) -> Badge:
@@ -258,13 +260,37 @@ class BadgeService:
         self._sign(badge, self._entries(badge.id))
         return self._record(badge, actor, Action.RENEW, before)
 
-    def resign(self, raw_id: str, *, actor: Actor) -> Badge:
-        """Re-sign a badge's credential with the current key; id and dates stay."""
+    def resign(self, raw_id: str, *, actor: Actor, linked_data: bool = True) -> Badge:
+        """Re-sign a badge's credential with the current key; id and dates stay.
+
+        ``linked_data=False`` leaves the JSON-LD form to be created on first request (or by
+        ``liang badge backfill-ld``): RDF canonicalisation costs about 40 ms a credential.
+        """
         badge = self.get(raw_id, for_update=True)
         before = badge_snapshot(badge)
         badge.state = lifecycle.transition(badge.state, Action.RESIGN).value
-        self._sign(badge, self._entries(badge.id))
+        self._sign(badge, self._entries(badge.id), linked_data=linked_data)
         return self._record(badge, actor, Action.RESIGN, before)
+
+    def outdated_credentials(self, *, after: str = "", limit: int = 500) -> tuple[list[str], str | None]:
+        """Return (ids of public badges whose credential predates the current status layout, the last id
+        looked at, or None when done), looking at up to ``limit`` badges after ``after``."""
+        rows = self._session.execute(
+            select(Badge.id, Badge.credential).where(Badge.state.in_(_SIGNED_STATES), Badge.id > after)
+            .order_by(Badge.id).limit(limit)).all()
+        outdated = [row.id for row in rows if row.credential and not _current_layout(str(row.credential))]
+        return outdated, (rows[-1].id if len(rows) == limit else None)
+
+    def mark_revoked_unacceptable(self) -> int:
+        """Set the suspension bit of every revoked badge whose bit is clear (an older release cleared it on
+        revocation); each list touched is signed once. Return how many bits were set."""
+        slots = self._session.execute(
+            select(StatusSlot).join(Badge, Badge.id == StatusSlot.badge_id)
+            .where(Badge.state == State.REVOKED.value, StatusSlot.purpose == "suspension")).scalars().all()
+        by_list: dict[str, list[int]] = {}
+        for slot in slots:
+            by_list.setdefault(slot.list_id, []).append(slot.idx)
+        return sum(self.status_lists.set_bits(list_id, indexes) for list_id, indexes in by_list.items())
 
     # -- helpers --------------------------------------------------------------
     def _days(self, valid_days: int | None) -> int:
@@ -298,7 +324,7 @@ class BadgeService:
             for p in ("revocation", "suspension")
         )
 
-    def _sign(self, badge: Badge, entries: tuple[StatusEntry, ...]) -> None:
+    def _sign(self, badge: Badge, entries: tuple[StatusEntry, ...], *, linked_data: bool = True) -> None:
         kid, private = self._keyring.signing_key()
         shop = badge.shop
         claims = BadgeClaims(
@@ -312,7 +338,7 @@ class BadgeService:
         badge.credential_id = payload["id"]
         badge.kid = kid
         badge.credential_ld = linked_data_credential(payload, issuer=self._issuer, kid=kid, private_key=private,
-                                                     now=self._clock())
+                                                     now=self._clock()) if linked_data else None
 
     # -- lists ----------------------------------------------------------------
 
@@ -360,6 +386,18 @@ class BadgeService:
         if branch:
             query = query.where(Branch.code == branch)
         return list(self._session.execute(query).unique().scalars())
+
+
+_SIGNED_STATES = (State.ACTIVE.value, State.SUSPENDED.value, State.REVOKED.value)
+
+
+def _current_layout(token: str) -> bool:
+    """Return whether a stored credential names the suspension entry in ``credentialStatus`` (issue 24)."""
+    try:
+        status = parse_jws(token).payload.get("credentialStatus")
+    except InvalidCredential:
+        return False
+    return isinstance(status, dict) and status.get("statusPurpose") == "suspension"
 
 
 def status_json(badge: Badge | PublicBadge, *, issuer: Issuer, now: datetime) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from signer.statuslist import (
     IndexDraws,
     build_list_credential,
     empty_bits,
+    get_bit,
     random_index,
     set_bit,
     sign_list_credential,
@@ -106,6 +107,24 @@ class StatusListService:
         status_list.updated_at = self._clock()
         status_list.credential, status_list.credential_ld = self._sign(status_list)
         self._session.flush()
+
+    def set_bits(self, list_id: str, indexes: list[int]) -> int:
+        """Set the bits at ``indexes`` of one list (locked) and sign it once; return how many were clear."""
+        status_list = self._session.execute(
+            select(StatusList).where(StatusList.id == list_id).with_for_update()).scalar_one()
+        self._session.refresh(status_list)
+        changed = [index for index in indexes if not get_bit(status_list.bits, index)]
+        bits = bytearray(status_list.bits)
+        if not changed:
+            return 0
+        for index in changed:
+            set_bit(bits, index, True)
+        status_list.bits = bytes(bits)
+        status_list.version += 1
+        status_list.updated_at = self._clock()
+        status_list.credential, status_list.credential_ld = self._sign(status_list)
+        self._session.flush()
+        return len(changed)
 
     def resign_all(self) -> int:
         """Re-sign every list credential with the current key (after key rotation)."""

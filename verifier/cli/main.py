@@ -45,7 +45,8 @@ def _init() -> str | None:
         if app.config["PUBLIC_ONLY"]:
             return None
         record = context.key_actions().ensure_key(actor=cli_actor())
-        context.badge_actions().upgrade_signed_documents()  # after an upgrade: lists in their current form
+        # after an upgrade: status lists and credentials in their current form (docs/credentials.md)
+        context.badge_actions().upgrade_signed_documents(actor=cli_actor())
         encryptor = context.encryptor()
         if encryptor is not None:  # the transparency log's own key (never a badge-signing key)
             context.key_actions().ensure_log_key(actor=cli_actor(), public_url=app.config["PUBLIC_URL"],

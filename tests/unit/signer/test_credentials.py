@@ -85,9 +85,11 @@ def test_credential_is_ob3_shaped(signed):
     assert "AchievementSubject" in subject["type"]
     assert subject["achievement"]["type"] == ["Achievement"]
     assert {"id", "name", "description", "criteria"} <= set(subject["achievement"])
-    assert p["credentialStatus"]["type"] == p["suspensionStatus"]["type"] == "BitstringStatusListEntry"
-    assert (p["credentialStatus"]["statusPurpose"], p["suspensionStatus"]["statusPurpose"]) == ("revocation",
-                                                                                               "suspension")
+    assert p["credentialStatus"]["type"] == p["revocationStatus"]["type"] == "BitstringStatusListEntry"
+    # the one entry standard verifiers read is suspension (its bit also set once revoked); revocation is ours
+    assert (p["credentialStatus"]["statusPurpose"], p["revocationStatus"]["statusPurpose"]) == ("suspension",
+                                                                                                "revocation")
+    assert "suspensionStatus" not in p
     assert "holder" not in subject  # no personal name in a portable credential
 
 
@@ -95,7 +97,7 @@ def _old_form(key, *, kid_url="https://badge.example.cn/.well-known/jwks.json#K1
     """A credential as signed before issue 15: jwks.json#fragment kid, credentialStatus array."""
     payload = build_credential(_claims(), issuer=ISSUER)
     payload["@context"] = [VC_CONTEXT, OB_CONTEXT]
-    payload["credentialStatus"] = [payload["credentialStatus"], payload.pop("suspensionStatus")]
+    payload["credentialStatus"] = [payload.pop("revocationStatus"), payload["credentialStatus"]]
     payload["credentialSubject"]["holder"] = {"name": "王小明"}
     return sign_jws(payload, kid_url=kid_url, private_key=key)
 
@@ -108,7 +110,16 @@ def test_credential_signed_in_the_earlier_form_still_verifies(key):
 
 def test_new_form_reports_both_status_entries(signed, key):
     verified = verify_credential(signed, issuer=ISSUER, resolve_key=_resolver(key))
-    assert [(e.purpose, e.index) for e in verified.status_entries] == [("revocation", 5), ("suspension", 9)]
+    assert [(e.purpose, e.index) for e in verified.status_entries] == [("suspension", 9), ("revocation", 5)]
+
+
+def test_credential_signed_in_the_issue_15_form_still_reads_both_entries(key):
+    """credentialStatus = revocation, suspensionStatus = suspension (issue 15 to issue 24)."""
+    payload = build_credential(_claims(), issuer=ISSUER)
+    payload["credentialStatus"], payload["suspensionStatus"] = payload.pop("revocationStatus"), payload["credentialStatus"]
+    token = sign_jws(payload, kid_url="https://badge.example.cn/keys/K1", private_key=key)
+    verified = verify_credential(token, issuer=ISSUER, resolve_key=_resolver(key))
+    assert sorted((e.purpose, e.index) for e in verified.status_entries) == [("revocation", 5), ("suspension", 9)]
 
 
 @pytest.mark.parametrize("kid", ["https://badge.example.cn/keys/", "https://badge.example.cn/keys/K1/multikey",
@@ -132,7 +143,7 @@ def test_verify_roundtrip(signed, key):
     verified = verify_credential(signed, issuer=ISSUER, resolve_key=_resolver(key))
     assert verified.badge_id == "7K3M-9QX2-HT4B"
     assert verified.kid == "K1"
-    assert [e.index for e in verified.status_entries] == [5, 9]
+    assert [e.index for e in verified.status_entries] == [9, 5]  # credentialStatus (suspension) first
 
 
 def _tamper_payload(token: str, change) -> str:

@@ -80,7 +80,7 @@ def test_bundled_contexts_are_the_official_ones(bundled, official):
 def test_roundtrip(signed, key):
     verified = di.verify(signed, issuer=ISSUER, resolve_key=_resolver(key))
     assert verified.badge_id == "7K3M-9QX2-HT4B" and verified.kid == "K1"
-    assert [(e.purpose, e.index) for e in verified.status_entries] == [("revocation", 5), ("suspension", 9)]
+    assert [(e.purpose, e.index) for e in verified.status_entries] == [("suspension", 9), ("revocation", 5)]
     assert signed["proof"][0]["verificationMethod"] == "https://badge.example.cn/keys/K1/multikey"
 
 
@@ -95,7 +95,7 @@ def test_earlier_credential_status_array_fails_the_official_schema():
     """The finding this issue fixes: the schema refuses an array (so the test above can fail)."""
     schema = json.loads((OB3 / "achievementcredential.schema.json").read_text(encoding="utf-8"))
     payload = build_credential(_claims(), issuer=ISSUER)
-    payload["credentialStatus"] = [payload["credentialStatus"], payload.pop("suspensionStatus")]
+    payload["credentialStatus"] = [payload.pop("revocationStatus"), payload["credentialStatus"]]
     with pytest.raises(jsonschema.ValidationError, match="is not of type 'object'"):
         jsonschema.Draft201909Validator(schema).validate(payload)
 
@@ -117,7 +117,7 @@ def test_earlier_credential_loses_terms_on_expansion():
     payload["@context"] = [VC_CONTEXT, OB_CONTEXT]
     dropped: list[str] = []
     jsonld.JsonLdProcessor(on_property_dropped=dropped.append).expand(payload, {"documentLoader": _official_loader})
-    assert {"shop", "badge", "suspensionStatus", "jti"} <= set(dropped)
+    assert {"shop", "badge", "revocationStatus", "jti"} <= set(dropped)
 
 
 @pytest.mark.parametrize("change", [

@@ -72,7 +72,7 @@ def test_renewal_keeps_id_and_resigns(app, issue_badge, act, clock):
     # the status-list slots stay the same
     before_payload = parse_jws(before.credential).payload
     assert payload["credentialStatus"] == before_payload["credentialStatus"]
-    assert payload["suspensionStatus"] == before_payload["suspensionStatus"]
+    assert payload["revocationStatus"] == before_payload["revocationStatus"]
 
 
 def test_renewal_adds_to_the_current_end_within_the_cap(app, issue_badge, act, clock):
