@@ -228,6 +228,12 @@ def test_shop_owner_installs_the_plugin_and_the_badge_stays_honest(wordpress, se
         html, _ = _storefront(site, f"/?liang_wc={place}")
         assert re.search(rf'class="liang-badge liang-badge-{place}"><a href="{re.escape(verify_url)}"', html), place
 
+    # 5a. The block is in the block editor without a build step (plain editor.js, server-side rendering).
+    page.goto(f"{site.url}/wp-admin/post-new.php")
+    page.wait_for_function("() => window.wp && wp.blocks && !!wp.blocks.getBlockType('liangshenfen/badge')",
+                           timeout=60_000)
+    assert page.evaluate("() => wp.blocks.getBlockType('liangshenfen/badge').title") == "Liangshenfen badge"
+
     # 5b. The shortcode and the block in a post, and the classic widget (stand-in page: the block theme has no sidebar).
     post_id = _add_post(site, '<p>[liang_badge size="s" style="link"]</p>\n'
                               '<!-- wp:liangshenfen/badge {"size":"s"} /-->')
