@@ -91,6 +91,10 @@ def product_context(issuer: Issuer) -> dict[str, Any]:
             "suspensionStatus": {"@id": f"{vocab}suspensionStatus", "@type": "@id"},
             # JWT claim carried in the VC-JWT payload; the VC 2.0 context defines the others.
             "jti": {"@id": "https://www.iana.org/assignments/jwt#jti", "@type": "@id"},
+            # For the issuer document: its public transparency log (C2SP tlog-tiles prefix) and the
+            # log's signed-note verifier key (docs/transparency.md).
+            "transparencyLog": {"@id": f"{vocab}transparencyLog", "@type": "@id"},
+            "transparencyLogKey": f"{vocab}transparencyLogKey",
             # For the issuer document: the keys that may sign its credentials (a controller document).
             "assertionMethod": {"@id": "https://w3id.org/security#assertionMethod", "@type": "@id",
                                 "@container": "@set"},

@@ -71,6 +71,11 @@ class LogReads:
         """Return the latest signed checkpoint as served (cosignatures included)."""
         return self._checkpoint()[1]
 
+    def published_key(self) -> str | None:
+        """Return the log's verifier key, or None before there is one."""
+        key = load_log_key(self._session)
+        return None if key is None else key.verifier.vkey()
+
     def verifier_key(self) -> str:
         """Return the log's verifier key, ``<origin>+<key id>+<base64>``."""
         key = load_log_key(self._session)

@@ -6,12 +6,14 @@ Served by every node, full or public-only, with open CORS (``verifier.web.securi
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from flask import Blueprint, Flask, Response, request
 
 from verifier import context
 from verifier.transparency.reads import LogReads
 from verifier.verification.views import etagged_body
+from verifier.web.openapi import BADGE_ID_PATTERN
 from verifier.web.ratelimit import read_limit, unlimited
 
 bp = Blueprint("transparency", __name__)
@@ -63,6 +65,64 @@ def badge_log(raw_id: str) -> Response:
         return etagged_body(text.encode("utf-8"), mimetype="text/plain", cache_control=cache)
     data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return etagged_body(data, mimetype="application/json", cache_control=cache)
+
+
+_ID_PARAM = {"name": "badge_id", "in": "path", "required": True,
+             "schema": {"type": "string", "maxLength": 64, "pattern": BADGE_ID_PATTERN},
+             "description": "Badge id, any case, hyphens/spaces optional, I/L→1 and O→0 accepted."}
+_JSON_ERROR = {"description": "error", "content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/Error"}}}}
+_ABSENT = {"description": "not in the log (yet): no checkpoint, no such tile within the signed tree"}
+
+OPENAPI_PATHS: dict[str, Any] = {
+    "/log/checkpoint": {"get": {
+        "operationId": "getLogCheckpoint",
+        "summary": "The transparency log's latest checkpoint (C2SP tlog-checkpoint as a signed note, with the "
+                   "log's signature, its own timestamped cosignature and the witnesses' cosignatures)",
+        "responses": {"200": {"description": "signed note", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                      "404": _ABSENT},
+    }},
+    "/log/key": {"get": {
+        "operationId": "getLogKey", "summary": "The log's verifier key, `<origin>+<key id>+<base64>` (Ed25519)",
+        "responses": {"200": {"description": "verifier key", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                      "404": _ABSENT},
+    }},
+    "/log/tile/{tile_path}": {"get": {
+        "operationId": "getLogTile",
+        "summary": "C2SP tlog-tiles: a hash tile `<L>/<N>[.p/<W>]` or an entry bundle `entries/<N>[.p/<W>]` "
+                   "(N in 3-digit path elements, `x001/234`); full tiles are immutable",
+        "parameters": [{"name": "tile_path", "in": "path", "required": True, "schema": {"type": "string"},
+                        "description": "the tile's path below /log/tile/ (it holds slashes)"}],
+        "responses": {"200": {"description": "tile bytes",
+                              "content": {"application/octet-stream": {"schema": {"type": "string",
+                                                                                  "format": "binary"}}}},
+                      "404": _ABSENT},
+    }},
+    "/api/v1/badges/{badge_id}/log": {"get": {
+        "operationId": "getBadgeLog",
+        "summary": "The badge's log entries with inclusion proofs against the latest checkpoint; "
+                   "with `?format=text` or `Accept: text/plain`, one C2SP tlog-proof (the latest entry, or `index`)",
+        "parameters": [_ID_PARAM,
+                       {"name": "format", "in": "query", "required": False,
+                        "schema": {"type": "string", "enum": ["json", "text"]}},
+                       {"name": "index", "in": "query", "required": False,
+                        "schema": {"type": "integer", "minimum": 0}}],
+        "responses": {
+            "200": {"description": "entries and proofs", "content": {
+                "application/json": {"schema": {
+                    "type": "object", "required": ["checkpoint", "tree_size", "entries"],
+                    "properties": {
+                        "checkpoint": {"type": "string"}, "tree_size": {"type": "integer", "minimum": 0},
+                        "entries": {"type": "array", "items": {
+                            "type": "object", "required": ["index", "leaf", "proof"],
+                            "properties": {"index": {"type": "integer", "minimum": 0},
+                                           "leaf": {"type": "string", "description": "the entry exactly as logged"},
+                                           "proof": {"type": "array", "items": {"type": "string"}}}}}}}},
+                "text/plain": {"schema": {"type": "string", "description": "c2sp.org/tlog-proof@v1"}}}},
+            "304": {"description": "not modified"},
+            "400": _JSON_ERROR, "404": _JSON_ERROR, "429": _JSON_ERROR, "503": _JSON_ERROR},
+    }},
+}
 
 
 def register(app: Flask) -> None:

@@ -98,6 +98,9 @@ def issuer_profile() -> Response:
         **issuer.profile(),
         "assertionMethod": [issuer.verification_method(r.kid) for r in published],
     }
+    log_key = context.log_reads().published_key()
+    if log_key is not None:  # the transparency log: where it is, and the key its checkpoints verify with
+        document.update(transparencyLog=f"{issuer.public_url}/log/", transparencyLogKey=log_key)
     if _wants_html():
         return _page(document, kind="issuer", cache_control=KEY_DOCUMENT_CACHE)
     return _json(document, JSON_LD, cache_control=KEY_DOCUMENT_CACHE)

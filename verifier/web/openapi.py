@@ -61,6 +61,11 @@ COMPONENTS: dict[str, Any] = {
                 "verify_url": {"type": "string"},
                 "complaint_url": {"type": "string"},
                 "credential": {"type": ["string", "null"]},
+                "log": {"oneOf": [{"type": "null"}, {
+                    "type": "object", "required": ["index", "proof_url"],
+                    "description": "The transparency-log entry of the badge's latest decision and where its "
+                                   "inclusion proof is (null for a badge with no decision since the log began).",
+                    "properties": {"index": {"type": "integer", "minimum": 0}, "proof_url": {"type": "string"}}}]},
             },
         },
         "VerifyResult": {

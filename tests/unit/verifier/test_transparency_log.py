@@ -363,3 +363,13 @@ def test_a_badge_from_before_the_log_shows_no_log_line(app, client, issue_badge)
         session.commit()
     assert "已记入公开日志" not in client.get(f"/v/{badge_id}").get_data(as_text=True)
     assert client.get(f"/api/v1/badges/{badge_id}").get_json()["log"] is None
+
+
+def test_the_issuer_document_publishes_the_log_and_its_key(app, client, issue_badge):
+    issue_badge()
+    _sign(app)
+    document = client.get("/issuer", headers={"Accept": "application/ld+json"}).get_json()
+    assert document["transparencyLog"] == "http://127.0.0.1:8000/log/"
+    assert document["transparencyLogKey"] == client.get("/log/key").get_data(as_text=True).strip()
+    context_doc = client.get("/ns/v1").get_json()
+    assert {"transparencyLog", "transparencyLogKey"} <= set(context_doc["@context"])
