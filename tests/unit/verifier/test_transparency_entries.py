@@ -196,3 +196,51 @@ def test_the_first_signing_key_is_logged(app):
         record = context.key_actions().ensure_key(actor=COMMITTEE)
     ((_, data, _),) = _entries(app)
     assert _decoded(data)["event"] == "key_add" and _decoded(data)["kid"] == record.kid
+
+
+def test_two_instances_deciding_at_once_make_one_gapless_log(app, app_config, issue_badge, make_branch):
+    """Two apps (two engines and pools: two instances) issue, suspend and import at the same time."""
+    import threading
+
+    from verifier.app import create_app
+
+    make_branch()
+    other = create_app(dict(app_config))
+    errors: list[BaseException] = []
+
+    def work(application, tag: str) -> None:
+        try:
+            for n in range(6):
+                with application.app_context():
+                    with context.unit_of_work().write():
+                        badge = context.badge_service().issue(
+                            IssueRequest("店主", f"并发店{tag}{n}", f"https://race-{tag}-{n}.example.com", "taobao",
+                                         "B01", 30, None), actor=COMMITTEE)
+                        badge_id = badge.id
+                    with context.unit_of_work().write():
+                        context.badge_service().suspend(badge_id, actor=COMMITTEE)
+                with application.app_context():
+                    session = context.begin_write()
+                    rows = [(2, IssueRequest("店主", f"批量{tag}{n}", f"https://bulk-{tag}-{n}.example.com", "jd",
+                                             "B01", 30, None))]
+                    BulkImporter(session, issuer=context.issuer(), keyring=context.keyring(), clock=context.clock(),
+                                 audit=AuditLog(session, clock=context.clock())).run(rows, actor=COMMITTEE)
+                    session.commit()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(a, t)) for a, t in ((app, "a"), (other, "b"))]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=300)
+    finally:
+        other.extensions["liang.db"].dispose()
+    assert not errors, errors
+    entries = _entries(app)  # asserts 0..n-1 without a gap and the head equal to the count
+    assert len(entries) == 2 * 6 * 3
+    with app.app_context():
+        for badge in context.session().execute(select(Badge)).scalars():
+            last = max(i for i, _, b in entries if b == badge.id)
+            assert badge.log_index == last
