@@ -222,6 +222,15 @@ def test_shop_owner_installs_the_plugin_and_the_badge_stays_honest(wordpress, se
     assert page.locator(".liang-badge-host-ok").count() == 1
     _shot(page, "06-settings", docs=True, full_page=True)
     _save_settings(page, site, ttl=5, product=True, cart=True, checkout=True)
+    # A badge bound to another shop's host: the settings page and every wp-admin page say so plainly.
+    foreign = issue_badge(shop_name="别家店", hosts=("shop.example",))
+    _save_settings(page, site, badge_id=foreign.lower().replace("-", " "))
+    warning = page.locator(".liang-badge-host-warning").inner_text()
+    assert "127.0.0.1" in warning and "shop.example" in warning, warning
+    assert page.locator(".liang-badge-notice[data-liang-state='unbound']").count() == 1
+    assert page.locator("#liang-badge-id").input_value() == foreign  # normalised on saving
+    _save_settings(page, site, badge_id=badge_id)
+    assert page.locator(".liang-badge-host-ok").count() == 1
 
     # 5. WooCommerce's hooks (stand-in plugin): product, cart and checkout show the badge.
     for place in ("product", "cart", "checkout"):
