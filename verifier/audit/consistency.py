@@ -12,6 +12,7 @@ database's race, from before migration 0011's unique indexes) is named.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 
@@ -62,6 +63,14 @@ def _check_lists(session: Session, lists: dict[str, StatusList]) -> Iterator[str
             continue
         if signed != bytes(row.bits):
             yield f"status list {list_id}: the signed list differs from the stored bits"
+        if row.credential_ld:  # the JSON-LD form (JSON-LD verifiers read it) must say the same
+            try:
+                linked = json.loads(row.credential_ld)["credentialSubject"]["encodedList"]
+            except (ValueError, KeyError, TypeError) as exc:
+                yield f"status list {list_id}: JSON-LD form unreadable ({type(exc).__name__})"
+                continue
+            if linked != subject.get("encodedList"):
+                yield f"status list {list_id}: the JSON-LD form differs from the signed JWS"
 
 
 def _check_badges(session: Session, lists: dict[str, StatusList]) -> Iterator[str]:

@@ -62,6 +62,29 @@ def test_a_suspension_bit_that_does_not_match_is_found(app, badges):
     assert f"status list {list_id}: the signed list differs from the stored bits" in problems
 
 
+def test_a_json_ld_list_that_disagrees_with_the_jws_is_found(app, badges):
+    """The JSON-LD form JSON-LD verifiers read must say what the JWS says."""
+    import json
+
+    with app.app_context():
+        row = context.session().execute(select(StatusList).limit(1)).scalar_one()
+        document = json.loads(row.credential_ld)
+        document["credentialSubject"]["encodedList"] = "uH4sIAAAAAAAAA"
+        list_id = row.id
+    _write(app, update(StatusList).where(StatusList.id == list_id).values(credential_ld=json.dumps(document)))
+    assert f"status list {list_id}: the JSON-LD form differs from the signed JWS" in _check(app)
+
+
+def test_a_revoked_badge_whose_suspension_bit_is_clear_is_found(app, badges):
+    """A standard verifier reads only the suspension entry: a clear bit would call the revoked badge valid."""
+    revoked = parse_badge_id(badges[2])
+    with app.app_context():
+        context.begin_write()
+        context.badge_service().status_lists.set_bit(revoked, "suspension", False)
+        context.session().commit()
+    assert any("state revoked but its suspension bit" in p and "is clear" in p for p in _check(app))
+
+
 def test_a_drifting_slot_counter_is_found(app, badges):
     with app.app_context():
         list_id = context.session().execute(select(StatusList.id).limit(1)).scalar_one()
