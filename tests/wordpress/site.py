@@ -5,9 +5,11 @@ on MariaDB, served by PHP's built-in server (``php -S``, no router: it serves fi
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -71,13 +73,28 @@ class WordPress:
         return mysql(f"USE `{self.database}`; {statement}", host=self.db_host, port=self.db_port)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
+        """Stop PHP's server and its workers (its process group)."""
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        # The workers may outlive the master by a moment; make sure none is left.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
             try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                os.killpg(self.process.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
 
 
 def set_up(base: Path, *, db_host: str = "127.0.0.1", db_port: int = 3306) -> WordPress:
@@ -130,8 +147,10 @@ require_once ABSPATH . 'wp-settings.php';
 """, encoding="utf-8")
     log = (base / "php-server.log").open("wb")
     env = {**os.environ, "PHP_CLI_SERVER_WORKERS": "2"}
+    # Its own process group: the workers PHP forks (PHP_CLI_SERVER_WORKERS) outlive a signal to the
+    # master alone, so stop() signals the whole group.
     process = subprocess.Popen(["php", "-S", f"127.0.0.1:{port}", "-t", str(root)], cwd=root, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     site = WordPress(root, url, database, db_host, db_port, error_log, process)
     try:
         _wait(url)
