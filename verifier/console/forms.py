@@ -315,6 +315,11 @@ class ComplaintForm(ConsoleForm):
         self.status.validators = [choice("status", [code for code, _name in states])]
         self._closing = closing
 
+    def validate_reply(self, field: Field) -> None:
+        """Closing a complaint needs a public reply (the service's rule, said beside the field with the others)."""
+        if self.status.data in self._closing and not (field.data or "").strip():
+            raise StopValidation(input_words("reply", "reply_to_close"))
+
     def validate_confirm(self, field: Field) -> None:
         """Closing a complaint (resolved, rejected) asks first: the shopper is told at once."""
         if self.status.data in self._closing and field.data is not True:
