@@ -132,6 +132,20 @@ def _check_database(db: Path, env: dict[str, str]) -> dict[str, int]:
         badges = conn.execute("SELECT count(*) FROM badges").fetchone()[0]
         issued = conn.execute("SELECT count(*) FROM audit_events WHERE action = 'issue'").fetchone()[0]
         assert issued == badges, "every badge has its audit event and no event lacks its badge"
+        # The transparency log: gapless, and exactly one issue entry per committed badge, none without its badge.
+        indexes = [i for (i,) in conn.execute("SELECT idx FROM log_entries ORDER BY idx")]
+        assert indexes == list(range(len(indexes))), "log indexes are gapless"
+        head = conn.execute("SELECT size FROM log_head WHERE id = 1").fetchone()
+        assert (head[0] if head else 0) == len(indexes), "the log head counts exactly the committed entries"
+        logged = conn.execute("SELECT count(*), count(DISTINCT badge_id) FROM log_entries "
+                              "WHERE json_extract(CAST(data AS TEXT), '$.event') = 'issue'").fetchone()
+        assert logged == (badges, badges), "one issue entry per badge"
+        strays = conn.execute("SELECT count(*) FROM log_entries e LEFT JOIN badges b ON b.id = e.badge_id "
+                              "WHERE e.badge_id IS NOT NULL AND b.id IS NULL").fetchone()[0]
+        assert strays == 0, "no log entry lacks its badge"
+        pointing = conn.execute("SELECT count(*) FROM badges b JOIN log_entries e ON e.idx = b.log_index "
+                                "AND e.badge_id = b.id").fetchone()[0]
+        assert pointing == badges, "every badge points at its own latest entry"
     finally:
         conn.close()
     audit = _liang(env, "audit", "verify", check=False)
