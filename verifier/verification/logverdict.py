@@ -51,6 +51,9 @@ def with_log(checker: LogChecker, origin: OfficialOrigin, session: requests.Sess
     """Return ``result`` with the log's verdict applied (see the module docstring)."""
     badge_id = str(result.get("badge_id") or "")
     reference = live.get("log") if isinstance(live, dict) else None
+    # A log this client already trusts (configured or pinned) may not vanish; on first contact a
+    # server whose log is not up yet (no key, no checkpoint) only earns a note.
+    trusted = bool(checker.configured or checker.pins.get(checker.server))
     try:
         if isinstance(reference, dict) and isinstance(reference.get("proof_url"), str):
             url = reference["proof_url"]
@@ -58,8 +61,16 @@ def with_log(checker: LogChecker, origin: OfficialOrigin, session: requests.Sess
                 raise LogRefused(f"the log proof {url[:80]} is not on the official origin {checker.server}")
             key = checker.key()
             if key is None:
-                raise LogRefused("the server names a log proof but publishes no log key")
-            body = _get(session, url)
+                return {**result, "log": None,
+                        "lines": [*result["lines"], "  log: the server names a log proof but publishes no log key yet"]}
+            try:
+                body = _get(session, url)
+            except LogRefused:
+                raise
+            except ClientError as exc:
+                if trusted:
+                    raise
+                return {**result, "log": None, "lines": [*result["lines"], f"  log: not available yet ({exc.message})"]}
             try:
                 res = checker.check(badge_id, body, key)
             except LogRefused as exc:
