@@ -373,3 +373,73 @@ def test_the_issuer_document_publishes_the_log_and_its_key(app, client, issue_ba
     assert document["transparencyLogKey"] == client.get("/log/key").get_data(as_text=True).strip()
     context_doc = client.get("/ns/v1").get_json()
     assert {"transparencyLog", "transparencyLogKey"} <= set(context_doc["@context"])
+
+
+def test_two_real_witnesses_cosign_the_service_s_checkpoints(app, client, issue_badge, database_url):
+    """The service against ``liang log witness`` (two of them), over their HTTP interface."""
+    from signer.tlog import generate_key, parse_signer_key
+    from verifier.storage.witness import SqlWitnessStore
+    from verifier.transparency.witness import Witness as LogWitness
+    from verifier.transparency.witness_http import create_witness_app
+
+    issue_badge()
+    _sign(app)  # the log key exists from here on
+    log_key = parse_verifier_key(client.get("/log/key").get_data(as_text=True).strip())
+    stores, signers, clients = [], [], {}
+    for name in ("w1.example/witness", "w2.example/witness"):
+        signer = parse_signer_key(generate_key(name, cosigner=True)[0])
+        store = SqlWitnessStore(database_url)
+        stores.append(store)
+        signers.append(signer)
+        clients[f"https://{name}"] = create_witness_app(
+            lambda s=signer, st=store: LogWitness.for_keys(s, [log_key], st)).test_client()
+
+    def post(url: str, body: bytes) -> tuple[int, bytes]:
+        base, _, path = url.rpartition("/")
+        answer = clients[base].post("/" + path, data=body)
+        return answer.status_code, answer.get_data()
+
+    try:
+        witnesses = WitnessClient(app.extensions["liang.db"],
+                                  [Witness(url, s.verifier) for url, s in zip(clients, signers, strict=True)],
+                                  post=post)
+        issue_badge()
+        assert witnesses.cosign(_sign(app)) == 2
+        for _ in range(3):
+            issue_badge()
+        assert witnesses.cosign(_sign(app)) == 2  # consistency proofs from the size each witness holds
+        opened = open_checkpoint(client.get("/log/checkpoint").get_data(), origin=ORIGIN, log_keys=[log_key],
+                                 witnesses=[s.verifier for s in signers], quorum=2)
+        assert opened.checkpoint.size == 5
+        assert set(opened.cosignatures) == {"w1.example/witness", "w2.example/witness"}
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_an_independent_reader_verifies_what_the_service_serves(app, client, make_branch, tmp_path):
+    """tlog-scales (PyPI, written by others) reads a mirror of /log/ copied from the service's routes."""
+    from tlog_scales.backend import LocalBackend
+    from tlog_scales.reader import TilesReader
+    from tlog_scales.signing import Vkey
+
+    from signer.tlog import tiles_for_size
+
+    _import(app, make_branch, 300)
+    _sign(app)
+    vkey = client.get("/log/key").get_data(as_text=True).strip()
+    (tmp_path / "checkpoint").write_bytes(client.get("/log/checkpoint").get_data())
+    for tile in tiles_for_size(300):
+        for path in (tile.path(), *([tile.for_entries().path()] if tile.level == 0 else [])):
+            response = client.get("/log/" + path)
+            assert response.status_code == 200, path
+            (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / path).write_bytes(response.get_data())
+    reader = TilesReader(LocalBackend(tmp_path))
+    checkpoint = reader.get_checkpoint()
+    checkpoint.verify(Vkey.from_string(vkey))
+    assert (checkpoint.origin, checkpoint.size) == (ORIGIN, 300)
+    assert reader.calculate_root_hash() == checkpoint.root_hash
+    leaves = _leaves(app)
+    for index in (0, 255, 256, 299):
+        assert reader.get_entry(index) == leaves[index]
