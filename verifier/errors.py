@@ -33,6 +33,7 @@ from verifier.errorwords import describe
 from verifier.transparency.reads import NotInLog
 from verifier.verification.client import ClientError
 from verifier.verification.home import unknown_badge_page
+from verifier.verification.logcheck import LogRefused
 from verifier.web.errors import error_response, friendly, wants_json
 
 _logger = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ DOMAIN_STATUS: dict[type[BadgeError], int] = {
     Conflict: 409,
     KeyStoreError: 500,  # the node cannot load or decrypt its keys: an operator must act
     ClientError: 502,  # an upstream service did not answer as it should
+    LogRefused: 502,  # an upstream log contradicts itself or the credential (raised by the `liang verify` client)
     KeyUnavailable: 503,  # no private key here (public-only node, none created yet)
 }
 
