@@ -328,7 +328,7 @@ def test_a_huge_lossless_picture_is_refused_before_decoding(client, issue_badge)
 
 
 def test_a_big_jpeg_photo_is_decoded_at_reduced_size(client, issue_badge, monkeypatch):
-    from verifier.web import uploads
+    from verifier.verification import scan as uploads
 
     badge_id = issue_badge()
     canvas = Image.new("RGB", (6000, 4000), "white")
@@ -336,8 +336,8 @@ def test_a_big_jpeg_photo_is_decoded_at_reduced_size(client, issue_badge, monkey
                  (2400, 1400))
     photo = _encode(canvas, "JPEG", quality=85)
     seen = []
-    real = uploads._flatten_to_rgb
-    monkeypatch.setattr(uploads, "_flatten_to_rgb", lambda image: seen.append(image.size) or real(image))
+    real = uploads.flatten_to_rgb
+    monkeypatch.setattr(uploads, "flatten_to_rgb", lambda image: seen.append(image.size) or real(image))
     body = post_file(client, photo).get_json()
     assert body["verified"] is True and body["badge"]["id"] == badge_id
     assert seen and seen[0][0] * seen[0][1] <= uploads.QR_SCAN_PIXELS  # never the full 24 MP

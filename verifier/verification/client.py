@@ -92,7 +92,7 @@ class VerifyClient:
             data = path.read_bytes()[: 16 * 1024 * 1024 + 1]
             if data.lstrip()[:1] == b"{":  # a credential.json: the JSON-LD form with a Data Integrity proof
                 return _json_credential(data), None
-            from verifier.web.uploads import classify_verify_url, extract_from_upload
+            from verifier.verification.scan import classify_verify_url, extract_from_upload
 
             found = extract_from_upload(data, max_bytes=16 * 1024 * 1024)
             if found.credential:
@@ -108,7 +108,7 @@ class VerifyClient:
         if target.startswith(("http://", "https://")) and urlsplit(target).path.endswith("/credential.json"):
             return _json_credential(self._origin.get(target, cached=False).encode("utf-8")), None
         if target.startswith(("http://", "https://")):
-            from verifier.web.uploads import classify_verify_url
+            from verifier.verification.scan import classify_verify_url
 
             badge_id = classify_verify_url(target, public_url=self.server)
             if badge_id is None:

@@ -9,9 +9,9 @@ from flask import current_app, request
 from flask_babel import gettext as _
 
 from signer.errors import InvalidImage
+from verifier.verification.scan import classify_verify_url, extract_from_upload
 from verifier.verification.service import MESSAGES, VerificationService
 from verifier.web.errors import ApiError
-from verifier.web.uploads import classify_verify_url, extract_from_upload
 
 MAX_UPLOAD = 12 * 1024 * 1024
 #: Picture decodes running at once in this process (each can take a second of CPU and

@@ -13,15 +13,10 @@ from PIL import ExifTags, Image, ImageDraw, ImageFilter
 
 from signer import baking
 from signer.errors import BadgeError, InvalidImage
+from verifier.verification import scan
+from verifier.verification.scan import UploadFindings, classify_verify_url, extract_from_upload
 from verifier.web import uploads
-from verifier.web.uploads import (
-    UploadFindings,
-    classify_verify_url,
-    extract_from_upload,
-    open_raster,
-    reencode_evidence,
-    sniff_kind,
-)
+from verifier.web.uploads import open_raster, reencode_evidence, sniff_kind
 
 PUBLIC = "http://127.0.0.1:8000"
 VERIFY_URL = f"{PUBLIC}/v/7K3M-9QX2-HT4B"
@@ -426,7 +421,7 @@ def test_extract_from_upload_png_with_credential_also_scans_qr(monkeypatch: pyte
                                                                qr_png: bytes) -> None:
     # Both are read: a picture may show one badge's QR code and carry another's credential (issue 14 item 11).
     monkeypatch.setattr(baking, "extract_png", lambda data: "header.payload.sig")
-    monkeypatch.setattr(uploads, "_scan_qr", lambda data, max_bytes: ("qr text",))
+    monkeypatch.setattr(scan, "_scan_qr", lambda data, max_bytes: ("qr text",))
     findings = extract_from_upload(qr_png, max_bytes=1024 * 1024)
     assert findings == UploadFindings(kind="png", credential="header.payload.sig", qr_texts=("qr text",))
 
@@ -440,7 +435,7 @@ def test_extract_from_upload_reads_baked_png(qr_png: bytes) -> None:
 
 def test_extract_from_upload_svg_never_scans_qr(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(baking, "extract_svg", lambda data: "header.payload.sig")
-    monkeypatch.setattr(uploads, "_scan_qr", pytest.fail)
+    monkeypatch.setattr(scan, "_scan_qr", pytest.fail)
     findings = extract_from_upload(b"<svg xmlns='http://www.w3.org/2000/svg'/>", max_bytes=1024)
     assert findings == UploadFindings(kind="svg", credential="header.payload.sig", qr_texts=())
 
