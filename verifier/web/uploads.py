@@ -92,7 +92,7 @@ def reencode_evidence(data: bytes, *, max_side: int = 2048) -> tuple[bytes, str]
     ``EVIDENCE_LOSSLESS_MAX_PIXELS``. A 150 KB picture of 6200 x 6200 pixels cost a worker
     seconds and half a gigabyte decoded whole; now it costs a reduced decode, or a 400.
     """
-    _check_size(data, max_bytes=DEFAULT_MAX_BYTES)
+    check_size(data, max_bytes=DEFAULT_MAX_BYTES)
     kind = sniff_kind(data)
     if kind not in _EVIDENCE_KINDS:
         raise InvalidImage("Evidence must be a JPEG, PNG or WebP photo.", reason="unsupported_format")
