@@ -178,9 +178,11 @@ def _log_health() -> dict[str, Any] | None:
     """Return the body that reports a stale transparency-log checkpoint, or None when the log is current.
 
     Still 200: the node verifies badges as well as ever, so a load balancer keeps it; a monitor
-    reads ``status`` (docs/transparency.md).
+    reads ``status`` (docs/transparency.md). Asked only of nodes that sign checkpoints.
     """
     config = current_app.config
+    if config["PUBLIC_ONLY"] or not config.get("LOG_CHECKPOINTER", True) or context.encryptor() is None:
+        return None  # only a node that signs checkpoints answers for them
     health = context.log_reads().health(clock=context.clock(), checkpoint_seconds=int(config["LOG_CHECKPOINT_SECONDS"]),
                                         resign_seconds=int(config["LOG_RESIGN_SECONDS"]))
     if not health.stale:

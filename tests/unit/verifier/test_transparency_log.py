@@ -443,3 +443,11 @@ def test_an_independent_reader_verifies_what_the_service_serves(app, client, mak
     leaves = _leaves(app)
     for index in (0, 255, 256, 299):
         assert reader.get_entry(index) == leaves[index]
+
+
+def test_a_node_that_signs_nothing_does_not_answer_for_the_log(app, client, issue_badge, clock):
+    issue_badge()
+    clock.advance(minutes=5)
+    assert client.get("/healthz").get_json()["status"] == "degraded"
+    app.config["LOG_CHECKPOINTER"] = False
+    assert client.get("/healthz").get_json() == {"status": "ok"}
