@@ -15,11 +15,10 @@ from verifier.badges.actions import CHANGES
 from verifier.badges.service import IssueRequest, status_json
 from verifier.extensions import csrf
 from verifier.storage.models import Badge
-from verifier.verification.api import json_body
 from verifier.web.errors import ApiError
 from verifier.web.openapi import BADGE_ID_PATTERN
+from verifier.web.requests import MAX_PER_PAGE, json_body, page_args
 
-MAX_PER_PAGE = 100
 #: The ``status`` filter of the badge list: public statuses and stored states (``new`` is never stored).
 STATUS_FILTERS = ("valid", "expired", "not_yet_valid", "pending", "rejected", "active", "suspended", "revoked")
 
@@ -32,18 +31,6 @@ csrf.exempt(bp)
 def register(app: Flask) -> None:
     """Mount the admin API."""
     app.register_blueprint(bp)
-
-
-def page_args() -> tuple[int, int]:
-    """Return (page, per_page) from the query string or raise 400."""
-    try:
-        page = int(request.args.get("page", "1"))
-        per_page = int(request.args.get("per_page", "50"))
-    except ValueError as exc:
-        raise ApiError(400, "invalid_request", "page and per_page must be whole numbers") from exc
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise ApiError(400, "invalid_request", f"page starts at 1; per_page is 1 to {MAX_PER_PAGE}")
-    return page, per_page
 
 
 def _days(value: Any) -> Any:

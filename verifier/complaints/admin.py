@@ -292,7 +292,7 @@ def api_detail(number: str) -> Response:
 @guards.api("complaint.write")
 def api_status(number: str) -> Response:
     """Change a complaint's state: ``{"status", "reply"?, "note"?}`` → the complaint."""
-    from verifier.verification.api import json_body
+    from verifier.web.requests import json_body
 
     principal = guards.principal()
     data = json_body()

@@ -248,11 +248,10 @@ def verify_picture() -> Response:
     error: str | None = None
     status = 200
     if request.method == "POST":
-        from verifier.verification.api import verification_service
-        from verifier.verification.picture import verify_upload
+        from verifier.verification.picture import verify_upload  # start-up time: zxing and Pillow load on first use
 
         try:
-            result = verify_upload(verification_service())
+            result = verify_upload(context.verification_service())
         except (InvalidImage, ApiError) as exc:
             error, status = _upload_error(exc)
     html = render_template("verify/upload.html", result=result, error=error,

@@ -9,10 +9,10 @@ from flask import Blueprint, Flask, Response, jsonify, request
 from verifier import context
 from verifier.accounts import guards
 from verifier.accounts.policy import branch_scope
-from verifier.badges.api import MAX_PER_PAGE, page_args
 from verifier.extensions import csrf
 from verifier.organisation import members
 from verifier.web.errors import ApiError
+from verifier.web.requests import MAX_PER_PAGE, page_args
 
 bp = Blueprint("members_api", __name__, url_prefix="/api/v1/admin")
 csrf.exempt(bp)  # bearer tokens only, as in badges.api

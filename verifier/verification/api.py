@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
 from signer.credentials import MAX_JWS_LENGTH
@@ -13,19 +11,9 @@ from verifier.verification.service import VerificationService
 from verifier.web.errors import ApiError
 from verifier.web.etags import etagged_body
 from verifier.web.ratelimit import charge, read_limit
+from verifier.web.requests import json_body
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-def json_body() -> dict[str, Any]:
-    """Return the request's JSON object or raise a 400 with a clear message."""
-    if not request.is_json:
-        raise ApiError(415 if request.data else 400, "invalid_request",
-                       "send a JSON object with Content-Type: application/json")
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ApiError(400, "invalid_request", "the body must be a JSON object")
-    return data
 
 
 def verification_service() -> VerificationService:

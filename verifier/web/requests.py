@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from flask import Request, request
 
 from verifier.web.errors import ApiError
+
+#: The largest page a JSON list answers with.
+MAX_PER_PAGE = 100
 
 #: A shopper's complaint carries up to three phone photos (5 MB each once accepted). The form
 #: is read up to this size so that an oversized photo comes back as a message beside the form
@@ -67,3 +71,26 @@ def refuse_oversized_body() -> None:
         environ["wsgi.input"] = io.BytesIO(body)
     if length is not None and length > ADMIN_API_MAX_BYTES:
         raise ApiError(413, "too_large", f"the request body is larger than {ADMIN_API_MAX_BYTES} bytes")
+
+
+def json_body() -> dict[str, Any]:
+    """Return the request's JSON object or raise a 400 with a clear message."""
+    if not request.is_json:
+        raise ApiError(415 if request.data else 400, "invalid_request",
+                       "send a JSON object with Content-Type: application/json")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_request", "the body must be a JSON object")
+    return data
+
+
+def page_args() -> tuple[int, int]:
+    """Return (page, per_page) from the query string or raise 400."""
+    try:
+        page = int(request.args.get("page", "1"))
+        per_page = int(request.args.get("per_page", "50"))
+    except ValueError as exc:
+        raise ApiError(400, "invalid_request", "page and per_page must be whole numbers") from exc
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        raise ApiError(400, "invalid_request", f"page starts at 1; per_page is 1 to {MAX_PER_PAGE}")
+    return page, per_page
