@@ -107,7 +107,12 @@ def test_operation_conforms_to_the_document(app, world, path, method, mode):
             run()
         except Unsatisfiable:
             # Negative mode on an operation with no inputs at all: nothing can be made invalid.
-            has_inputs = bool(operation.path_parameters or operation.query or operation.body)
+            # Likewise an operation whose only input is a path holding any string (``/log/tile/{tile_path}``:
+            # a tile path has slashes, which no path pattern may describe): every value is in the schema,
+            # and the route answers a malformed one with 404 (tests/unit/verifier/test_transparency_log.py).
+            free_path = (not operation.query and not operation.body and all(
+                set(p.definition.get("schema", {})) == {"type"} for p in operation.path_parameters))
+            has_inputs = bool(operation.path_parameters or operation.query or operation.body) and not free_path
             if mode is GenerationMode.POSITIVE or has_inputs:
                 raise
     print(f"\n{method} {path} [{mode.value}]: {len(calls)} examples")
