@@ -48,6 +48,9 @@ class PublicStatus(enum.StrEnum):
     REVOKED = "revoked"
 
 
+#: The states a list of badges shows and filters by: the public statuses, then an application's two.
+LISTED_STATES = ("valid", "expired", "not_yet_valid", "suspended", "revoked", "pending", "rejected")
+
 REVOCATION_REASONS = (
     "membership_ended",
     "misconduct",

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from signer.errors import Conflict, IllegalTransition, InvalidInput
 from signer.ids import format_badge_id
-from signer.lifecycle import State, allowed_actions
+from signer.lifecycle import LISTED_STATES, State, allowed_actions
 from verifier import context
 from verifier.accounts import guards
 from verifier.accounts.policy import branch_scope
@@ -28,7 +28,6 @@ from verifier.console.blueprint import (
     require_confirmation,
     visible_branches,
 )
-from verifier.console.dashboard import STATES
 from verifier.console.forms import (
     ActionForm,
     Confirm,
@@ -62,7 +61,7 @@ def badges() -> str:
     items = [(b, status_json(b, issuer=context.issuer(), now=now)) for b in rows]
     return render_template("admin/badges.html", items=items, total=total, page=page, per_page=PER_PAGE,
                            branches=visible_branches(), q=q or "", status=status or "", branch=wanted or "",
-                           states=STATES)
+                           states=LISTED_STATES)
 
 
 def _issue_form() -> IssueForm:

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
+from signer.lifecycle import LISTED_STATES
 from verifier.complaints.service import OPEN_STATES
 from verifier.storage.models import Badge, Branch, Complaint, Member, Shop, VerificationCount
 
 _logger = logging.getLogger(__name__)
 
-STATES = ("valid", "expired", "not_yet_valid", "suspended", "revoked", "pending", "rejected")
 
 
 @dataclass
@@ -48,7 +48,7 @@ class DashboardService:
             query = query.where(Branch.code == branch)
         board.branches = [(c, n) for c, n in self._session.execute(query).all()]
         codes = [c for c, _ in board.branches]
-        board.by_state = {c: dict.fromkeys(STATES, 0) for c in codes}
+        board.by_state = {c: dict.fromkeys(LISTED_STATES, 0) for c in codes}
         board.adoption = {c: (0, 0) for c in codes}
         now = self._now
         public = case(

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from flask import Flask, render_template
 
+from signer.lifecycle import LISTED_STATES
 from verifier import context
 from verifier.accounts import guards
 from verifier.accounts import views as accounts_views
@@ -20,7 +21,6 @@ from verifier.audit import views as audit_views
 from verifier.badges import views as badges_views
 from verifier.console import charts
 from verifier.console.blueprint import bp
-from verifier.console.dashboard import STATES
 from verifier.organisation import views as organisation_views
 
 _logger = logging.getLogger(__name__)
@@ -53,5 +53,5 @@ def dashboard() -> str:
     expiring = context.badge_actions().expiring(days=30, branch=scope)
     return render_template("admin/dashboard.html", board=board, state_bars=state_bars, state_h=state_h,
                            adoption_bars=adoption_bars, adoption_h=adoption_h, day_bars=day_bars,
-                           colours=charts.STATE_COLOURS, states=STATES, expiring=expiring,
+                           colours=charts.STATE_COLOURS, states=LISTED_STATES, expiring=expiring,
                            total_verifications=sum(n for _, n in board.per_day))
