@@ -23,7 +23,7 @@ from signer.credentials import verify_credential
 from signer.errors import InvalidCredential
 from signer.keys import public_jwk, thumbprint
 from verifier import context
-from verifier.badges.service import status_json
+from verifier.verification.record import status_json
 
 B64_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 PUBLIC = "http://127.0.0.1:8000"

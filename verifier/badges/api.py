@@ -12,9 +12,10 @@ from verifier import context
 from verifier.accounts import guards
 from verifier.accounts.policy import branch_scope
 from verifier.badges.actions import CHANGES
-from verifier.badges.service import IssueRequest, status_json
+from verifier.badges.service import IssueRequest
 from verifier.extensions import csrf
 from verifier.storage.models import Badge
+from verifier.verification.record import status_json
 from verifier.web.errors import ApiError
 from verifier.web.openapi import BADGE_ID_PATTERN
 from verifier.web.requests import MAX_PER_PAGE, json_body, page_args

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from signer.credentials import Issuer
-from verifier.badges.service import status_json
 from verifier.storage.models import Badge, Shop
+from verifier.verification.record import status_json
 
 _PAGE = 500
 

@@ -35,13 +35,12 @@ from verifier.badges.shops import foreign_hosts, shop_key, url_key
 from verifier.badges.statuslists import StatusListService, list_url
 from verifier.storage.models import Badge, Branch, Member, Shop, StatusSlot
 from verifier.storage.publicdoc import refresh_public_document
-from verifier.storage.publicread import PublicBadge
 from verifier.transparency.entries import PublicLog
 
 _logger = logging.getLogger(__name__)
 
 __all__ = ["MAX_VALID_DAYS", "PLATFORMS", "BadgeService", "IssueRequest", "badge_snapshot", "normalise_host",
-           "refresh_public_document", "status_json", "validate_issue", "validate_shop_url"]  # re-exported for callers
+           "refresh_public_document", "validate_issue", "validate_shop_url"]  # re-exported for callers
 
 
 def badge_snapshot(badge: Badge) -> dict[str, Any]:
@@ -398,30 +397,3 @@ def _current_layout(token: str) -> bool:
     except InvalidCredential:
         return False
     return isinstance(status, dict) and status.get("statusPurpose") == "suspension"
-
-
-def status_json(badge: Badge | PublicBadge, *, issuer: Issuer, now: datetime) -> dict[str, Any]:
-    """Return the public JSON status of a badge (the contract's shape)."""
-    view = badge if isinstance(badge, PublicBadge) else PublicBadge.from_badge(badge)
-    shown = format_badge_id(view.id)
-    public = lifecycle.public_status(view.state, valid_from=view.valid_from, valid_until=view.valid_until, now=now)
-    verify_url = issuer.verify_url(shown)
-    return {
-        "id": shown,
-        "status": public.value if public else view.state,
-        "checked_at": isoformat_z(now),
-        "holder": {"display_name": view.holder},
-        "shop": {"name": view.shop_name, "platform": view.platform, "url": view.shop_url, "hosts": list(view.hosts)},
-        "branch": {"code": view.branch_code, "name": view.branch_name},
-        "valid_from": isoformat_z(view.valid_from),
-        "valid_until": isoformat_z(view.valid_until),
-        "revocation": (
-            {"reason": view.revocation_reason, "at": isoformat_z(view.revoked_at)}
-            if view.state == State.REVOKED.value and view.revoked_at else None
-        ),
-        "verify_url": verify_url,
-        "complaint_url": f"{verify_url}/complain",
-        "credential": view.credential,
-        "log": None if view.log_index is None else {
-            "index": view.log_index, "proof_url": f"{issuer.public_url}/api/v1/badges/{shown}/log"},
-    }

@@ -17,7 +17,7 @@ from verifier.accounts import guards
 from verifier.accounts.policy import branch_scope
 from verifier.audit.describe import action_name, actor_words, what
 from verifier.badges.platforms import PLATFORM_NAMES
-from verifier.badges.service import IssueRequest, status_json
+from verifier.badges.service import IssueRequest
 from verifier.console.blueprint import (
     ACTIONS,
     PER_PAGE,
@@ -39,6 +39,7 @@ from verifier.console.forms import (
     refuse_with,
 )
 from verifier.errorwords import conflict_message, row_message, transition_message
+from verifier.verification.record import status_json
 from verifier.web.errors import ApiError
 
 _logger = logging.getLogger(__name__)

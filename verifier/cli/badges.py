@@ -13,9 +13,10 @@ from signer.ids import format_badge_id
 from signer.lifecycle import REVOCATION_REASONS
 from verifier import context
 from verifier.badges.actions import allow_all
-from verifier.badges.service import PLATFORMS, IssueRequest, status_json
+from verifier.badges.service import PLATFORMS, IssueRequest
 from verifier.cli.common import app_context, cli_actor
 from verifier.cli.imports import badge_import
+from verifier.verification.record import status_json
 
 
 # -- badges -----------------------------------------------------------------------------------

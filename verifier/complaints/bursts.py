@@ -24,6 +24,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from signer.ids import format_badge_id
+from verifier.complaints.words import normalise_text
 from verifier.storage.models import Complaint, ComplaintEvent
 
 _logger = logging.getLogger(__name__)
@@ -53,8 +54,6 @@ def hold_if_burst(session: Session, complaint: Complaint, *, now: datetime, thre
     if why is None and words is not None:
         recent = session.execute(select(func.count(Complaint.id)).where(*same_badge)).scalar_one()
         if recent >= threshold:
-            from verifier.complaints.service import normalise_text
-
             earlier = session.execute(
                 select(Complaint.description, Complaint.client_hash).where(*same_badge)
                 .order_by(Complaint.created_at.desc()).limit(_COMPARE)).all()

@@ -11,9 +11,8 @@ import hashlib
 import hmac
 import logging
 import secrets
-import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,7 +23,8 @@ from signer.clock import Clock, isoformat_z
 from signer.errors import BadgeNotFound, IllegalTransition, InvalidInput
 from signer.ids import format_badge_id
 from verifier.audit.service import Actor, AuditLog
-from verifier.complaints.bursts import BURST_THRESHOLD, held_clause, hold_if_burst, is_held
+from verifier.complaints.bursts import BURST_THRESHOLD, held_clause, hold_if_burst
+from verifier.complaints.words import normalise_text, working_days_between
 from verifier.storage.models import Badge, Branch, Complaint, ComplaintEvent, ComplaintEvidence
 from verifier.web.uploads import reencode_evidence
 
@@ -52,6 +52,7 @@ MAX_REPLY = 2000
 MAX_NOTE = 4000
 MAX_EVIDENCE = 3
 MAX_EVIDENCE_BYTES = 5 * 1024 * 1024
+MAX_PAGE = 100_000  # of the administrators' complaint queue
 #: Same text, same client, same badge within this window: one complaint, not many.
 MERGE_WINDOW = timedelta(minutes=10)
 #: The 12315 online dispute rule: handle within 10 working days.
@@ -102,24 +103,6 @@ def _content_hash(badge_id: str, form: ComplaintForm) -> str:
     for data in form.evidence:
         digest.update(hashlib.sha256(data).digest())
     return digest.hexdigest()
-
-
-def normalise_text(text: str) -> str:
-    """Return ``text`` folded for duplicate detection (NFKC, case, whitespace)."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return " ".join(folded.split())
-
-
-def working_days_between(start: date, end: date) -> int:
-    """Return the Monday–Friday days after ``start`` up to and including ``end``."""
-    if end <= start:
-        return 0
-    weeks, rest = divmod((end - start).days, 7)
-    count = weeks * 5
-    for offset in range(1, rest + 1):
-        if (start + timedelta(days=weeks * 7 + offset)).weekday() < 5:
-            count += 1
-    return count
 
 
 def _clean(value: Any, fieldname: str, *, limit: int, required: bool = False, label: str = "") -> str | None:
@@ -392,33 +375,3 @@ class ComplaintService:
         days = working_days_between(complaint.created_at.astimezone(self._tz).date(), end)
         return {"working_days": days, "target": TARGET_WORKING_DAYS,
                 "overdue": complaint.state in OPEN_STATES and days > TARGET_WORKING_DAYS}
-
-
-def admin_json(complaint: Complaint, *, age: dict[str, Any], personal: bool, evidence_url: Any = None,
-               tracking_url: str | None = None) -> dict[str, Any]:
-    """Return the administrator's view; contact, order number and evidence only when ``personal``."""
-    body: dict[str, Any] = {
-        "tracking_number": complaint.tracking_number,
-        "tracking_url": tracking_url,
-        "badge_id": format_badge_id(complaint.badge_id),
-        "branch": {"code": complaint.branch.code, "name": complaint.branch.name},
-        "category": complaint.category,
-        "status": complaint.state,
-        "description": complaint.description,
-        "public_reply": complaint.public_reply,
-        "private_note": complaint.private_note,
-        "created_at": isoformat_z(complaint.created_at),
-        "updated_at": isoformat_z(complaint.updated_at),
-        "closed_at": isoformat_z(complaint.closed_at) if complaint.closed_at else None,
-        "age": age,
-        "personal_data_purged": complaint.personal_data_purged_at is not None,
-        "held_for_review": is_held(complaint),
-        "events": [{"at": isoformat_z(e.at), "kind": e.kind, "from": e.from_state, "to": e.to_state,
-                    "reply": e.public_reply, "actor": e.actor} for e in complaint.events],
-    }
-    if personal:
-        body["contact"] = complaint.contact
-        body["order_number"] = complaint.order_number
-        body["evidence"] = [{"id": ev.id, "content_type": ev.content_type, "size": ev.size,
-                             "url": evidence_url(ev) if evidence_url else None} for ev in complaint.evidence]
-    return body

@@ -215,7 +215,7 @@ def _shopper() -> Actor:
 
 def _render_form(badge: Badge, *, values: dict[str, Any] | None = None, error: str | None = None,
                  field: str | None = None, status: int = 200) -> Response:
-    from verifier.badges.service import status_json
+    from verifier.verification.record import status_json
 
     body = status_json(badge, issuer=context.issuer(), now=context.clock()())
     html = render_template("complaints/form.html", badge=body, categories=category_names(), values=values or {},

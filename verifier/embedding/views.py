@@ -20,9 +20,9 @@ from signer.images import SIZES, BadgeFace, render_badge_png, render_badge_svg
 from signer.qr import qr_png, qr_svg
 from verifier import context
 from verifier.badges.platforms import platform_name
-from verifier.badges.service import status_json
 from verifier.embedding.layers import LAYER_BYTES, LAYER_ENTRIES, LayerStore
 from verifier.storage.publicread import PublicBadge
+from verifier.verification.record import status_json
 from verifier.web.cache import CACHE_BYTES, CACHE_ENTRIES, RenderCache, content_key
 from verifier.web.errors import ApiError
 from verifier.web.etags import conditional, strong_etag

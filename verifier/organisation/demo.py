@@ -18,10 +18,11 @@ from signer.lifecycle import State
 from verifier.accounts.service import AccountService
 from verifier.audit.service import Actor
 from verifier.badges.rules import IssueRequest
-from verifier.badges.service import BadgeService, status_json
+from verifier.badges.service import BadgeService
 from verifier.organisation.service import OrgService
 from verifier.storage.models import Badge, Branch, PartyGroup
 from verifier.storage.unit import UnitOfWork
+from verifier.verification.record import status_json
 
 DEMO_ACTOR = Actor(name="demo", role="system", client="cli")
 

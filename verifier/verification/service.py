@@ -11,8 +11,8 @@ from signer import dataintegrity
 from signer.credentials import Issuer, VerifiedCredential, verify_credential
 from signer.errors import BadgeNotFound, InvalidCredential, MalformedId
 from signer.keys import Keyring
-from verifier.badges.service import status_json
 from verifier.storage.publicread import PublicBadge
+from verifier.verification.record import status_json
 
 _logger = logging.getLogger(__name__)
 

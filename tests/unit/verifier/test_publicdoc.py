@@ -17,12 +17,13 @@ from verifier import context
 from verifier.audit.consistency import check_consistency
 from verifier.audit.service import AuditLog
 from verifier.badges.bulk import BulkImporter
-from verifier.badges.service import IssueRequest, status_json
+from verifier.badges.service import IssueRequest
 from verifier.storage.db import make_engine
 from verifier.storage.engine import IMMEDIATE
 from verifier.storage.migrate import alembic_config, upgrade
 from verifier.storage.models import Badge, Branch, Member, Shop
 from verifier.storage.publicdoc import compute_documents, fill_missing, refresh_public_document
+from verifier.verification.record import status_json
 
 
 def _stored_and_fresh(app, badge_id: str) -> tuple[str | None, str]:

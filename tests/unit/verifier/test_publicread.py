@@ -11,9 +11,9 @@ from sqlalchemy.exc import OperationalError
 from signer.errors import BadgeNotFound, MalformedId
 from signer.ids import parse_badge_id
 from verifier import context
-from verifier.badges.service import status_json
 from verifier.storage.models import Badge
 from verifier.storage.publicread import PublicBadge, PublicReader
+from verifier.verification.record import status_json
 
 
 def _orm_view(app, badge_id):
