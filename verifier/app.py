@@ -19,6 +19,7 @@ from signer.credentials import Issuer
 from signer.keys import KeyEncryptor, load_or_create_kek
 from verifier import context, i18n
 from verifier.accounts.auth import init_auth
+from verifier.audit import api as audit_api
 from verifier.audit.metrics import install_session_hooks
 from verifier.badges import api as badges_api
 from verifier.badges import apply as badges_apply
@@ -39,6 +40,7 @@ from verifier.transparency import views as transparency_views
 from verifier.verification import api as verification_api
 from verifier.verification import documents as verification_documents
 from verifier.verification import home as verification_home
+from verifier.verification import picture_page as verification_picture
 from verifier.verification import views as verification_views
 from verifier.web import openapi, ops, ratelimit, uploadbudget, writelimits
 from verifier.web.errors import register_error_handlers
@@ -52,11 +54,12 @@ _logger = logging.getLogger(__name__)
 # The routes each audience reaches, registered in this order. Nothing is discovered at run
 # time: a module that moves or disappears breaks the import here, loudly.
 #: Shoppers, shop owners, platforms and operators: every node serves these.
-PUBLIC_PACKAGES: tuple[Any, ...] = (verification_views, verification_home, verification_api, openapi,
+PUBLIC_PACKAGES: tuple[Any, ...] = (verification_views, verification_home, verification_picture, verification_api, openapi,
                                     embedding_views, complaints_views, ops, verification_documents,
                                     transparency_views)
 #: Administrators and applicants: a ``--public-only`` node does not register these.
-ADMIN_PACKAGES: tuple[Any, ...] = (console_views, badges_api, members_api, complaints_admin, badges_apply)
+ADMIN_PACKAGES: tuple[Any, ...] = (console_views, badges_api, audit_api, members_api, complaints_admin,
+                                   badges_apply)
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"

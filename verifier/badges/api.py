@@ -140,29 +140,6 @@ for _name in CHANGES:
     bp.add_url_rule(f"/badges/<badge_id>/{_name}", endpoint=_name, view_func=_change(_name), methods=["POST"])
 
 
-def event_json(event: Any) -> dict[str, Any]:
-    """Return an audit event as JSON."""
-    from signer.clock import isoformat_z
-
-    return {"seq": event.seq, "at": isoformat_z(event.at), "actor": event.actor, "role": event.role,
-            "client": event.client, "action": event.action, "target": event.target, "branch": event.branch_code,
-            "before": event.before, "after": event.after, "hash": event.hash}
-
-
-@bp.get("/audit")
-@guards.api("audit.read")
-def audit() -> Response:
-    """Return audit events, newest first (branch administrators: their branch's)."""
-    page, per_page = page_args()
-    scope = branch_scope(guards.principal())
-    log = context.audit_log()
-    events = log.recent(page=page, per_page=per_page, branch_code=scope)
-    response = jsonify({"items": [event_json(e) for e in events], "page": page, "per_page": per_page,
-                        "total": log.count(branch_code=scope)})
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 # -- OpenAPI ----------------------------------------------------------------------------------
 _SEC: list[dict[str, list[str]]] = [{"bearer": []}]  # OpenAPI security requirement: scheme -> scopes
 _ERR = {"$ref": "#/components/schemas/Error"}
@@ -200,14 +177,6 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
     "BadgeList": {"type": "object", "required": ["items", "page", "per_page", "total"], "properties": {
         "items": {"type": "array", "items": _STATUS}, "page": {"type": "integer"},
         "per_page": {"type": "integer"}, "total": {"type": "integer"}}},
-    "AuditEvent": {"type": "object", "required": ["seq", "at", "actor", "role", "action"], "properties": {
-        "seq": {"type": "integer"}, "at": {"type": "string", "format": "date-time"}, "actor": {"type": "string"},
-        "role": {"type": "string"}, "client": {"type": ["string", "null"]}, "action": {"type": "string"},
-        "target": {"type": ["string", "null"]}, "branch": {"type": ["string", "null"]},
-        "before": {}, "after": {}, "hash": {"type": "string"}}},
-    "AuditList": {"type": "object", "required": ["items", "page", "per_page", "total"], "properties": {
-        "items": {"type": "array", "items": {"$ref": "#/components/schemas/AuditEvent"}},
-        "page": {"type": "integer"}, "per_page": {"type": "integer"}, "total": {"type": "integer"}}},
 }
 
 _REASONS = ["membership_ended", "misconduct", "shop_closed", "holder_request", "issued_in_error", "key_compromise",
@@ -252,8 +221,4 @@ OPENAPI_PATHS: dict[str, Any] = {
         "adminRenewBadge", "Extend validity (valid_days added to the current end); the id stays; 400 when the "
                            "credential would then end more than 3650 days from now",
         _body({"valid_days": {"type": "integer", "minimum": 1, "maximum": 3650}}, [])),
-    "/api/v1/admin/audit": {"get": {
-        "operationId": "adminAuditLog", "summary": "Audit events, newest first", "security": _SEC,
-        "parameters": [_PAGE, _PER_PAGE],
-        "responses": {"200": _json({"$ref": "#/components/schemas/AuditList"}), **_errors(400, 401, 403)}}},
 }
