@@ -31,10 +31,11 @@ from verifier.organisation.actions import OrgActions
 from verifier.organisation.demo import DemoLoader
 from verifier.organisation.service import OrgService
 from verifier.storage.db import Database
-from verifier.storage.publicdoc import PublicDocument, Splicer
+from verifier.storage.publicdoc import PublicDocument
 from verifier.storage.publicread import PublicBadge, PublicReader
 from verifier.storage.unit import UnitOfWork
 from verifier.transparency.reads import LogReads
+from verifier.verification.record import Splicer
 from verifier.verification.service import VerificationService
 
 

@@ -13,7 +13,6 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from signer import lifecycle
 from signer.ids import format_badge_id
 from signer.images import SIZES, BadgeFace, render_badge_png, render_badge_svg
 from signer.qr import qr_png, qr_svg
@@ -21,6 +20,7 @@ from verifier import context
 from verifier.badges.platforms import platform_name
 from verifier.embedding.layers import LAYER_BYTES, LAYER_ENTRIES, LayerStore
 from verifier.storage.publicread import PublicBadge
+from verifier.verification.record import badge_face as public_face
 from verifier.verification.record import status_json
 from verifier.web.cache import CACHE_BYTES, CACHE_ENTRIES, RenderCache, content_key
 from verifier.web.errors import ApiError
@@ -61,16 +61,9 @@ def _binary(data: bytes, mimetype: str, *, cache_control: str, filename: str | N
 
 
 def badge_face(badge: PublicBadge) -> BadgeFace:
-    """Return what the badge image shows now, from the live record."""
-    now = context.clock()()
-    shown = format_badge_id(badge.id)
-    # The same public status the JSON answer shows, without building the whole answer.
-    public = lifecycle.public_status(badge.state, valid_from=badge.valid_from, valid_until=badge.valid_until,
-                                     now=now)
-    checked_on = now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date().isoformat()
-    return BadgeFace(badge_id=shown, shop_name=badge.shop_name, branch_name=badge.branch_name,
-                     platform=badge.platform, status=public.value if public else badge.state,
-                     checked_on=checked_on, verify_url=context.issuer().verify_url(shown))
+    """Return what the badge image shows now, from the live record (decided in verification/record.py)."""
+    return public_face(badge, now=context.clock()(), zone=ZoneInfo(current_app.config["TIMEZONE"]),
+                       issuer=context.issuer())
 
 
 def _credential(badge: PublicBadge) -> str:

@@ -36,9 +36,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from signer.clock import ensure_utc, isoformat_z
-from signer.credentials import Issuer
 from signer.ids import format_badge_id
-from signer.lifecycle import State, public_status
+from signer.lifecycle import State
 from verifier.storage.engine import IMMEDIATE
 from verifier.storage.models import Badge, Branch, Member, Shop
 
@@ -199,73 +198,6 @@ def stale_documents(conn: Session | Connection) -> Iterator[tuple[str, str]]:
 
 
 # -- the read side ----------------------------------------------------------------------------------
-class Splicer:
-    """Turn a stored document into the JSON status body of the contract, for one deployment."""
-
-    def __init__(self, issuer: Issuer) -> None:
-        self._base = issuer.verify_url("")
-        base = _ENCODE(self._base)[1:-1]  # JSON-escaped once
-        self._verify = ',"verify_url":"' + base
-        self._complaint = '","complaint_url":"' + base
-        self._stamp: tuple[float, str] = (-1.0, "")
-        self._proof = _ENCODE(issuer.public_url)[1:-1] + "/api/v1/badges/"
-
-    def log(self, doc: PublicDocument, shown: str) -> dict[str, Any] | None:
-        """Return the JSON status's ``log`` object: the latest decision's entry and where its proof is, or None."""
-        if doc.log_index is None:
-            return None
-        return {"index": doc.log_index, "proof_url": f"{self._proof}{shown}/log"}
-
-    def checked_at(self, now: datetime) -> str:
-        """Return ``now`` as the contract writes it (formatted once per second)."""
-        if now.tzinfo is None:
-            return isoformat_z(now)
-        second = now.timestamp() // 1
-        stamp = self._stamp
-        if stamp[0] != second:
-            stamp = self._stamp = (second, isoformat_z(now))
-        return stamp[1]
-
-    @staticmethod
-    def status(doc: PublicDocument, now: datetime) -> str:
-        """Return the public status word, decided from the row's state and dates at ``now``."""
-        public = public_status(doc.state, valid_from=doc.valid_from, valid_until=doc.valid_until, now=now)
-        return public.value if public else doc.state
-
-    @staticmethod
-    def revocation(doc: PublicDocument) -> dict[str, str] | None:
-        """Return the public revocation object, or None."""
-        if doc.state == _REVOKED and doc.revoked_at is not None:
-            return {"reason": doc.revocation_reason or "", "at": isoformat_z(doc.revoked_at)}
-        return None
-
-    def body(self, doc: PublicDocument, *, status: str, now: datetime) -> bytes:
-        """Return the JSON status body (bytes, with the trailing newline Flask's ``jsonify`` writes)."""
-        text = doc.text
-        head = text.find(',"holder":')  # the id's value holds no quote: the first match is the key
-        tail = text.rfind(',"credential":')  # a string never holds an unescaped quote: the last key
-        revocation = self.revocation(doc)
-        shown = text[7:head - 1]  # '{"id":"' … '"'
-        return "".join((
-            text[:head], ',"status":"', status, '","checked_at":"', self.checked_at(now), '"',
-            text[head:tail], ',"revocation":', "null" if revocation is None else _ENCODE(revocation),
-            self._verify, shown, self._complaint, shown, '/complain"', text[tail:-1], ',"log":',
-            "null" if doc.log_index is None else
-            f'{{"index":{doc.log_index},"proof_url":"{self._proof}{shown}/log"}}', "}\n",
-        )).encode("utf-8")
-
-    def as_dict(self, doc: PublicDocument, *, status: str, now: datetime | None) -> dict[str, Any]:
-        """Return the JSON status as a dict (``checked_at`` None without ``now``), for a page render."""
-        fields = json.loads(doc.text)
-        verify_url = self._base + fields["id"]
-        return {"id": fields["id"], "status": status, "checked_at": self.checked_at(now) if now else None,
-                "holder": fields["holder"], "shop": fields["shop"], "branch": fields["branch"],
-                "valid_from": fields["valid_from"], "valid_until": fields["valid_until"],
-                "revocation": self.revocation(doc), "verify_url": verify_url,
-                "complaint_url": f"{verify_url}/complain", "credential": fields["credential"],
-                "log": self.log(doc, fields["id"])}
-
-
 def when(value: Any) -> datetime:
     """Return a stored timestamp as aware UTC (SQLite hands back naive text)."""
     if isinstance(value, str):

@@ -17,8 +17,9 @@ from signer.lifecycle import REVOCATION_REASONS
 from verifier import context
 from verifier.badges.platforms import platform_name
 from verifier.i18n import with_lang
-from verifier.storage.publicdoc import PublicDocument, Splicer
+from verifier.storage.publicdoc import PublicDocument
 from verifier.verification.counts import VerificationCounter
+from verifier.verification.record import Splicer
 from verifier.web.cache import RenderCache
 from verifier.web.errors import ApiError
 from verifier.web.etags import conditional, etagged, etagged_body
