@@ -40,7 +40,8 @@ from typing import IO, Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from signer.credentials import BadgeClaims, CredentialEncoder, Issuer, sign_encoded
+from signer.credentials import BadgeClaims, CredentialEncoder, Issuer
+from signer.signing import sign_many
 
 _logger = logging.getLogger(__name__)
 
@@ -187,7 +188,7 @@ class BatchSigner:
     def _sign_here(self, jobs: list[Job]) -> list[str]:
         if self._encoder is None:
             self._encoder = CredentialEncoder(self._issuer)
-        return _sign_all(self._encoder, self._kid_url, self._private, jobs)
+        return sign_many(self._encoder, self._kid_url, self._private, jobs)
 
 
 class _Chunk:
@@ -199,11 +200,6 @@ class _Chunk:
         self.jobs = jobs
         self.future = future
         self.signed: list[str] | None = None
-
-
-def _sign_all(encoder: CredentialEncoder, kid_url: str, key: Ed25519PrivateKey, jobs: list[Job]) -> list[str]:
-    encode = encoder.encode
-    return [sign_encoded(encode(claims, credential_id=cid), kid_url=kid_url, private_key=key) for claims, cid in jobs]
 
 
 # -- the worker processes, seen from the importing process ---------------------------------------
@@ -340,7 +336,7 @@ def _work(stdin: IO[bytes], stdout: IO[bytes]) -> None:
         except EOFError:
             return  # the importing process is done, or gone
         try:
-            answer: tuple[str, Any] = ("ok", _sign_all(encoder, kid_url, key, jobs))
+            answer: tuple[str, Any] = ("ok", sign_many(encoder, kid_url, key, jobs))
         except Exception as exc:  # noqa: BLE001 - reported to the importing process, which signs instead
             answer = ("error", f"{type(exc).__name__}: {exc}")
         try:

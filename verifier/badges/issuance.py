@@ -34,9 +34,9 @@ from signer.errors import Conflict, InvalidInput
 from signer.ids import format_badge_id, new_badge_id, new_badge_ids
 from signer.keys import Keyring
 from signer.lifecycle import Action, State
+from signer.signing import linked_data_credential
 from signer.statuslist import PURPOSES
 from verifier.audit.service import Actor, AuditLog
-from verifier.badges.linkeddata import linked_data_credential
 from verifier.badges.rules import IssueRequest, check_issue, validate_shop_url
 from verifier.badges.shopkeys import shop_conflict
 from verifier.badges.shops import foreign_hosts, shop_key, url_key

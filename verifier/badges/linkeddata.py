@@ -4,33 +4,22 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
-from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from signer import dataintegrity
 from signer.clock import Clock
-from signer.credentials import Issuer, linked_data_form, parse_jws
+from signer.credentials import Issuer, parse_jws
 from signer.errors import BadgeNotFound
 from signer.ids import format_badge_id, parse_badge_id
 from signer.keys import Keyring
 from signer.lifecycle import State
+from signer.signing import linked_data_credential
 from verifier.storage.models import Badge
 
 _logger = logging.getLogger(__name__)
 
 _PUBLIC_STATES = (State.ACTIVE.value, State.SUSPENDED.value, State.REVOKED.value)
-
-
-def linked_data_credential(payload: dict[str, Any], *, issuer: Issuer, kid: str, private_key: Ed25519PrivateKey,
-                           now: datetime) -> str:
-    """Return the JSON-LD text of a VC-JWT payload's credential with a Data Integrity proof by ``kid``."""
-    signed = dataintegrity.sign(linked_data_form(payload), issuer=issuer, kid=kid, private_key=private_key,
-                                created=now)
-    return json.dumps(signed, ensure_ascii=False, separators=(",", ":"))
 
 
 def current_linked_data(badge: Badge) -> str | None:

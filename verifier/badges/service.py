@@ -12,14 +12,14 @@ from sqlalchemy.orm import Session, joinedload
 
 from signer import lifecycle
 from signer.clock import Clock, isoformat_z
-from signer.credentials import BadgeClaims, Issuer, StatusEntry, build_credential, parse_jws, sign_jws
+from signer.credentials import BadgeClaims, Issuer, StatusEntry, parse_jws
 from signer.errors import BadgeNotFound, Conflict, InvalidCredential, InvalidInput
 from signer.ids import format_badge_id, new_badge_id, parse_badge_id
 from signer.keys import Keyring
 from signer.lifecycle import Action, PublicStatus, State
+from signer.signing import linked_data_credential, sign_credential
 from verifier.audit.service import MAX_PAGE, Actor, AuditLog
 from verifier.badges.issuance import Issuance
-from verifier.badges.linkeddata import linked_data_credential
 from verifier.badges.rules import (
     MAX_NOTE,
     MAX_VALID_DAYS,
@@ -332,11 +332,9 @@ class BadgeService:
             branch_code=badge.branch.code, branch_name=badge.branch.name,
             valid_from=badge.valid_from, valid_until=badge.valid_until, status_entries=entries,
         )
-        payload = build_credential(claims, issuer=self._issuer)
-        badge.credential = sign_jws(payload, kid_url=self._issuer.kid_url(kid), private_key=private)
-        badge.credential_id = payload["id"]
-        badge.kid = kid
-        badge.credential_ld = linked_data_credential(payload, issuer=self._issuer, kid=kid, private_key=private,
+        signed = sign_credential(claims, issuer=self._issuer, kid=kid, private_key=private)
+        badge.credential, badge.credential_id, badge.kid = signed.jws, signed.credential_id, kid
+        badge.credential_ld = linked_data_credential(signed.payload, issuer=self._issuer, kid=kid, private_key=private,
                                                      now=self._clock()) if linked_data else None
 
     # -- lists ----------------------------------------------------------------
