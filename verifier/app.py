@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Flask
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import RequestRedirect
 
@@ -35,6 +37,7 @@ from verifier.extensions import babel, csrf
 from verifier.organisation import api as members_api
 from verifier.storage.db import Database
 from verifier.storage.engine import Timeouts
+from verifier.storage.fsmodes import private_dir, remove_old_previews
 from verifier.transparency import service as transparency_service
 from verifier.transparency import views as transparency_views
 from verifier.verification import api as verification_api
@@ -67,8 +70,6 @@ TEMPLATES = ROOT / "templates"
 
 def redis_options() -> dict[str, Any]:
     """Return the Redis client options for rate-limit storage: short timeouts, no retries."""
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
 
     return {"socket_timeout": REDIS_TIMEOUT, "socket_connect_timeout": REDIS_TIMEOUT,
             "retry": Retry(NoBackoff(), 0), "retry_on_timeout": False}
@@ -130,8 +131,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings)
     app.config["SECRET_KEY"] = ensure_secret_key(settings)
     if Path(settings["INSTANCE_DIR"]).is_dir():
-        from verifier.storage.fsmodes import private_dir, remove_old_previews
-
         private_dir(Path(settings["INSTANCE_DIR"]))  # an older release left it 0755
         remove_old_previews(Path(settings["INSTANCE_DIR"]))  # previews are in the database now
     app.config.setdefault("CLOCK", utcnow)

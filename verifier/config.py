@@ -9,6 +9,9 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from verifier.storage.fsmodes import private_dir
+from verifier.transparency.witnesses import parse_witnesses
+
 #: scrypt's cost for new password hashes is N = 2**cost (r=8, p=1; verifier.services.accounts).
 #: 15 is Werkzeug's "scrypt" default and the least a production node accepts; tests set a low
 #: cost (LIANG_PASSWORD_HASH_COST), which only TESTING allows.
@@ -173,7 +176,6 @@ def _validate(config: dict[str, Any]) -> None:
         raise ConfigError("LIANG_LOG_CHECKPOINT_SECONDS must be from 1 to 3600")
     if not int(config["LOG_CHECKPOINT_SECONDS"]) <= int(config["LOG_RESIGN_SECONDS"]) <= 86400:
         raise ConfigError("LIANG_LOG_RESIGN_SECONDS must be from LIANG_LOG_CHECKPOINT_SECONDS to 86400")
-    from verifier.transparency.witnesses import parse_witnesses
 
     try:
         parse_witnesses(config["LOG_WITNESSES"])
@@ -205,7 +207,6 @@ def ensure_secret_key(config: dict[str, Any]) -> str:
     path = Path(config["INSTANCE_DIR"]) / "secret_key"
     if path.exists():
         return path.read_text(encoding="ascii").strip()
-    from verifier.storage.fsmodes import private_dir
 
     private_dir(path.parent)
     key = secrets.token_urlsafe(48)

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import current_app, g, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from verifier import context
@@ -94,7 +95,6 @@ def api(action: str) -> Callable[[F], F]:
 
 def _console_require(who: Principal, action: str, *, branch_code: str | None) -> None:
     """Like ``policy.require``, with a message for people (in their language) on console pages."""
-    from flask_babel import gettext as _
 
     decision = decide(who, action, branch_code=branch_code)
     if not decision.allowed:

@@ -15,6 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from signer.clock import Clock, ensure_utc
 from signer.errors import BadgeError, Conflict, InvalidInput
+from verifier.accounts.passwords import is_common
 from verifier.config import DEFAULT_PASSWORD_HASH_COST
 from verifier.storage.models import ApiToken, Branch, User
 
@@ -57,7 +58,6 @@ def hash_token(token: str) -> str:
 
 def check_password_strength(password: str, *, username: str = "") -> None:
     """Raise InvalidInput if ``password`` is too short or too common."""
-    from verifier.accounts.passwords import is_common
 
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
         raise InvalidInput(f"the password must have at least {MIN_PASSWORD} characters", field="password",

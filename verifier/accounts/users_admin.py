@@ -12,6 +12,7 @@ from signer.errors import Conflict, InvalidInput
 from verifier import context
 from verifier.accounts import guards
 from verifier.accounts.policy import branch_scope
+from verifier.console.forms import UserForm
 from verifier.errorwords import describe
 from verifier.web.errors import ApiError
 
@@ -45,7 +46,6 @@ def _users_page(status: int = 200) -> Response:
 @guards.console("user.write")
 def change_user() -> Any:
     """Disable, enable, reset the password of, or revoke the API tokens of one account (audited)."""
-    from verifier.console.forms import UserForm
 
     form = UserForm(request.form)
     if not form.validate():  # the list again, the reason above it (a password is never shown again)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from base64 import b64encode
 from typing import Any
 
 from flask import Response, current_app, flash, redirect, render_template, request, session, url_for
@@ -11,11 +12,13 @@ from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 from limits import RateLimitItem
 
+from signer.qr import qr_svg
 from verifier import context
+from verifier.accounts import devices as login_devices
 from verifier.accounts import guards
-from verifier.accounts.auth import principal_for
+from verifier.accounts.auth import accounts, principal_for
 from verifier.accounts.logins import LoginRefused, new_totp_secret, totp_uri
-from verifier.console.blueprint import bp
+from verifier.console.blueprint import bp, require_confirmation
 from verifier.web.errors import ApiError
 from verifier.web.writelimits import WriteLimit, write_limit
 
@@ -41,7 +44,6 @@ def login() -> Any:
     nxt = guards.safe_next(request.values.get("next"))
     if request.method == "GET":
         return render_template("admin/login.html", next=nxt, error=None)
-    from verifier.accounts import devices as login_devices
 
     try:
         user = context.account_actions().login(
@@ -88,9 +90,7 @@ def totp() -> Any:
     secret = session.get("totp_pending") or new_totp_secret()
     session["totp_pending"] = secret
     uri = totp_uri(secret, username=who.username)
-    from base64 import b64encode
 
-    from signer.qr import qr_svg
 
     qr = "data:image/svg+xml;base64," + b64encode(qr_svg(uri)).decode("ascii")
     return render_template("admin/totp.html", secret=secret, uri=uri, qr=qr,
@@ -110,7 +110,6 @@ def tokens() -> Any:
         label = (request.form.get("label") or "").strip()[:100] or None
         shown = actions.issue_token(who.username, actor=who.actor(), label=label)
     rows = actions.tokens_of(who.user_id)
-    from verifier.accounts.auth import accounts
 
     response = Response(render_template("admin/tokens.html", tokens=rows, shown=shown,
                                         expires_at=accounts().token_expires_at, now=context.clock()()))
@@ -122,7 +121,6 @@ def tokens() -> Any:
 @guards.console("token.write")
 def token_revoke(token_id: int) -> ResponseReturnValue:
     """Revoke one of the signed-in user's API tokens (its confirmation box ticked: a script using it stops)."""
-    from verifier.console.blueprint import require_confirmation
 
     require_confirmation()
     if not context.account_actions().revoke_own_token(guards.principal().actor(), token_id):

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from signer.clock import Clock, isoformat_z
+from verifier.storage.db import insert_many
 from verifier.storage.models import AuditEvent, AuditHead
 
 _logger = logging.getLogger(__name__)
@@ -176,7 +177,6 @@ class AuditLog:
         """
         if not events:
             return 0
-        from verifier.storage.db import insert_many
 
         head = self._locked_head()
         seq, prev, at = head.seq, head.hash, self._clock()

@@ -139,6 +139,7 @@ def badge_export(fmt: str) -> None:
             for body in rows:
                 click.echo(json.dumps(body, ensure_ascii=False))
             return
+        # Start-up time: `liang` imports a command's modules only when that command runs.
         from verifier.badges.csvsafe import SafeWriter
 
         writer = SafeWriter(sys.stdout)  # shop and holder names must not run as spreadsheet formulas

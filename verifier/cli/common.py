@@ -37,6 +37,7 @@ class CliError(click.ClickException):
 
 def make_app(**overrides: Any) -> Flask:
     """Build the app for a CLI command (environment configuration, no rate limits)."""
+    # Start-up time: `liang` imports a command's modules only when that command runs.
     from verifier.app import create_app
 
     overrides.setdefault("RATELIMIT_ENABLED", False)
@@ -66,6 +67,7 @@ def cli_actor() -> Actor:
 
 def ensure_schema() -> None:
     """Refuse to run against a schema that is not at the newest revision."""
+    # Start-up time: `liang` imports a command's modules only when that command runs.
     from verifier.storage.migrate import is_current
 
     if not is_current(context.database().engine):

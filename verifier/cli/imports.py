@@ -12,8 +12,10 @@ from verifier.cli.common import CliError, app_context, cli_actor
 
 
 def _sign_workers() -> int:
+    # Start-up time: `liang` imports a command's modules only when that command runs.
     from flask import current_app
 
+    # Start-up time: `liang` imports a command's modules only when that command runs.
     from signer.batch import default_workers
     from verifier.storage.engine import server_on_this_machine
 
@@ -33,6 +35,7 @@ def _sign_workers() -> int:
 @click.option("--dry-run", is_flag=True, help="Check every row and report; import nothing.")
 def badge_import(csv_file: Path, dry_run: bool) -> None:
     """Issue badges from a CSV file: holder,shop_name,shop_url,platform,branch,valid_days[,hosts]."""
+    # Start-up time: `liang` imports a command's modules only when that command runs.
     from verifier.badges.bulk import parse_csv
     from verifier.errorwords import row_message, row_words
 

@@ -97,6 +97,7 @@ def witness(key_file: Path, name: str | None, log_keys: tuple[str, ...], origin:
         raise CliError("name at least one log with --log-key")
     url = db_url or f"sqlite:///{key_file.resolve().parent / 'witness.db'}"
 
+    # Start-up time: `liang` imports a command's modules only when that command runs.
     from verifier.storage.witness import SqlWitnessStore
     from verifier.transparency.witness import Witness
 
@@ -106,12 +107,14 @@ def witness(key_file: Path, name: str | None, log_keys: tuple[str, ...], origin:
         return Witness.for_keys(signer, keys, SqlWitnessStore(url), origin=origin)
 
     def factory() -> object:
+        # Start-up time: `liang` imports a command's modules only when that command runs.
         from verifier.transparency.witness_http import create_witness_app
 
         return create_witness_app(build)
 
     click.echo(f"witness {signer.verifier.vkey()}", err=True)
     click.echo(f"serving on http://{host}:{port}/ for {', '.join(sorted({origin or k.name for k in keys}))}", err=True)
+    # Start-up time: `liang` imports a command's modules only when that command runs.
     from verifier.cli.serve import run_wsgi
 
     run_wsgi(factory, host=host, port=port, workers=workers, name="liang-witness")
@@ -132,9 +135,11 @@ def witness(key_file: Path, name: str | None, log_keys: tuple[str, ...], origin:
 def monitor(server: str | None, since: int, as_json: bool, key: str | None, state_path: Path | None, follow: bool,
             interval: int, witnesses: tuple[str, ...], witness_quorum: int | None) -> None:
     """Follow the log from its tiles, verify every checkpoint, print each decision; exit 1 on any inconsistency."""
+    # Start-up time: `liang` imports a command's modules only when that command runs.
     import json
     import time
 
+    # Start-up time: `liang` imports a command's modules only when that command runs.
     from verifier.transparency.monitor import Monitor, MonitorState, default_state_path
     from verifier.transparency.remote import http_fetcher
     from verifier.verification.client import default_server

@@ -36,6 +36,7 @@ def init() -> None:
 
 
 def _init() -> str | None:
+    # Start-up time: `liang` imports a command's modules only when that command runs.
     from verifier.badges.shopkeys import fill_shop_keys
     from verifier.storage.migrate import upgrade
 
@@ -68,6 +69,7 @@ def serve(host: str, port: int, workers: int, public_only: bool) -> None:
 
 
 def _serve(host: str, port: int, workers: int, overrides: dict[str, Any]) -> None:
+    # Start-up time: `liang` imports a command's modules only when that command runs.
     from verifier.cli.serve import run_gunicorn
 
     run_gunicorn(host=host, port=port, workers=workers, overrides=overrides)
@@ -79,8 +81,10 @@ def _serve(host: str, port: int, workers: int, overrides: dict[str, Any]) -> Non
 @click.option("--no-serve", is_flag=True, help="Create the demo data and exit.")
 def demo(host: str, port: int, no_serve: bool) -> None:
     """Initialise, load a demo organisation with badges in every state, and serve."""
+    # Start-up time: `liang` imports a command's modules only when that command runs.
     from pathlib import Path
 
+    # Start-up time: `liang` imports a command's modules only when that command runs.
     from verifier.cli.demo import (
         DemoRefused,
         hold_instance,
@@ -150,6 +154,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 def verify(target: str, server: str | None, as_json: bool, offline: bool, log_key: str | None,
            witnesses: tuple[str, ...], witness_quorum: int | None) -> None:
     """Verify a URL, badge id, JWS or baked image from outside the service, and its place in the public log."""
+    # Start-up time: `liang` imports a command's modules only when that command runs.
     from verifier.verification.client import VerifyClient, default_server
 
     if witness_quorum is not None and witness_quorum > len(witnesses):

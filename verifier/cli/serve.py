@@ -24,6 +24,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Any:
         """Build the WSGI app in the worker."""
+        # Start-up time: `liang` imports a command's modules only when that command runs.
         from verifier.app import create_app
 
         return create_app(dict(self._overrides))
@@ -119,6 +120,7 @@ def run_wsgi(factory: Callable[[], Any], *, host: str, port: int, workers: int, 
 
 def app() -> Any:
     """Return an app for ``gunicorn 'verifier.cli.serve:app()'`` deployments."""
+    # Start-up time: `liang` imports a command's modules only when that command runs.
     from verifier.app import create_app
 
     return create_app()

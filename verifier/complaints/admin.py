@@ -30,15 +30,22 @@ from flask import (
 from flask_babel import gettext as _
 
 from signer.errors import IllegalTransition, InvalidInput
+from signer.lifecycle import public_status
 from verifier import context
 from verifier.accounts import guards
 from verifier.accounts.policy import branch_scope, decide, require
 from verifier.complaints.actions import Allow
+from verifier.complaints.bursts import is_held
 from verifier.complaints.present import admin_json
-from verifier.complaints.service import CLOSED_STATES, MAX_PAGE, STATES, ComplaintService
+from verifier.complaints.service import CLOSED_STATES, MAX_PAGE, STATES, TRANSITIONS, ComplaintService
+from verifier.complaints.views import category_names, state_names, tracking_url
+from verifier.console.blueprint import require_confirmation
+from verifier.console.forms import ComplaintForm, refuse
+from verifier.errorwords import transition_message
 from verifier.extensions import csrf
 from verifier.storage.models import Complaint
 from verifier.web.errors import ApiError
+from verifier.web.requests import json_body
 
 _logger = logging.getLogger(__name__)
 
@@ -94,8 +101,6 @@ def _queue_filters(principal: object) -> tuple[str | None, str | None]:
 
 
 def _json(principal: object, complaint: Complaint) -> dict[str, Any]:
-    from verifier.complaints.views import tracking_url
-
     return admin_json(complaint, age=_service().age(complaint), personal=may_see_personal_data(principal, complaint),
                       evidence_url=lambda ev: url_for("complaints_admin.evidence", number=complaint.tracking_number,
                                                       evidence_id=ev.id),
@@ -140,8 +145,6 @@ def queue() -> Response:
         held_items, held_total = actions.queue(branch_code=branch, status=status, page=1, per_page=_HELD_SHOWN,
                                                held=True)
     branches = [] if branch_scope(principal) else context.org_actions().branches()
-    from verifier.complaints.bursts import is_held
-    from verifier.complaints.views import category_names, state_names
 
     html = render_template("admin/complaints/queue.html", items=[(c, service.age(c)) for c in items], total=total,
                            page=page, per_page=_PER_PAGE, status=status or "", branch=branch or "",
@@ -161,10 +164,6 @@ def detail(number: str) -> Response:
 
 def _detail_page(complaint: Complaint, form: Any = None, *, status: int = 200) -> Response:
     principal = guards.principal()
-    from verifier.complaints.bursts import is_held
-    from verifier.complaints.service import TRANSITIONS
-    from verifier.complaints.views import category_names, state_names, tracking_url
-    from verifier.console.forms import ComplaintForm
 
     next_states = sorted(TRANSITIONS[complaint.state] | {complaint.state}, key=STATES.index)
     if form is None:
@@ -187,7 +186,6 @@ def _detail_page(complaint: Complaint, form: Any = None, *, status: int = 200) -
 
 def _badge_state(complaint: Complaint) -> str:
     """Return the complained-of badge's state as the console names it (public state, else stored)."""
-    from signer.lifecycle import public_status
 
     badge = complaint.badge
     shown = public_status(badge.state, valid_from=badge.valid_from, valid_until=badge.valid_until,
@@ -203,10 +201,6 @@ def change_status(number: str) -> Response:
     A refused value comes back beside its field with the typed reply and note kept; a change the
     complaint's state does not allow (changed meanwhile) comes back with the reason above the form.
     """
-    from verifier.complaints.service import TRANSITIONS
-    from verifier.complaints.views import state_names
-    from verifier.console.forms import ComplaintForm, refuse
-    from verifier.errorwords import transition_message
 
     principal = guards.principal()
     complaint = _load(principal, number)
@@ -230,7 +224,6 @@ def change_status(number: str) -> Response:
 @guards.console("complaint.write")
 def suspend_badge(number: str) -> Response:
     """Suspend the badge while the complaint is investigated (its confirmation box ticked)."""
-    from verifier.console.blueprint import require_confirmation
 
     require_confirmation()
     principal = guards.principal()
@@ -291,7 +284,6 @@ def api_detail(number: str) -> Response:
 @guards.api("complaint.write")
 def api_status(number: str) -> Response:
     """Change a complaint's state: ``{"status", "reply"?, "note"?}`` → the complaint."""
-    from verifier.web.requests import json_body
 
     principal = guards.principal()
     data = json_body()
@@ -313,8 +305,6 @@ def register(app: Flask) -> None:
     csrf.exempt(api)
     app.register_blueprint(console)
     app.register_blueprint(api)
-
-
 
 
 # The document's paths for this module's routes (web/openapi.py reads OPENAPI_PATHS off each registered module).

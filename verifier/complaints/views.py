@@ -29,7 +29,8 @@ from verifier.complaints.service import (
 from verifier.extensions import client_key, csrf
 from verifier.i18n import with_lang
 from verifier.storage.models import Badge, Complaint
-from verifier.web import uploadbudget
+from verifier.verification.record import status_json
+from verifier.web import metrics, uploadbudget
 from verifier.web.errors import ApiError
 from verifier.web.openapi import BADGE_ID_PATTERN, EVIDENCE_MEDIA_TYPES
 from verifier.web.writelimits import WriteLimit, write_limit
@@ -215,8 +216,6 @@ def _shopper() -> Actor:
 
 def _render_form(badge: Badge, *, values: dict[str, Any] | None = None, error: str | None = None,
                  field: str | None = None, status: int = 200) -> Response:
-    from verifier.verification.record import status_json
-
     body = status_json(badge, issuer=context.issuer(), now=context.clock()())
     html = render_template("complaints/form.html", badge=body, categories=category_names(), values=values or {},
                            error=error, error_field=field, max_description=MAX_DESCRIPTION,
@@ -262,7 +261,6 @@ def complain(raw_id: str) -> Response:
 
 def _file(badge: Any, form: Any) -> Any:
     """File (or merge) a complaint in its own transaction and count it once committed."""
-    from verifier.web import metrics
 
     client = context.client_address()
     # Decoding photos is bounded per worker and per client (verifier/web/uploadbudget.py).

@@ -14,7 +14,7 @@ from flask import Flask, render_template
 
 from signer.lifecycle import LISTED_STATES
 from verifier import context
-from verifier.accounts import guards
+from verifier.accounts import guards, users_admin
 from verifier.accounts import views as accounts_views
 from verifier.accounts.policy import branch_scope
 from verifier.audit import views as audit_views
@@ -34,7 +34,6 @@ def register(app: Flask) -> None:
     app.permanent_session_lifetime = timedelta(minutes=int(app.config.get("ADMIN_IDLE_MINUTES", 30)))
     app.config["SESSION_REFRESH_EACH_REQUEST"] = True  # idle timeout: each request restarts the clock
     app.register_blueprint(bp)
-    from verifier.accounts import users_admin
 
     users_admin.register(app)  # accounts: disable, enable, reset password, revoke tokens
 

@@ -166,10 +166,12 @@ def _write_layers(engine: Engine, rows: list[dict[str, Any]]) -> None:
     """Insert layers (an existing key is the same bytes: skipped); drop each badge's older ones of a kind."""
     table = cast(Table, BadgeImageLayer.__table__)
     if engine.dialect.name == "postgresql":
+        # Only the dialect in use is imported.
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         keep: Any = pg_insert(table).on_conflict_do_nothing(index_elements=["key"])
     else:
+        # Only the dialect in use is imported.
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
         keep = sqlite_insert(table).on_conflict_do_nothing(index_elements=["key"])

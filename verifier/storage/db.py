@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 from verifier.storage.engine import IMMEDIATE as _IMMEDIATE
 from verifier.storage.engine import Timeouts, make_engine
+from verifier.storage.publicread import PublicReader
 
 _logger = logging.getLogger(__name__)
 
@@ -42,8 +43,6 @@ class Database:
     def reader(self) -> PublicReader:
         """Return the public read path (its own autocommit connections, made on first use)."""
         if self._reader is None:
-            from verifier.storage.publicread import PublicReader
-
             with self._reader_lock:
                 if self._reader is None:
                     self._reader = PublicReader(self.url, timeouts=self.timeouts)

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 
+from verifier.storage.fsmodes import private_database, private_dir
+
 #: Execution option that makes SQLite start the transaction as a writer (BEGIN IMMEDIATE).
 IMMEDIATE = "liang_sqlite_immediate"
 
@@ -54,8 +56,6 @@ def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs: Any) ->
         return create_engine(url, pool_pre_ping=True, future=True,
                              connect_args=postgres_connect_args(url, chosen), **kwargs)
     if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
-        from verifier.storage.fsmodes import private_database, private_dir
-
         private_dir(Path(parsed.database).parent, tighten=False)  # may be a shared directory: only create
         private_database(Path(parsed.database))  # the database itself is ours: 0600
     engine = create_engine(url, future=True, connect_args={"timeout": 30}, **kwargs)

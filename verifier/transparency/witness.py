@@ -26,6 +26,7 @@ from signer.tlog import (
     ProofError,
     UnverifiedNote,
     b64decode,
+    b64encode,
     open_note,
     parse_checkpoint,
     parse_note,
@@ -201,6 +202,5 @@ def _empty_size_with_root(text: str) -> bool:
 
 def add_checkpoint_body(old: int, proof: Sequence[bytes], checkpoint: bytes) -> bytes:
     """Return an ``add-checkpoint`` request body (for logs and tests)."""
-    from signer.tlog import b64encode
 
     return f"old {old}\n".encode() + b"".join(b64encode(h).encode() + b"\n" for h in proof) + b"\n" + checkpoint

@@ -7,6 +7,7 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from signer.credentials import MAX_JWS_LENGTH
 from verifier import context
 from verifier.extensions import csrf
+from verifier.verification.picture import verify_upload
 from verifier.verification.service import VerificationService
 from verifier.web.errors import ApiError
 from verifier.web.etags import etagged_body
@@ -45,8 +46,6 @@ def verify() -> Response:
     """Verify a credential (JSON) or an uploaded badge image / QR picture (multipart)."""
     service = verification_service()
     if request.mimetype == "multipart/form-data":
-        from verifier.verification.picture import verify_upload
-
         # Scanning a picture costs far more than a look-up: the same per-client budget as /verify.
         charge("VERIFY_UPLOAD_RATE_LIMIT", "30 per minute", scope="verify-upload")
         result = verify_upload(service)

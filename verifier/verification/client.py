@@ -44,6 +44,7 @@ from verifier.verification.fetch import NOT_FOUND, NotFound, OfficialOrigin
 from verifier.verification.logcheck import LogChecker, LogPins
 from verifier.verification.logverdict import with_log
 from verifier.verification.outcome import CANNOT_CHECK
+from verifier.verification.scan import classify_verify_url, extract_from_upload
 
 __all__ = ["CANNOT_CHECK", "NOT_FOUND", "ClientError", "VerifyClient", "default_server"]
 
@@ -92,7 +93,6 @@ class VerifyClient:
             data = path.read_bytes()[: 16 * 1024 * 1024 + 1]
             if data.lstrip()[:1] == b"{":  # a credential.json: the JSON-LD form with a Data Integrity proof
                 return _json_credential(data), None
-            from verifier.verification.scan import classify_verify_url, extract_from_upload
 
             found = extract_from_upload(data, max_bytes=16 * 1024 * 1024)
             if found.credential:
@@ -108,8 +108,6 @@ class VerifyClient:
         if target.startswith(("http://", "https://")) and urlsplit(target).path.endswith("/credential.json"):
             return _json_credential(self._origin.get(target, cached=False).encode("utf-8")), None
         if target.startswith(("http://", "https://")):
-            from verifier.verification.scan import classify_verify_url
-
             badge_id = classify_verify_url(target, public_url=self.server)
             if badge_id is None:
                 raise ClientError(f"{target[:100]} is not a verification link of {self.server}")

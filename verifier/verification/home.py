@@ -8,6 +8,7 @@ from functools import cache
 
 from flask import Blueprint, Flask, Response, current_app, redirect, render_template, request
 from flask_babel import gettext as _
+from PIL import Image, ImageDraw
 
 from signer.errors import MalformedId
 from signer.ids import format_badge_id, parse_badge_id
@@ -111,8 +112,6 @@ def favicon() -> Response:
 
 @cache
 def _favicon() -> bytes:
-    from PIL import Image, ImageDraw
-
     size = 64
     image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)

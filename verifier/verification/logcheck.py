@@ -30,6 +30,8 @@ from signer.tlog import (
     CosignatureVerifier,
     Ed25519Verifier,
     LogError,
+    Tile,
+    TileError,
     TileHashReader,
     b64decode,
     leaf_hash,
@@ -110,7 +112,6 @@ class LogPins:
 
 def tile_fetcher(fetch: Fetch) -> Callable[[Any], bytes]:
     """Return ``fetch_tile(tile)``; a partial tile no longer served is cut from its full tile (C2SP allows it)."""
-    from signer.tlog import Tile, TileError
 
     def fetch_tile(tile: Tile) -> bytes:
         data = fetch(tile.path())

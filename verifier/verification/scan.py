@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import zxingcpp
 from PIL import Image, ImageFilter, ImageOps
 
+from signer.baking import extract_png, extract_svg
 from signer.errors import InvalidImage
 from verifier.web.uploads import DEFAULT_MAX_PIXELS, check_size, flatten_to_rgb, open_header, sniff_kind
 
@@ -65,16 +66,12 @@ def extract_from_upload(data: bytes, *, max_bytes: int) -> UploadFindings:
     check_size(data, max_bytes=max_bytes)
     kind = sniff_kind(data)
     if kind == "svg":
-        from signer.baking import extract_svg
-
         # SVG is never rasterised: only the baked credential counts.
         return UploadFindings(kind=kind, credential=extract_svg(data), qr_texts=())
     if kind not in _QR_KINDS:
         raise InvalidImage(f"A {kind.upper()} image is not accepted here.", reason="unsupported_format")
     credential = None
     if kind == "png":
-        from signer.baking import extract_png
-
         credential = extract_png(data)
     # Scanned even when a credential is baked in: a picture may show one badge's QR code while
     # carrying another badge's credential, and the shopper sees (and scans) the QR code.

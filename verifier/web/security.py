@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+from flask import Flask, request
+
+from verifier.extensions import csrf
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -88,9 +90,7 @@ def skip_csrf_on_safe_methods(app: Flask) -> None:
     ``csrf.protect(apply_exemptions=True)`` (which keeps every ``@csrf.exempt``) when the method
     is one it checks. The outcome is the same. Call after ``csrf.init_app(app)``.
     """
-    from flask import request
 
-    from verifier.extensions import csrf
 
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     methods = frozenset(app.config["WTF_CSRF_METHODS"])

@@ -131,3 +131,38 @@ def test_module_is_at_most_400_lines(name):
     path = _modules()[name]
     lines = len(path.read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_LINES, f"{path.relative_to(ROOT)} has {lines} lines (at most {MAX_LINES}): split it by concern"
+
+
+def _unexplained_function_imports(root: Path) -> list[str]:
+    """Return each import inside a function with no comment saying why (on it, or above its group)."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for sub in ast.walk(node):
+                if not isinstance(sub, (ast.Import, ast.ImportFrom)) or "#" in lines[sub.lineno - 1]:
+                    continue
+                above = sub.lineno - 2  # walk up through the import group to a comment that explains it
+                while above >= 0 and "#" not in lines[above] and (
+                        lines[above].strip().startswith(("from ", "import ", ")")) or lines[above].rstrip().endswith(",")):
+                    above -= 1
+                if above < 0 or "#" not in lines[above]:
+                    found.append(f"{path}:{sub.lineno}: {lines[sub.lineno - 1].strip()}")
+    return found
+
+
+def test_function_level_imports_say_why():
+    """Issue 25: an import inside a function only where a cycle or start-up time needs it, with the reason."""
+    root = Path(__file__).resolve().parents[3]
+    found = [f for package in ("signer", "verifier", "widget") for f in _unexplained_function_imports(root / package)]
+    assert not found, "hoist these to the top of their module, or say why they wait:\n" + "\n".join(found)
+
+
+def test_an_unexplained_function_import_is_caught(tmp_path):
+    (tmp_path / "m.py").write_text("def f():\n    import json\n    return json\n\n\ndef g():\n"
+                                   "    # start-up time\n    import csv\n    return csv\n", encoding="utf-8")
+    assert [line.split(": ", 1)[1] for line in _unexplained_function_imports(tmp_path)] == ["import json"]

@@ -420,7 +420,7 @@ def test_extract_from_upload_png_without_credential_scans_qr(qr_png: bytes) -> N
 def test_extract_from_upload_png_with_credential_also_scans_qr(monkeypatch: pytest.MonkeyPatch,
                                                                qr_png: bytes) -> None:
     # Both are read: a picture may show one badge's QR code and carry another's credential (issue 14 item 11).
-    monkeypatch.setattr(baking, "extract_png", lambda data: "header.payload.sig")
+    monkeypatch.setattr(scan, "extract_png", lambda data: "header.payload.sig")
     monkeypatch.setattr(scan, "_scan_qr", lambda data, max_bytes: ("qr text",))
     findings = extract_from_upload(qr_png, max_bytes=1024 * 1024)
     assert findings == UploadFindings(kind="png", credential="header.payload.sig", qr_texts=("qr text",))
@@ -434,7 +434,7 @@ def test_extract_from_upload_reads_baked_png(qr_png: bytes) -> None:
 
 
 def test_extract_from_upload_svg_never_scans_qr(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(baking, "extract_svg", lambda data: "header.payload.sig")
+    monkeypatch.setattr(scan, "extract_svg", lambda data: "header.payload.sig")
     monkeypatch.setattr(scan, "_scan_qr", pytest.fail)
     findings = extract_from_upload(b"<svg xmlns='http://www.w3.org/2000/svg'/>", max_bytes=1024)
     assert findings == UploadFindings(kind="svg", credential="header.payload.sig", qr_texts=())
