@@ -11,8 +11,8 @@ from flask_babel import gettext as _
 from signer.errors import Conflict, InvalidInput
 from verifier import context
 from verifier.accounts import guards
+from verifier.accounts.forms import UserForm
 from verifier.accounts.policy import branch_scope
-from verifier.console.forms import UserForm
 from verifier.errorwords import describe
 from verifier.web.errors import ApiError
 

@@ -16,6 +16,7 @@ from verifier import context
 from verifier.accounts import guards
 from verifier.accounts.policy import branch_scope
 from verifier.audit.describe import action_name, actor_words, what
+from verifier.badges.forms import ActionForm, IssueForm, RejectForm, RenewManyForm
 from verifier.badges.platforms import PLATFORM_NAMES
 from verifier.badges.service import IssueRequest
 from verifier.console.blueprint import (
@@ -28,16 +29,7 @@ from verifier.console.blueprint import (
     require_confirmation,
     visible_branches,
 )
-from verifier.console.forms import (
-    ActionForm,
-    Confirm,
-    IssueForm,
-    RejectForm,
-    RenewManyForm,
-    days_of,
-    refuse,
-    refuse_with,
-)
+from verifier.console.forms import Confirm, days_of, refuse, refuse_with
 from verifier.errorwords import conflict_message, row_message, transition_message
 from verifier.verification.record import status_json
 from verifier.web.errors import ApiError

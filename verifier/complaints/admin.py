@@ -36,11 +36,12 @@ from verifier.accounts import guards
 from verifier.accounts.policy import branch_scope, decide, require
 from verifier.complaints.actions import Allow
 from verifier.complaints.bursts import is_held
+from verifier.complaints.forms import ComplaintForm
 from verifier.complaints.present import admin_json
 from verifier.complaints.service import CLOSED_STATES, MAX_PAGE, STATES, TRANSITIONS, ComplaintService
 from verifier.complaints.views import category_names, state_names, tracking_url
 from verifier.console.blueprint import require_confirmation
-from verifier.console.forms import ComplaintForm, refuse
+from verifier.console.forms import refuse
 from verifier.errorwords import transition_message
 from verifier.extensions import csrf
 from verifier.storage.models import Complaint

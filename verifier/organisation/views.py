@@ -18,7 +18,9 @@ from verifier import context
 from verifier.accounts import guards
 from verifier.accounts.policy import branch_scope
 from verifier.console.blueprint import PER_PAGE, bp, member_for, page_arg, visible_branches
-from verifier.console.forms import (
+from verifier.console.forms import refuse, refuse_with
+from verifier.errorwords import conflict_message, field_message
+from verifier.organisation.forms import (
     AssignForm,
     BranchEditForm,
     BranchForm,
@@ -26,10 +28,7 @@ from verifier.console.forms import (
     GroupForm,
     MemberEditForm,
     MemberForm,
-    refuse,
-    refuse_with,
 )
-from verifier.errorwords import conflict_message, field_message
 from verifier.organisation.service import GROUP_KINDS
 from verifier.storage.models import Member
 from verifier.web.errors import ApiError
