@@ -20,6 +20,7 @@ from verifier.config import ConfigError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="liangshenfen", prog_name="liang", message="%(prog)s %(version)s")
 def cli() -> None:
     """Liangshenfen (亮身份): issue and verify trust badges for member merchants."""
 

@@ -166,3 +166,21 @@ def test_an_unexplained_function_import_is_caught(tmp_path):
     (tmp_path / "m.py").write_text("def f():\n    import json\n    return json\n\n\ndef g():\n"
                                    "    # start-up time\n    import csv\n    return csv\n", encoding="utf-8")
     assert [line.split(": ", 1)[1] for line in _unexplained_function_imports(tmp_path)] == ["import json"]
+
+
+def test_the_version_is_the_changelogs_newest_release():
+    """Issue 25: releases with version numbers; the package, `liang --version` and CHANGELOG.md agree."""
+    import re
+    import tomllib
+
+    from click.testing import CliRunner
+
+    from verifier.cli.main import cli
+
+    root = Path(__file__).resolve().parents[3]
+    version = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    releases = re.findall(r"^## \[(\d+\.\d+\.\d+)\] - \d{4}-\d{2}-\d{2}$", (root / "CHANGELOG.md").read_text(encoding="utf-8"),
+                          flags=re.MULTILINE)
+    assert releases and releases[0] == version, (releases[:3], version)
+    assert releases == sorted(releases, key=lambda v: tuple(map(int, v.split("."))), reverse=True)
+    assert CliRunner().invoke(cli, ["--version"]).output.strip() == f"liang {version}"
