@@ -32,7 +32,6 @@ from verifier.storage.migrate import upgrade
 from verifier.storage.models import Base
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
 TEST_KEK = b64url(b"k" * 32)
 TEST_PASSWORD_HASH_COST = 8
 COMMITTEE = Actor(name="tester", role="committee", client="127.0.0.1")

@@ -10,18 +10,15 @@ from sqlalchemy import update
 
 from signer import dataintegrity as di
 from signer.credentials import parse_jws
-from tests.conftest import SHARED
+from tests.testdata import shared_testdata
 from verifier import context
 from verifier.storage.models import Badge
 
 PUBLIC = "http://127.0.0.1:8000"
-OB3 = SHARED / "testdata" / "ob3"
 
 
 def _schema(name):
-    if not OB3.is_dir():
-        pytest.skip(f"official OB 3.0 schemas missing at {OB3}")
-    return jsonschema.Draft201909Validator(json.loads((OB3 / name).read_text(encoding="utf-8")))
+    return jsonschema.Draft201909Validator(json.loads(shared_testdata(f"ob3/{name}").read_text(encoding="utf-8")))
 
 
 def _get(client, url, **kwargs):

@@ -22,13 +22,10 @@ from signer.credentials import (
     linked_data_form,
 )
 from signer.errors import InvalidCredential
-from tests.conftest import SHARED
+from tests.testdata import shared_testdata
 
-OB3 = SHARED / "testdata" / "ob3"
 ISSUER = Issuer(public_url="https://badge.example.cn")
 NOW = datetime(2026, 11, 25, 10, tzinfo=UTC)
-
-pytestmark = pytest.mark.skipif(not OB3.is_dir(), reason=f"official OB 3.0 files missing at {OB3}")
 
 
 def _claims() -> BadgeClaims:
@@ -66,7 +63,7 @@ def _official_loader(url, options=None):
     if url == ISSUER.context_url:
         document = di.product_context(ISSUER)
     else:
-        document = json.loads((OB3 / files[url]).read_text(encoding="utf-8"))
+        document = json.loads(shared_testdata(f"ob3/{files[url]}").read_text(encoding="utf-8"))
     return {"contextUrl": None, "documentUrl": url, "document": document}
 
 
@@ -74,7 +71,7 @@ def _official_loader(url, options=None):
                                                    ("ob-context-3.0.3.json", "context-3.0.3.json")])
 def test_bundled_contexts_are_the_official_ones(bundled, official):
     ours = json.loads((di._CONTEXTS / bundled).read_text(encoding="utf-8"))
-    assert ours == json.loads((OB3 / official).read_text(encoding="utf-8"))
+    assert ours == json.loads(shared_testdata(f"ob3/{official}").read_text(encoding="utf-8"))
 
 
 def test_roundtrip(signed, key):
@@ -85,7 +82,7 @@ def test_roundtrip(signed, key):
 
 
 def test_both_forms_pass_the_official_achievement_credential_schema(signed):
-    schema = json.loads((OB3 / "achievementcredential.schema.json").read_text(encoding="utf-8"))
+    schema = json.loads(shared_testdata("ob3/achievementcredential.schema.json").read_text(encoding="utf-8"))
     validator = jsonschema.Draft201909Validator(schema)
     assert [e.message for e in validator.iter_errors(signed)] == []
     assert [e.message for e in validator.iter_errors(build_credential(_claims(), issuer=ISSUER))] == []  # VC-JWT
@@ -93,7 +90,7 @@ def test_both_forms_pass_the_official_achievement_credential_schema(signed):
 
 def test_earlier_credential_status_array_fails_the_official_schema():
     """The finding this issue fixes: the schema refuses an array (so the test above can fail)."""
-    schema = json.loads((OB3 / "achievementcredential.schema.json").read_text(encoding="utf-8"))
+    schema = json.loads(shared_testdata("ob3/achievementcredential.schema.json").read_text(encoding="utf-8"))
     payload = build_credential(_claims(), issuer=ISSUER)
     payload["credentialStatus"] = [payload.pop("revocationStatus"), payload["credentialStatus"]]
     with pytest.raises(jsonschema.ValidationError, match="is not of type 'object'"):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from importlib import resources
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -19,9 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from signer import credentials
 from signer.errors import InvalidCredential
 from signer.keys import verify_signature
-
-ROOT = Path(__file__).resolve().parents[3]
-WYCHEPROOF = ROOT.parent / "shared" / "testdata" / "wycheproof" / "ed25519_test.json"
+from tests.testdata import shared_testdata
 
 
 def _sign_input_vectors() -> list[tuple[bytes, bytes, bytes, bytes]]:
@@ -97,9 +94,7 @@ def test_verify_jws_uses_verify_signature(monkeypatch):
 
 
 def _wycheproof() -> dict:
-    if not WYCHEPROOF.is_file():
-        pytest.skip(f"Wycheproof vectors not found at {WYCHEPROOF} (the shared test data sits beside the clone)")
-    return json.loads(WYCHEPROOF.read_text(encoding="utf-8"))
+    return json.loads(shared_testdata("wycheproof/ed25519_test.json").read_text(encoding="utf-8"))
 
 
 def test_wycheproof_ed25519():
