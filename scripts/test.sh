@@ -8,23 +8,50 @@
 # pass fails, and a pass that runs no test (pytest exit 5) is a failure too.
 # Each log ends with the 30 slowest steps (--durations=30). Extra arguments go to both pytest
 # runs; LIANG_TEST_WORKERS sets each pass's xdist workers (2).
+#
+# scripts/test.sh --quick: the newcomer's run, a few minutes: ruff, mypy, then the unit,
+# functional and property tests (tests/unit, tests/functional, tests/property) on SQLite only;
+# no end-to-end servers, browsers, Debian or npm packages, and the venv is installed only when
+# missing or older than pyproject.toml. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+quick=false
+if [ "${1:-}" = --quick ]; then
+  quick=true
+  shift
+fi
+
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
+if [ "$quick" = true ]; then
+  if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
+    .venv/bin/python -m pip install --quiet -e '.[test]' && touch .venv/.installed
+  fi
+  echo "== ruff check . =="
+  .venv/bin/ruff check .
+  echo "== mypy (signer, verifier, widget) =="
+  .venv/bin/mypy
+  echo "== quick run: unit, functional and property tests on SQLite (${LIANG_TEST_WORKERS:-2} workers) =="
+  start=$(date +%s)
+  rc=0
+  LIANG_TEST_DATABASE_URL='' .venv/bin/python -m pytest -n "${LIANG_TEST_WORKERS:-2}" --dist worksteal \
+    -p no:cacheprovider tests/unit tests/functional tests/property "$@" || rc=$?
+  echo "== quick run: $([ "$rc" = 0 ] && echo passed || echo "FAILED (pytest exit $rc)") in $(( $(date +%s) - start )) s =="
+  exit "$rc"
+fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[test]'
+.venv/bin/python -m pip install --quiet -e '.[test]' && touch .venv/.installed
 
-# Debian packages: Chromium for the browser tests, Noto CJK so their screenshots show Chinese,
+# Debian packages: Chromium for the browser tests, Noto CJK so their screenshots show Chinese
+# (decided once in scripts/debian.sh, so apt-get runs only when something is really missing),
 # and what the WordPress plugin's tests need (below).
-missing=()
-[ -x /usr/bin/chromium ] || missing+=(chromium)
-dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q 'ok installed' || missing+=(fonts-noto-cjk)
+. scripts/debian.sh
+mapfile -t missing < <(missing_debian_packages)
 # The WordPress plugin's tests (tests/wordpress/): PHP and PHPUnit, and a real WordPress (Debian's 6.1)
 # on MariaDB. The server is on the machine already (it starts before the session); installed here if not.
 for pkg in wordpress php-mysql php-cli php-curl php-gd php-xml php-mbstring phpunit mariadb-client; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")
+  [ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)" = "install ok installed" ] || missing+=("$pkg")
 done
 [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -42,16 +69,6 @@ if [ -x /usr/sbin/mariadbd ] && ! mysqladmin -h 127.0.0.1 -u root ping >/dev/nul
     echo "starting MariaDB for the WordPress test"
     start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
     for _ in $(seq 1 30); do mysqladmin -h 127.0.0.1 -u root ping >/dev/null 2>&1 && break; sleep 1; done
-  fi
-fi
-
-# A CJK font, so that browser screenshots of the Chinese pages are readable.
-if ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
-  if [ "$(id -u)" = 0 ]; then
-    echo "installing Debian fonts-noto-cjk for the browser screenshots"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null
-  else
-    echo "warning: fonts-noto-cjk missing and not root: screenshots will show boxes for Chinese" >&2
   fi
 fi
 

@@ -18,7 +18,7 @@ import requests
 
 from signer.credentials import OB_CONTEXT, VC_CONTEXT, parse_jws, sign_jws
 from signer.keys import b64url_decode
-from tests.conftest import SHARED
+from tests.testdata import shared_testdata
 from verifier import context
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -53,10 +53,7 @@ def _issue(server, branch="B01"):
 
 
 def _shared(name):
-    root = Path(os.environ.get("LIANG_SHARED_TESTDATA") or SHARED / "testdata")
-    path = root / name
-    assert path.is_file(), f"third-party test data missing: {path} (set LIANG_SHARED_TESTDATA)"
-    return path
+    return shared_testdata(name)  # a missing file fails the test with where it looked
 
 
 def _check(node_checker, server, badge_id):
