@@ -11,6 +11,7 @@ from verifier import context
 from verifier.accounts import guards
 from verifier.accounts.policy import branch_scope
 from verifier.extensions import csrf
+from verifier.web.openapi import BEARER, PAGE, errors, json_response
 from verifier.web.requests import MAX_PER_PAGE, page_args
 
 bp = Blueprint("audit_api", __name__, url_prefix="/api/v1/admin")
@@ -44,20 +45,7 @@ def audit() -> Response:
 
 
 # -- OpenAPI ----------------------------------------------------------------------------------
-_SEC: list[dict[str, list[str]]] = [{"bearer": []}]
-_ERR = {"$ref": "#/components/schemas/Error"}
-_PAGE = {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}
 _PER_PAGE = {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}}
-
-
-def _errors(*codes: int) -> dict[str, Any]:
-    # 503 on every operation: the database may be away.
-    return {str(c): {"description": "error", "content": {"application/json": {"schema": _ERR}}}
-            for c in (*codes, 503)}
-
-
-def _json(schema: dict[str, Any], description: str = "ok") -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
 OPENAPI_SCHEMAS: dict[str, Any] = {
@@ -73,7 +61,7 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
 
 OPENAPI_PATHS: dict[str, Any] = {
     "/api/v1/admin/audit": {"get": {
-        "operationId": "adminAuditLog", "summary": "Audit events, newest first", "security": _SEC,
-        "parameters": [_PAGE, _PER_PAGE],
-        "responses": {"200": _json({"$ref": "#/components/schemas/AuditList"}), **_errors(400, 401, 403)}}},
+        "operationId": "adminAuditLog", "summary": "Audit events, newest first", "security": BEARER,
+        "parameters": [PAGE, _PER_PAGE],
+        "responses": {"200": json_response({"$ref": "#/components/schemas/AuditList"}), **errors(400, 401, 403)}}},
 }

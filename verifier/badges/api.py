@@ -17,7 +17,7 @@ from verifier.extensions import csrf
 from verifier.storage.models import Badge
 from verifier.verification.record import status_json
 from verifier.web.errors import ApiError
-from verifier.web.openapi import BADGE_ID_PATTERN
+from verifier.web.openapi import BADGE_ID_PATTERN, BEARER, PAGE, errors, json_response
 from verifier.web.requests import MAX_PER_PAGE, json_body, page_args
 
 #: The ``status`` filter of the badge list: public statuses and stored states (``new`` is never stored).
@@ -141,25 +141,12 @@ for _name in CHANGES:
 
 
 # -- OpenAPI ----------------------------------------------------------------------------------
-_SEC: list[dict[str, list[str]]] = [{"bearer": []}]  # OpenAPI security requirement: scheme -> scopes
-_ERR = {"$ref": "#/components/schemas/Error"}
 _STATUS = {"$ref": "#/components/schemas/BadgeStatus"}
 _ID = {"name": "badge_id", "in": "path", "required": True,
        "schema": {"type": "string", "maxLength": 64, "pattern": BADGE_ID_PATTERN}}
 #: No NUL characters (no branch code or stored text holds one; PostgreSQL cannot compare them).
 _NO_NUL = "^[^\\x00]*$"
-_PAGE = {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}
 _PER_PAGE = {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE}}
-
-
-def _errors(*codes: int) -> dict[str, Any]:
-    # 503 on every operation: the database may be away, and signing needs the key-encryption key.
-    return {str(c): {"description": "error", "content": {"application/json": {"schema": _ERR}}}
-            for c in (*codes, 503)}
-
-
-def _json(schema: dict[str, Any], description: str = "ok") -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
 def _body(props: dict[str, Any], required: list[str]) -> dict[str, Any]:
@@ -168,9 +155,9 @@ def _body(props: dict[str, Any], required: list[str]) -> dict[str, Any]:
 
 
 def _action(op_id: str, summary: str, body: dict[str, Any]) -> dict[str, Any]:
-    return {"post": {"operationId": op_id, "summary": summary, "security": _SEC, "parameters": [_ID],
+    return {"post": {"operationId": op_id, "summary": summary, "security": BEARER, "parameters": [_ID],
                      "requestBody": body,
-                     "responses": {"200": _json(_STATUS), **_errors(400, 401, 403, 404, 409)}}}
+                     "responses": {"200": json_response(_STATUS), **errors(400, 401, 403, 404, 409)}}}
 
 
 OPENAPI_SCHEMAS: dict[str, Any] = {
@@ -185,7 +172,7 @@ _NOTE = {"note": {"type": "string", "maxLength": 2000}}
 
 OPENAPI_PATHS: dict[str, Any] = {
     "/api/v1/admin/badges": {
-        "post": {"operationId": "adminIssueBadge", "summary": "Issue a badge", "security": _SEC,
+        "post": {"operationId": "adminIssueBadge", "summary": "Issue a badge", "security": BEARER,
                  "requestBody": _body({
                      "holder": {"type": "string", "minLength": 1, "maxLength": 200},
                      "shop_name": {"type": "string", "minLength": 1, "maxLength": 200},
@@ -199,18 +186,18 @@ OPENAPI_PATHS: dict[str, Any] = {
                      "member": {"type": "integer", "minimum": 1},
                      "member_ref": {"type": "string", "maxLength": 64}},
                      ["holder", "shop_name", "shop_url", "platform", "branch"]),
-                 "responses": {"201": _json(_STATUS, "issued"), **_errors(400, 401, 403, 409, 415)}},
-        "get": {"operationId": "adminListBadges", "summary": "List badges (paginated)", "security": _SEC,
+                 "responses": {"201": json_response(_STATUS, "issued"), **errors(400, 401, 403, 409, 415)}},
+        "get": {"operationId": "adminListBadges", "summary": "List badges (paginated)", "security": BEARER,
                 "parameters": [{"name": "branch", "in": "query", "schema": {"type": "string", "pattern": _NO_NUL}},
                                {"name": "status", "in": "query",
                                 "schema": {"type": "string", "enum": list(STATUS_FILTERS)}},
                                {"name": "q", "in": "query", "schema": {"type": "string", "pattern": _NO_NUL}},
-                               _PAGE, _PER_PAGE],
-                "responses": {"200": _json({"$ref": "#/components/schemas/BadgeList"}), **_errors(400, 401, 403)}},
+                               PAGE, _PER_PAGE],
+                "responses": {"200": json_response({"$ref": "#/components/schemas/BadgeList"}), **errors(400, 401, 403)}},
     },
     "/api/v1/admin/badges/{badge_id}": {"get": {
-        "operationId": "adminGetBadge", "summary": "One badge, any state", "security": _SEC, "parameters": [_ID],
-        "responses": {"200": _json(_STATUS), **_errors(400, 401, 403, 404)}}},
+        "operationId": "adminGetBadge", "summary": "One badge, any state", "security": BEARER, "parameters": [_ID],
+        "responses": {"200": json_response(_STATUS), **errors(400, 401, 403, 404)}}},
     "/api/v1/admin/badges/{badge_id}/revoke": _action(
         "adminRevokeBadge", "Revoke a badge (final)",
         _body({"reason": {"type": "string", "enum": _REASONS}, **_NOTE}, ["reason"])),

@@ -31,6 +31,22 @@ def _error_responses(*codes: int) -> dict[str, Any]:
     return {str(c): {"description": "error", "content": {"application/json": {"schema": _ERROR}}} for c in codes}
 
 
+# -- helpers for the domains' own path descriptions (OPENAPI_PATHS) ---------------------------------
+#: The admin API's security requirement: a bearer token (scheme -> scopes).
+BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
+PAGE = {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}
+
+
+def errors(*codes: int) -> dict[str, Any]:
+    """Return the error responses ``codes`` of an operation that reaches the database (503 added: it may be away)."""
+    return _error_responses(*codes, 503)
+
+
+def json_response(schema: dict[str, Any], description: str = "ok") -> dict[str, Any]:
+    """Return a JSON response of ``schema``."""
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
 COMPONENTS: dict[str, Any] = {
     "schemas": {
         "Error": {
