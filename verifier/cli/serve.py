@@ -26,8 +26,11 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         """Build the WSGI app in the worker."""
         # Start-up time: `liang` imports a command's modules only when that command runs.
         from verifier.app import create_app
+        from verifier.transparency.service import start_serving
 
-        return create_app(dict(self._overrides))
+        app = create_app(dict(self._overrides))
+        start_serving(app)  # the log's checkpointer runs from the start, not from the first request
+        return app
 
 
 def gunicorn_options(*, host: str, port: int, workers: int) -> dict[str, Any]:

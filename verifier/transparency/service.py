@@ -1,7 +1,9 @@
 """The checkpointer inside the service: one background thread per serving process, and the log's health.
 
 Every full node's serving process (``liang serve`` workers, ``liang demo``) starts a daemon
-thread on its first request (after a fork: the thread belongs to the process that serves)
+thread as soon as it has built its app (:func:`start_serving`, from the WSGI server's worker; and
+again on a first request, should a process serve without it; after a fork the thread belongs to
+the process that serves), so a decision taken by the CLI while no request arrives is still signed
 that runs :meth:`Checkpointer.run_once` every quarter of ``LIANG_LOG_CHECKPOINT_SECONDS``
 (at most every second). The processes coordinate through the checkpoint row alone
 (compare-and-swap, see :mod:`verifier.transparency.checkpointer`): whichever claims the row
@@ -79,9 +81,19 @@ def stop(app: Flask) -> None:
         running[2].join(timeout=5)
 
 
+def _signs(app: Flask) -> bool:
+    return not (app.config["PUBLIC_ONLY"] or not app.config.get("LOG_CHECKPOINTER", True) or app.testing)
+
+
+def start_serving(app: Flask) -> None:
+    """Start the checkpointer in a process that is about to serve ``app`` (full nodes, not in tests)."""
+    if _signs(app):
+        start(app)
+
+
 def install(app: Flask) -> None:
     """Start the checkpointer with the first request of each serving process (full nodes, not in tests)."""
-    if app.config["PUBLIC_ONLY"] or not app.config.get("LOG_CHECKPOINTER", True) or app.testing:
+    if not _signs(app):
         return
 
     def ensure_thread() -> None:

@@ -62,3 +62,19 @@ def test_one_core_is_never_pinned(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LIANG_PIN_WORKERS", raising=False)
     options = serve.gunicorn_options(host="127.0.0.1", port=8000, workers=2)
     assert "pre_fork" not in options
+
+
+def test_a_serving_worker_starts_the_log_checkpointer_with_its_app(app_config, monkeypatch):
+    """A decision taken by the CLI while no request arrives is still signed: the checkpointer runs from load()."""
+    import types
+
+    from verifier.cli import serve
+    from verifier.transparency import service as log_service
+
+    monkeypatch.setattr(log_service, "_signs", lambda app: True)  # as a real (non-testing) full node decides
+    built = serve._Gunicorn.load(types.SimpleNamespace(_overrides=dict(app_config)))
+    try:
+        pid, _stop, thread = built.extensions["liang.log_thread"]
+        assert pid == os.getpid() and thread.is_alive()
+    finally:
+        log_service.stop(built)
